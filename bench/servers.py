@@ -1,0 +1,300 @@
+"""Start, probe and stop the servers under test.
+
+Each server runs in its own session (process group) with a fresh data directory, so one
+``killpg`` removes it together with every worker it forked, whatever the harness is doing
+when it has to stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+MLFLOW_VENV = BENCH_DIR / ".venv-mlflow"
+MLFLOW_VERSION = "3.17.2"
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URI_PREFIX = "postgresql://postgres@127.0.0.1:5432/"
+
+PIP_TIMEOUT_S = 1800
+STARTUP_TIMEOUT_S = 180
+HEALTH_POLL_S = 0.010
+STOP_GRACE_S = 10
+
+
+class ServerError(RuntimeError):
+    """A server failed to start or died; the message carries its log tail."""
+
+
+# --- the reference server's virtual environment -------------------------------------------
+
+
+def dist_version(python: Path, dist: str) -> str | None:
+    """Installed version of ``dist`` in the environment of ``python`` (None if absent)."""
+    code = (
+        "import importlib.metadata as m, sys\n"
+        "try: print(m.version(sys.argv[1]))\n"
+        "except m.PackageNotFoundError: pass\n"
+    )
+    out = subprocess.run(
+        [str(python), "-c", code, dist], capture_output=True, text=True, timeout=120, check=True
+    )
+    return out.stdout.strip() or None
+
+
+def pip_install(python: Path, *requirements: str) -> None:
+    """Install into the reference venv; pip's own output shows progress of the slow part."""
+    print(f"[bench] pip install {' '.join(requirements)} into {MLFLOW_VENV}", flush=True)
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*cmd, *requirements], timeout=PIP_TIMEOUT_S, check=True)
+
+
+def ensure_mlflow_venv(backend: str) -> Path:
+    """Create or update bench/.venv-mlflow so that it runs mlflow==MLFLOW_VERSION.
+
+    The reference server gets its own environment so that it runs exactly as a user's
+    ``pip install mlflow`` would, untouched by the project's dependencies.
+    """
+    python = MLFLOW_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"[bench] creating {MLFLOW_VENV} (one-off, takes a few minutes)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_VENV)], timeout=300, check=True)
+    if dist_version(python, "mlflow") != MLFLOW_VERSION:
+        pip_install(python, f"mlflow=={MLFLOW_VERSION}")
+    if backend == "postgresql" and dist_version(python, "psycopg2-binary") is None:
+        pip_install(python, "psycopg2-binary")
+    return python
+
+
+# --- backing stores -----------------------------------------------------------------------
+
+
+def create_pg_database(name: str) -> None:
+    """Create an empty database on the local PostgreSQL (autocommit: DDL outside a txn)."""
+    import psycopg  # project venv dependency; only needed for --backend postgresql
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop a benchmark database; FORCE ends connections a killed server may have left."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- processes ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the server binds it right after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _parent_pids() -> dict[int, int]:
+    """pid -> ppid for every process we can see, read from /proc/<pid>/stat."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may itself contain ") ", so split at the last.
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (server CLI, uvicorn supervisor, workers...)."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _parent_pids().items():
+        children.setdefault(ppid, []).append(pid)
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def vm_rss_kib(pid: int) -> int:
+    """VmRSS of one process in KiB (0 if it is gone or is a kernel thread)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+@dataclass
+class Server:
+    """One server under test: its command, data directory, process and log."""
+
+    name: str
+    argv: list[str]
+    port: int
+    data_dir: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    startup_s: float = 0.0
+    cleanups: list = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def start(self) -> float:
+        """Spawn the server and wait for /health; returns spawn -> first 200, in seconds."""
+        log = self.log_path.open("wb")
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=self.data_dir,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.startup_s = self._wait_healthy(t0)
+        return self.startup_s
+
+    def _wait_healthy(self, t0: float) -> float:
+        """Poll GET /health every 10 ms on fresh connections until it answers 200."""
+        url = self.base_url + "/health"
+        deadline = t0 + STARTUP_TIMEOUT_S
+        while time.perf_counter() < deadline:
+            self.check_alive()
+            try:
+                if httpx.get(url, timeout=2.0).status_code == 200:
+                    return time.perf_counter() - t0
+            except httpx.TransportError:
+                pass
+            time.sleep(HEALTH_POLL_S)
+        msg = f"{self.name}: no 200 from {url} within {STARTUP_TIMEOUT_S}s"
+        raise ServerError(f"{msg}\n{self.log_tail()}")
+
+    def check_alive(self) -> None:
+        """Raise with the log tail if the server process has exited."""
+        if self.proc is None or self.proc.poll() is not None:
+            code = None if self.proc is None else self.proc.returncode
+            raise ServerError(f"{self.name} exited (code {code})\n{self.log_tail()}")
+
+    def rss_mib(self) -> float:
+        """Resident memory of the whole process tree (sum of VmRSS), MiB."""
+        assert self.proc is not None
+        return sum(vm_rss_kib(pid) for pid in process_tree(self.proc.pid)) / 1024
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no server log)"
+        return "\n".join(f"    | {line}" for line in text[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM the process group, SIGKILL what is left after a grace period."""
+        if self.proc is None:
+            return
+        tree = process_tree(self.proc.pid)
+        _signal_group(self.proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=STOP_GRACE_S)
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        for pid in tree:  # stragglers that left the group (none expected)
+            _kill_quietly(pid)
+        self.proc.wait(timeout=STOP_GRACE_S)
+        self.proc = None
+
+    def close(self) -> None:
+        """Stop the server, then drop its database/directory (reverse order of creation)."""
+        try:
+            self.stop()
+        finally:
+            while self.cleanups:
+                self.cleanups.pop()()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _kill_quietly(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+
+
+# --- the two servers ----------------------------------------------------------------------
+
+
+def _store_uri(name: str, backend: str, data_dir: Path, cleanups: list) -> str:
+    """Backend store URI for a fresh, empty store private to this server."""
+    if backend == "sqlite":
+        return f"sqlite:///{data_dir}/{name}.db"
+    db = f"bench_{name}_{os.getpid()}"
+    create_pg_database(db)
+    cleanups.append(lambda: drop_pg_database(db))
+    return PG_URI_PREFIX + db
+
+
+def _fresh_dir(name: str, cleanups: list, keep: bool) -> Path:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    if not keep:
+        cleanups.append(lambda: shutil.rmtree(data_dir, ignore_errors=True))
+    return data_dir
+
+
+def make_server(
+    name: str, backend: str, mlflow_python: Path | None, mlflow_workers: int | None, keep: bool
+) -> Server:
+    """Build (not start) the server ``name`` ("trackyard" or "mlflow") on ``backend``."""
+    cleanups: list = []
+    data_dir = _fresh_dir(name, cleanups, keep)
+    try:
+        uri = _store_uri(name, backend, data_dir, cleanups)
+    except BaseException:
+        for cleanup in reversed(cleanups):
+            cleanup()
+        raise
+    port = free_port()
+    common = ["--host", "127.0.0.1", "--port", str(port), "--backend-store-uri", uri]
+    common += ["--artifacts-destination", str(data_dir / "artifacts")]
+    env = dict(os.environ)
+    if name == "mlflow":
+        assert mlflow_python is not None
+        argv = [str(mlflow_python.parent / "mlflow"), "server", *common]
+        if mlflow_workers is not None:
+            argv += ["--workers", str(mlflow_workers)]
+    else:
+        argv = [sys.executable, "-m", "trackyard", "server", *common]
+        # Runs from the checkout whether or not trackyard is pip-installed in the venv.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return Server(name, argv, port, data_dir, env, cleanups=cleanups)

@@ -1,0 +1,83 @@
+"""The `trackyard` command."""
+
+from __future__ import annotations
+
+import click
+
+from . import __version__
+from .config import DATA_DIR, ServerConfig
+
+
+@click.group()
+@click.version_option(__version__, prog_name="trackyard")
+def main() -> None:
+    """trackyard: a fast, self-hosted experiment tracking workspace speaking MLflow's API."""
+
+
+@main.command()
+@click.option("--host", "-h", default="127.0.0.1", show_default=True, envvar="TRACKYARD_HOST")
+@click.option("--port", "-p", default=5000, show_default=True, envvar="TRACKYARD_PORT")
+@click.option(
+    "--backend-store-uri",
+    default=f"sqlite:///{DATA_DIR / 'trackyard.db'}",
+    show_default=True,
+    envvar="TRACKYARD_BACKEND_STORE_URI",
+    help="sqlite:///path/to/file.db or postgresql://user:password@host:port/db",
+)
+@click.option(
+    "--artifacts-destination",
+    default=str(DATA_DIR / "artifacts"),
+    show_default=True,
+    envvar="TRACKYARD_ARTIFACTS_DESTINATION",
+    help="Where the server stores artifacts it proxies: a folder, sftp://... or s3://...",
+)
+@click.option(
+    "--default-artifact-root",
+    default=None,
+    envvar="TRACKYARD_DEFAULT_ARTIFACT_ROOT",
+    help="Artifact location for new experiments [default: mlflow-artifacts:/ when serving "
+    "artifacts, else the destination folder].",
+)
+@click.option(
+    "--serve-artifacts/--no-serve-artifacts",
+    default=True,
+    show_default=True,
+    help="Proxy artifact uploads and downloads through this server.",
+)
+@click.option("--workers", "-w", default=1, show_default=True, envvar="TRACKYARD_WORKERS")
+@click.option("--access-log/--no-access-log", default=False, show_default=True)
+def server(
+    host: str,
+    port: int,
+    backend_store_uri: str,
+    artifacts_destination: str,
+    default_artifact_root: str | None,
+    serve_artifacts: bool,
+    workers: int,
+    access_log: bool,
+) -> None:
+    """Run the tracking server (REST API, artifact proxy and web UI) on one port."""
+    import uvicorn
+
+    from .app import config_to_environment
+
+    config = ServerConfig(
+        host=host,
+        port=port,
+        backend_store_uri=backend_store_uri,
+        artifacts_destination=artifacts_destination,
+        default_artifact_root=default_artifact_root,
+        serve_artifacts=serve_artifacts,
+        workers=workers,
+    )
+    config_to_environment(config)
+    click.echo(f"trackyard {__version__} serving on http://{host}:{port} ({backend_store_uri})")
+    uvicorn.run(
+        "trackyard.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        access_log=access_log,
+        log_level="warning",
+    )

@@ -1,0 +1,89 @@
+"""Experiments: create, get, search, rename, delete, restore, tags."""
+
+from __future__ import annotations
+
+from .. import validation as check
+from ..errors import not_found
+from ..messages import tracking as m
+from ..search.grammar import parse_filter, parse_order_by
+from ..search.schemas import EXPERIMENTS
+from ..services import Services
+from . import ApiRoutes
+
+api = ApiRoutes()
+
+
+@api.post("mlflow/experiments/create", m.CreateExperiment)
+def create_experiment(services: Services, req: m.CreateExperiment) -> dict:
+    name = check.experiment_name(req.name)
+    for tag in req.tags:
+        check.key(tag.key, "tag")
+        check.max_length(tag.value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH, "Experiment tag value")
+    experiment_id = services.store.create_experiment(name, req.artifact_location or None, req.tags)
+    return {"experiment_id": experiment_id}
+
+
+@api.get("mlflow/experiments/get", m.GetExperiment)
+def get_experiment(services: Services, req: m.GetExperiment) -> dict:
+    check.require(req.experiment_id, "experiment_id")
+    return {"experiment": services.store.get_experiment(req.experiment_id)}
+
+
+@api.get("mlflow/experiments/get-by-name", m.GetExperimentByName)
+def get_experiment_by_name(services: Services, req: m.GetExperimentByName) -> dict:
+    check.require(req.experiment_name, "experiment_name")
+    experiment = services.store.get_experiment_by_name(req.experiment_name)
+    if experiment is None:
+        raise not_found(f"Could not find experiment with name '{req.experiment_name}'")
+    return {"experiment": experiment}
+
+
+def search_experiments(services: Services, req: m.SearchExperiments) -> dict:
+    experiments, token = services.store.search_experiments(
+        view_type=check.view_type(req.view_type),
+        max_results=check.max_results(
+            req.max_results, check.MAX_EXPERIMENTS_PER_SEARCH, "experiments per page"
+        ),
+        clauses=parse_filter(req.filter, EXPERIMENTS),
+        order_by=[parse_order_by(clause, EXPERIMENTS) for clause in req.order_by],
+        page_token=req.page_token,
+    )
+    return {"experiments": experiments, **({"next_page_token": token} if token else {})}
+
+
+api.post("mlflow/experiments/search", m.SearchExperiments)(search_experiments)
+api.get("mlflow/experiments/search", m.SearchExperiments)(search_experiments)
+
+
+@api.post("mlflow/experiments/update", m.UpdateExperiment)
+def update_experiment(services: Services, req: m.UpdateExperiment) -> None:
+    check.require(req.experiment_id, "experiment_id")
+    if req.new_name:
+        services.store.rename_experiment(req.experiment_id, check.experiment_name(req.new_name))
+
+
+@api.post("mlflow/experiments/delete", m.ExperimentId)
+def delete_experiment(services: Services, req: m.ExperimentId) -> None:
+    check.require(req.experiment_id, "experiment_id")
+    services.store.set_experiment_lifecycle(req.experiment_id, "deleted")
+
+
+@api.post("mlflow/experiments/restore", m.ExperimentId)
+def restore_experiment(services: Services, req: m.ExperimentId) -> None:
+    check.require(req.experiment_id, "experiment_id")
+    services.store.set_experiment_lifecycle(req.experiment_id, "active")
+
+
+@api.post("mlflow/experiments/set-experiment-tag", m.SetExperimentTag)
+def set_experiment_tag(services: Services, req: m.SetExperimentTag) -> None:
+    check.require(req.experiment_id, "experiment_id")
+    check.key(req.key, "tag")
+    check.max_length(req.value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH, "Experiment tag value")
+    services.store.set_experiment_tag(req.experiment_id, req.key, req.value)
+
+
+@api.post("mlflow/experiments/delete-experiment-tag", m.DeleteExperimentTag)
+def delete_experiment_tag(services: Services, req: m.DeleteExperimentTag) -> None:
+    check.require(req.experiment_id, "experiment_id")
+    check.require(req.key, "key")
+    services.store.delete_experiment_tag(req.experiment_id, req.key)

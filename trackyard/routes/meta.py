@@ -1,0 +1,34 @@
+"""Health, version and server capabilities: what clients ask before anything else."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from .. import MLFLOW_COMPATIBLE_VERSION
+from ..wire import JSONResponse
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+async def version(request: Request) -> Response:
+    return PlainTextResponse(MLFLOW_COMPATIBLE_VERSION)
+
+
+async def server_info(request: Request) -> Response:
+    # Multipart uploads need the artifact service; see trackyard.routes.artifacts.
+    return JSONResponse({"store_type": "SqlStore", "workspaces_enabled": False})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/health", health, methods=["GET"]),
+        Route("/version", version, methods=["GET"]),
+        *(
+            Route(f"/{prefix}/3.0/mlflow/server-info", server_info, methods=["GET"])
+            for prefix in ("api", "ajax-api")
+        ),
+    ]

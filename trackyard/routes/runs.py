@@ -1,0 +1,170 @@
+"""Runs: lifecycle, params, metrics, tags, inputs and outputs, search."""
+
+from __future__ import annotations
+
+import time
+
+from .. import validation as check
+from ..messages import tracking as m
+from ..search.grammar import parse_filter, parse_order_by
+from ..search.schemas import RUNS
+from ..services import Services
+from . import ApiRoutes
+
+api = ApiRoutes()
+
+
+def _run_id(req: m.RunRef) -> str:
+    check.require(req.id, "run_id")
+    return req.id
+
+
+@api.post("mlflow/runs/create", m.CreateRun)
+def create_run(services: Services, req: m.CreateRun) -> dict:
+    check.require(req.experiment_id, "experiment_id")
+    check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "Run name")
+    check.max_length(req.user_id, check.MAX_USER_ID_LENGTH, "User id")
+    tags = _checked_tags(req.tags)
+    start_time = req.start_time if req.start_time is not None else int(time.time() * 1000)
+    run = services.store.create_run(req.experiment_id, req.user_id, start_time, req.run_name, tags)
+    return {"run": run}
+
+
+@api.get("mlflow/runs/get", m.RunRef)
+def get_run(services: Services, req: m.RunRef) -> dict:
+    return {"run": services.store.get_run(_run_id(req))}
+
+
+@api.post("mlflow/runs/update", m.UpdateRun)
+def update_run(services: Services, req: m.UpdateRun) -> dict:
+    status = None if req.status is None else check.run_status(req.status)
+    check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "Run name")
+    info = services.store.update_run(_run_id(req), status, req.end_time, req.run_name)
+    return {"run_info": info}
+
+
+@api.post("mlflow/runs/delete", m.RunRef)
+def delete_run(services: Services, req: m.RunRef) -> None:
+    services.store.set_run_lifecycle(_run_id(req), "deleted")
+
+
+@api.post("mlflow/runs/restore", m.RunRef)
+def restore_run(services: Services, req: m.RunRef) -> None:
+    services.store.set_run_lifecycle(_run_id(req), "active")
+
+
+def _checked_metric(metric: m.BatchMetric) -> m.BatchMetric:
+    check.key(metric.key, "metric")
+    if metric.value is None:
+        raise check.invalid(
+            f"Missing value for required parameter 'value' of metric '{metric.key}'."
+        )
+    if metric.timestamp is None:
+        raise check.invalid(
+            f"Missing value for required parameter 'timestamp' of metric '{metric.key}'."
+        )
+    return metric
+
+
+def _checked_params(params: list[m.KeyValue]) -> list[m.KeyValue]:
+    checked = []
+    for param in params:
+        check.key(param.key, "param")
+        if param.value is None:
+            raise check.invalid(
+                f"Missing value for required parameter 'value' of param '{param.key}'."
+            )
+        checked.append(
+            m.KeyValue(
+                key=param.key, value=check.truncated(param.value, check.MAX_PARAM_VALUE_LENGTH)
+            )
+        )
+    return checked
+
+
+def _checked_tags(tags: list[m.KeyValue]) -> list[m.KeyValue]:
+    checked = []
+    for tag in tags:
+        check.key(tag.key, "tag")
+        value = "" if tag.value is None else tag.value
+        checked.append(
+            m.KeyValue(key=tag.key, value=check.truncated(value, check.MAX_RUN_TAG_VALUE_LENGTH))
+        )
+    return checked
+
+
+@api.post("mlflow/runs/log-metric", m.LogMetric)
+def log_metric(services: Services, req: m.LogMetric) -> None:
+    metric = m.BatchMetric(
+        key=req.key,
+        value=req.value,
+        timestamp=req.timestamp,
+        step=req.step,
+        model_id=req.model_id,
+        dataset_name=req.dataset_name,
+        dataset_digest=req.dataset_digest,
+    )
+    services.store.log_batch(_run_id(req), [_checked_metric(metric)], [], [])
+
+
+@api.post("mlflow/runs/log-parameter", m.LogParam)
+def log_param(services: Services, req: m.LogParam) -> None:
+    params = _checked_params([m.KeyValue(key=req.key, value=req.value)])
+    services.store.log_batch(_run_id(req), [], params, [])
+
+
+@api.post("mlflow/runs/set-tag", m.SetTag)
+def set_tag(services: Services, req: m.SetTag) -> None:
+    tags = _checked_tags([m.KeyValue(key=req.key, value=req.value)])
+    services.store.log_batch(_run_id(req), [], [], tags)
+
+
+@api.post("mlflow/runs/delete-tag", m.DeleteTag)
+def delete_tag(services: Services, req: m.DeleteTag) -> None:
+    check.require(req.key, "key")
+    services.store.delete_tag(_run_id(req), req.key)
+
+
+@api.post("mlflow/runs/log-batch", m.LogBatch)
+def log_batch(services: Services, req: m.LogBatch) -> None:
+    run_id = _run_id(req)
+    check.batch_limits(req.metrics, req.params, req.tags)
+    metrics = [_checked_metric(metric) for metric in req.metrics]
+    services.store.log_batch(run_id, metrics, _checked_params(req.params), _checked_tags(req.tags))
+
+
+@api.post("mlflow/runs/log-inputs", m.LogInputs)
+def log_inputs(services: Services, req: m.LogInputs) -> None:
+    run_id = _run_id(req)
+    for item in req.datasets:
+        check.require(item.dataset.name, "dataset.name")
+        check.require(item.dataset.digest, "dataset.digest")
+        check.max_length(item.dataset.name, 500, "Dataset name")
+        check.max_length(item.dataset.digest, 64, "Dataset digest")
+        check.max_length(item.dataset.source_type, 36, "Dataset source type")
+        for tag in item.tags:
+            check.key(tag.key, "input tag")
+    for model in req.models:
+        check.require(model.model_id, "model_id")
+    services.store.log_inputs(run_id, req.datasets, req.models)
+
+
+@api.post("mlflow/runs/outputs", m.LogOutputs)
+def log_outputs(services: Services, req: m.LogOutputs) -> None:
+    run_id = _run_id(req)
+    for model in req.models:
+        check.require(model.model_id, "model_id")
+    services.store.log_outputs(run_id, req.models)
+
+
+@api.post("mlflow/runs/search", m.SearchRuns)
+def search_runs(services: Services, req: m.SearchRuns) -> dict:
+    runs, token = services.store.search_runs(
+        experiment_ids=req.experiment_ids,
+        clauses=parse_filter(req.filter, RUNS),
+        view_type=check.view_type(req.run_view_type),
+        max_results=check.max_results(req.max_results, check.MAX_RUNS_PER_SEARCH, "runs per page"),
+        order_by=[parse_order_by(clause, RUNS) for clause in req.order_by],
+        page_token=req.page_token,
+    )
+    return {"runs": runs, **({"next_page_token": token} if token else {})}

@@ -1,0 +1,90 @@
+"""A thin database layer: transactions, parameter style and the few SQL dialect differences.
+
+The SQL store writes portable SQL with `?` placeholders; a `Database` hands out read and
+write transactions as `Tx` objects and hides how its driver spells things.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+Row = tuple[Any, ...]
+
+
+class Dialect:
+    """SQL spellings that differ between backends; SQLite's by default."""
+
+    name = "sqlite"
+
+    def like(self, column: str) -> str:
+        return f"{column} LIKE ?"  # case-sensitive: the connection sets case_sensitive_like
+
+    def ilike(self, column: str) -> str:
+        return f"LOWER({column}) LIKE LOWER(?)"
+
+    def is_number(self, column: str) -> str:
+        """True for a stored double that is not NaN (SQLite stores NaN as NULL)."""
+        return f"{column} IS NOT NULL"
+
+    def param(self, sql: str) -> str:
+        return sql
+
+
+def from_db_float(value: float | None) -> float:
+    """SQLite turns NaN into NULL on the way in; turn it back."""
+    return math.nan if value is None else value
+
+
+class Tx:
+    """One transaction on one connection."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.cursor.execute(self.dialect.param(sql), params)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return self.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self.cursor.executemany(self.dialect.param(sql), rows)
+
+
+def placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+class Database(ABC):
+    dialect: Dialect
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager[Tx]:
+        """A consistent snapshot for several reads."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[Tx]:
+        """A transaction that commits durably on success and rolls back on any error."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """Keep `IN (...)` lists under every driver's parameter limit."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

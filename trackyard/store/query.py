@@ -1,0 +1,196 @@
+"""Compiling parsed search clauses and order keys into SQL for the tracking schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..search.grammar import Clause, OrderKey
+from .db import Dialect, placeholders
+
+RUN_COLUMNS = {
+    "run_id": "r.run_uuid",
+    "run_name": "r.name",
+    "status": "r.status",
+    "user_id": "r.user_id",
+    "artifact_uri": "r.artifact_uri",
+    "start_time": "r.start_time",
+    "end_time": "r.end_time",
+}
+EXPERIMENT_COLUMNS = {
+    "name": "e.name",
+    "experiment_id": "e.experiment_id",
+    "creation_time": "e.creation_time",
+    "last_update_time": "e.last_update_time",
+}
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+
+KeyIds = Callable[[str], "int | None"]
+
+
+@dataclass
+class Query:
+    """SQL fragments with their parameters, kept in the order they appear in the statement."""
+
+    joins: list[str] = field(default_factory=list)
+    join_params: list[Any] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    where_params: list[Any] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+
+    def add_where(self, sql: str, *params: Any) -> None:
+        self.where.append(sql)
+        self.where_params.extend(params)
+
+    @property
+    def params(self) -> list[Any]:
+        return [*self.join_params, *self.where_params]
+
+    def where_sql(self) -> str:
+        return " AND ".join(self.where) if self.where else "1 = 1"
+
+
+def compare(dialect: Dialect, column: str, comparator: str, value: Any) -> tuple[str, list[Any]]:
+    """One comparison of a column with a literal, for any comparator the grammar allows."""
+    if comparator == "LIKE":
+        return dialect.like(column), [value]
+    if comparator == "ILIKE":
+        return dialect.ilike(column), [value]
+    if comparator in ("IN", "NOT IN"):
+        return f"{column} {comparator} ({placeholders(len(value))})", list(value)
+    if comparator == "IS NULL":
+        return f"{column} IS NULL", []
+    if comparator == "IS NOT NULL":
+        return f"{column} IS NOT NULL", []
+    return f"{column} {comparator} ?", [value]
+
+
+def _key_value_exists(table: str, owner: str, clause: Clause, dialect: Dialect, query: Query):
+    """Params and tags: the key must exist (IS NULL asks that it does not)."""
+    if clause.comparator == "IS NULL":
+        query.add_where(
+            f"NOT EXISTS (SELECT 1 FROM {table} x WHERE {owner} AND x.key = ?)", clause.key
+        )
+        return
+    if clause.comparator == "IS NOT NULL":
+        query.add_where(f"EXISTS (SELECT 1 FROM {table} x WHERE {owner} AND x.key = ?)", clause.key)
+        return
+    condition, params = compare(dialect, "x.value", clause.comparator, clause.value)
+    query.add_where(
+        f"EXISTS (SELECT 1 FROM {table} x WHERE {owner} AND x.key = ? AND {condition})",
+        clause.key,
+        *params,
+    )
+
+
+def run_filters(clauses: Sequence[Clause], dialect: Dialect, key_id: KeyIds, query: Query):
+    for clause in clauses:
+        if clause.entity == "metric":
+            metric_key = key_id(clause.key)
+            if metric_key is None:
+                query.add_where("1 = 0")
+                continue
+            query.add_where(
+                "EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_id = r.id AND x.key_id = ? "
+                f"AND {dialect.is_number('x.value')} AND x.value {clause.comparator} ?)",
+                metric_key,
+                clause.value,
+            )
+        elif clause.entity == "param":
+            _key_value_exists("run_params", "x.run_id = r.id", clause, dialect, query)
+        elif clause.entity == "tag":
+            _key_value_exists("run_tags", "x.run_id = r.id", clause, dialect, query)
+        elif clause.entity == "dataset":
+            _dataset_filter(clause, dialect, query)
+        else:
+            condition, params = compare(
+                dialect, RUN_COLUMNS[clause.key], clause.comparator, clause.value
+            )
+            query.add_where(condition, *params)
+
+
+def _dataset_filter(clause: Clause, dialect: Dialect, query: Query) -> None:
+    if clause.key == "context":
+        condition, params = compare(dialect, "t.value", clause.comparator, clause.value)
+        query.add_where(
+            "EXISTS (SELECT 1 FROM run_input_tags t WHERE t.run_id = r.id AND t.key = ? "
+            f"AND {condition})",
+            DATASET_CONTEXT_TAG,
+            *params,
+        )
+        return
+    condition, params = compare(dialect, f"d.{clause.key}", clause.comparator, clause.value)
+    query.add_where(
+        "EXISTS (SELECT 1 FROM run_inputs i JOIN datasets d ON d.id = i.dataset_id "
+        f"WHERE i.run_id = r.id AND {condition})",
+        *params,
+    )
+
+
+def _nulls_last(column: str, ascending: bool, missing: str | None = None) -> str:
+    missing = missing or f"{column} IS NULL"
+    return f"CASE WHEN {missing} THEN 1 ELSE 0 END, {column} {'ASC' if ascending else 'DESC'}"
+
+
+def run_ordering(order_by: Sequence[OrderKey], dialect: Dialect, key_id: KeyIds, query: Query):
+    """MLflow's order: the given keys with missing values last, then newest first, then id."""
+    ordered_by_start = False
+    for index, key in enumerate(order_by):
+        alias = f"o{index}"
+        if key.entity == "attribute":
+            column = RUN_COLUMNS[key.key]
+            ordered_by_start |= key.key == "start_time"
+            query.order.append(_nulls_last(column, key.ascending))
+            continue
+        if key.entity == "metric":
+            query.joins.append(
+                f"LEFT JOIN latest_metrics {alias} ON {alias}.run_id = r.id AND {alias}.key_id = ?"
+            )
+            query.join_params.append(key_id(key.key) or -1)
+            column = f"{alias}.value"
+            missing = f"NOT ({dialect.is_number(column)})"
+        else:
+            table = "run_params" if key.entity == "param" else "run_tags"
+            query.joins.append(
+                f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.id AND {alias}.key = ?"
+            )
+            query.join_params.append(key.key)
+            column, missing = f"{alias}.value", None
+        query.order.append(_nulls_last(column, key.ascending, missing))
+    if not ordered_by_start:
+        query.order.append("r.start_time DESC")
+    query.order.append("r.run_uuid ASC")
+
+
+def experiment_filters(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> None:
+    for clause in clauses:
+        if clause.entity == "tag":
+            _key_value_exists(
+                "experiment_tags", "x.experiment_id = e.experiment_id", clause, dialect, query
+            )
+            continue
+        value = clause.value
+        if clause.key == "experiment_id":
+            value = _experiment_ids(value)
+        condition, params = compare(
+            dialect, EXPERIMENT_COLUMNS[clause.key], clause.comparator, value
+        )
+        query.add_where(condition, *params)
+
+
+def _experiment_ids(value: Any) -> Any:
+    """Experiment ids are strings on the wire and integers in the table."""
+    if isinstance(value, tuple):
+        return tuple(int(v) if v.isdigit() else -1 for v in value)
+    return int(value) if isinstance(value, str) and value.isdigit() else -1
+
+
+def experiment_ordering(order_by: Sequence[OrderKey], query: Query) -> None:
+    keys = [key.key for key in order_by]
+    for key in order_by:
+        query.order.append(_nulls_last(EXPERIMENT_COLUMNS[key.key], key.ascending))
+    if "creation_time" not in keys and not keys:
+        query.order.append("e.creation_time DESC")
+    if "experiment_id" not in keys:
+        query.order.append("e.experiment_id ASC")

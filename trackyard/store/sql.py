@@ -1,0 +1,741 @@
+"""The tracking store on SQL: one implementation for every `Database` (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Sequence
+
+from ..errors import already_exists, invalid, not_found
+from ..messages.base import wire_float
+from ..messages.tracking import (
+    BatchMetric,
+    Dataset,
+    DatasetInput,
+    Experiment,
+    KeyValue,
+    Metric,
+    MetricWithRunId,
+    ModelInput,
+    ModelOutput,
+    Run,
+    RunData,
+    RunInfo,
+)
+from ..names import random_run_name
+from ..paging import decode_token, next_token
+from ..search.grammar import Clause, OrderKey
+from . import query as q
+from .base import TrackingStore
+from .db import Database, Row, Tx, chunks, from_db_float, placeholders
+
+ACTIVE, DELETED = "active", "deleted"
+RUN_NAME_TAG = "mlflow.runName"
+DEFAULT_EXPERIMENT_ID = 0
+LIFECYCLE_BY_VIEW = {"ACTIVE_ONLY": (ACTIVE,), "DELETED_ONLY": (DELETED,), "ALL": (ACTIVE, DELETED)}
+
+_RUN_SELECT = (
+    "SELECT r.id, r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "
+    "r.end_time, r.artifact_uri, r.lifecycle_stage FROM runs r"
+)
+_EXPERIMENT_SELECT = (
+    "SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "
+    "e.last_update_time, e.creation_time FROM experiments e"
+)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _experiment_key(experiment_id: str) -> int:
+    if not str(experiment_id).isdigit():
+        raise not_found(f"No Experiment with id={experiment_id} exists")
+    return int(experiment_id)
+
+
+def _latest_first(metric: BatchMetric) -> tuple:
+    """MLflow's notion of the latest point: largest step, then timestamp, then value."""
+    value = metric.value if metric.value is not None and not math.isnan(metric.value) else -math.inf
+    return (metric.step, metric.timestamp, value)
+
+
+class SqlTrackingStore(TrackingStore):
+    def __init__(self, db: Database, default_artifact_root: str) -> None:
+        self.db = db
+        self.default_artifact_root = default_artifact_root.rstrip("/")
+        # Metric key ids never change once committed, so this cache cannot go stale,
+        # even with other processes writing to the same database.
+        self._key_ids: dict[str, int] = {}
+        self._create_default_experiment()
+
+    # ================================================================== experiments
+
+    def _create_default_experiment(self) -> None:
+        with self.db.write() as tx:
+            if tx.one("SELECT 1 FROM experiments LIMIT 1") is None:
+                created = now_ms()
+                tx.execute(
+                    "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                    "lifecycle_stage, creation_time, last_update_time) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (
+                        DEFAULT_EXPERIMENT_ID,
+                        "Default",
+                        self._artifact_location(0),
+                        ACTIVE,
+                        created,
+                        created,
+                    ),
+                )
+
+    def _artifact_location(self, experiment_id: int) -> str:
+        return f"{self.default_artifact_root}/{experiment_id}"
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None, tags: Sequence[KeyValue]
+    ) -> str:
+        created = now_ms()
+        with self.db.write() as tx:
+            experiment_id = tx.scalar(
+                "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time,"
+                " last_update_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING "
+                "RETURNING experiment_id",
+                (name, artifact_location, ACTIVE, created, created),
+            )
+            if experiment_id is None:
+                raise already_exists(self._name_taken_message(tx, name))
+            if not artifact_location:
+                tx.execute(
+                    "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?",
+                    (self._artifact_location(experiment_id), experiment_id),
+                )
+            tx.many(
+                "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                [(experiment_id, tag.key, tag.value) for tag in tags],
+            )
+        return str(experiment_id)
+
+    @staticmethod
+    def _name_taken_message(tx: Tx, name: str) -> str:
+        stage = tx.scalar("SELECT lifecycle_stage FROM experiments WHERE name = ?", (name,))
+        if stage == DELETED:
+            return (
+                f"Experiment '{name}' already exists in deleted state. Restore it, or rename "
+                "or permanently delete the deleted experiment first."
+            )
+        return f"Experiment '{name}' already exists."
+
+    def _experiments(self, tx: Tx, rows: list[Row]) -> list[Experiment]:
+        tags: dict[int, list[KeyValue]] = {row[0]: [] for row in rows}
+        for ids in chunks(list(tags)):
+            for experiment_id, key, value in tx.all(
+                "SELECT experiment_id, key, value FROM experiment_tags "
+                f"WHERE experiment_id IN ({placeholders(len(ids))}) ORDER BY key",
+                ids,
+            ):
+                tags[experiment_id].append(KeyValue(key=key, value=value))
+        return [
+            Experiment(
+                experiment_id=str(row[0]),
+                name=row[1],
+                artifact_location=row[2],
+                lifecycle_stage=row[3],
+                last_update_time=row[4],
+                creation_time=row[5],
+                tags=tags[row[0]],
+            )
+            for row in rows
+        ]
+
+    def _experiment_row(self, tx: Tx, experiment_id: str) -> Row:
+        row = tx.one(
+            f"{_EXPERIMENT_SELECT} WHERE e.experiment_id = ?", (_experiment_key(experiment_id),)
+        )
+        if row is None:
+            raise not_found(f"No Experiment with id={experiment_id} exists")
+        return row
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with self.db.read() as tx:
+            return self._experiments(tx, [self._experiment_row(tx, experiment_id)])[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self.db.read() as tx:
+            row = tx.one(f"{_EXPERIMENT_SELECT} WHERE e.name = ?", (name,))
+            return None if row is None else self._experiments(tx, [row])[0]
+
+    def search_experiments(
+        self,
+        view_type: str,
+        max_results: int,
+        clauses: Sequence[Clause],
+        order_by: Sequence[OrderKey],
+        page_token: str,
+    ) -> tuple[list[Experiment], str | None]:
+        offset = decode_token(page_token)
+        query = q.Query()
+        stages = LIFECYCLE_BY_VIEW[view_type]
+        query.add_where(f"e.lifecycle_stage IN ({placeholders(len(stages))})", *stages)
+        q.experiment_filters(clauses, self.db.dialect, query)
+        q.experiment_ordering(order_by, query)
+        with self.db.read() as tx:
+            rows = tx.all(
+                f"{_EXPERIMENT_SELECT} WHERE {query.where_sql()} "
+                f"ORDER BY {', '.join(query.order)} LIMIT ? OFFSET ?",
+                [*query.params, max_results + 1, offset],
+            )
+            experiments = self._experiments(tx, rows[:max_results])
+        return experiments, next_token(offset, max_results, len(rows))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        with self.db.write() as tx:
+            row = self._experiment_row(tx, experiment_id)
+            if row[3] != ACTIVE:
+                raise invalid("Cannot rename a non-active experiment.")
+            taken = tx.scalar("SELECT experiment_id FROM experiments WHERE name = ?", (new_name,))
+            if taken is not None and taken != row[0]:
+                raise already_exists(self._name_taken_message(tx, new_name))
+            tx.execute(
+                "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                (new_name, now_ms(), row[0]),
+            )
+
+    def set_experiment_lifecycle(self, experiment_id: str, stage: str) -> None:
+        with self.db.write() as tx:
+            row = self._experiment_row(tx, experiment_id)
+            if stage == DELETED and row[0] == DEFAULT_EXPERIMENT_ID:
+                raise invalid("Cannot delete the default experiment '0'.")
+            if row[3] == stage:
+                state = "active" if stage == ACTIVE else "deleted"
+                raise invalid(f"Experiment {experiment_id} is already {state}.")
+            changed = now_ms()
+            tx.execute(
+                "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
+                "WHERE experiment_id = ?",
+                (stage, changed, row[0]),
+            )
+            # Runs follow their experiment, as in MLflow.
+            tx.execute(
+                "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE experiment_id = ? "
+                "AND lifecycle_stage = ?",
+                (
+                    stage,
+                    changed if stage == DELETED else None,
+                    row[0],
+                    ACTIVE if stage == DELETED else DELETED,
+                ),
+            )
+
+    def _active_experiment(self, tx: Tx, experiment_id: str) -> Row:
+        row = self._experiment_row(tx, experiment_id)
+        if row[3] != ACTIVE:
+            raise invalid(
+                f"The experiment {experiment_id} must be in the 'active' state. "
+                f"Current state is {row[3]}."
+            )
+        return row
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        with self.db.write() as tx:
+            row = self._active_experiment(tx, experiment_id)
+            tx.execute(
+                "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                (row[0], key, value),
+            )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        with self.db.write() as tx:
+            row = self._active_experiment(tx, experiment_id)
+            deleted = tx.execute(
+                "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?", (row[0], key)
+            ).rowcount
+            if not deleted:
+                raise not_found(f"No tag with name: {key} in experiment with id {experiment_id}")
+
+    # ================================================================== runs
+
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        run_name: str,
+        tags: Sequence[KeyValue],
+    ) -> Run:
+        tag_values = {tag.key: tag.value for tag in tags}
+        name_tag = tag_values.get(RUN_NAME_TAG)
+        if run_name and name_tag and run_name != name_tag:
+            raise invalid(
+                f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
+                f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{name_tag}')."
+            )
+        run_name = run_name or name_tag or random_run_name()
+        tag_values[RUN_NAME_TAG] = run_name
+        run_uuid = uuid.uuid4().hex
+        with self.db.write() as tx:
+            experiment = self._experiment_row(tx, experiment_id)
+            if experiment[3] != ACTIVE:
+                raise invalid(
+                    f"Could not create run under non-active experiment with id {experiment_id}."
+                )
+            artifact_uri = f"{experiment[2].rstrip('/')}/{run_uuid}/artifacts"
+            run_key = tx.scalar(
+                "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+                "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    run_uuid,
+                    experiment[0],
+                    run_name,
+                    user_id,
+                    "RUNNING",
+                    start_time,
+                    ACTIVE,
+                    artifact_uri,
+                ),
+            )
+            tx.many(
+                "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
+                [(run_key, key, value) for key, value in tag_values.items()],
+            )
+        return Run(
+            info=RunInfo(
+                run_id=run_uuid,
+                run_uuid=run_uuid,
+                run_name=run_name,
+                experiment_id=str(experiment[0]),
+                user_id=user_id,
+                status="RUNNING",
+                start_time=start_time,
+                artifact_uri=artifact_uri,
+                lifecycle_stage=ACTIVE,
+            ),
+            data=RunData(tags=[KeyValue(key=k, value=v) for k, v in sorted(tag_values.items())]),
+        )
+
+    @staticmethod
+    def _run_row(tx: Tx, run_id: str) -> Row:
+        row = tx.one(f"{_RUN_SELECT} WHERE r.run_uuid = ?", (run_id,))
+        if row is None:
+            raise not_found(f"Run with id={run_id} not found")
+        return row
+
+    def _active_run_key(self, tx: Tx, run_id: str) -> int:
+        row = self._run_row(tx, run_id)
+        if row[9] != ACTIVE:
+            raise invalid(
+                f"The run {run_id} must be in the 'active' state. Current state is {row[9]}."
+            )
+        return row[0]
+
+    @staticmethod
+    def _run_info(row: Row) -> RunInfo:
+        return RunInfo(
+            run_id=row[1],
+            run_uuid=row[1],
+            run_name=row[2],
+            experiment_id=str(row[3]),
+            user_id=row[4],
+            status=row[5],
+            start_time=row[6],
+            end_time=row[7],
+            artifact_uri=row[8],
+            lifecycle_stage=row[9],
+        )
+
+    def _runs(self, tx: Tx, rows: list[Row]) -> list[Run]:
+        """Whole runs for a page of run rows, in a fixed number of queries."""
+        runs = {row[0]: Run(info=self._run_info(row)) for row in rows}
+        keys = list(runs)
+        for ids in chunks(keys):
+            marks = placeholders(len(ids))
+            for run_key, key, value in tx.all(
+                f"SELECT run_id, key, value FROM run_params WHERE run_id IN ({marks}) ORDER BY key",
+                ids,
+            ):
+                runs[run_key].data.params.append(KeyValue(key=key, value=value))
+            for run_key, key, value in tx.all(
+                f"SELECT run_id, key, value FROM run_tags WHERE run_id IN ({marks}) ORDER BY key",
+                ids,
+            ):
+                runs[run_key].data.tags.append(KeyValue(key=key, value=value))
+            for run_key, key, value, timestamp, step in tx.all(
+                "SELECT l.run_id, k.key, l.value, l.timestamp, l.step FROM latest_metrics l "
+                f"JOIN metric_keys k ON k.id = l.key_id WHERE l.run_id IN ({marks}) ORDER BY k.key",
+                ids,
+            ):
+                runs[run_key].data.metrics.append(
+                    Metric(
+                        key=key,
+                        value=wire_float(from_db_float(value)),
+                        timestamp=timestamp,
+                        step=step,
+                    )
+                )
+            self._load_inputs(tx, ids, runs)
+        return [runs[key] for key in keys]
+
+    @staticmethod
+    def _load_inputs(tx: Tx, ids: Sequence[int], runs: dict[int, Run]) -> None:
+        marks = placeholders(len(ids))
+        inputs: dict[tuple[int, int], DatasetInput] = {}
+        for run_key, dataset_id, name, digest, source_type, source, schema, profile in tx.all(
+            "SELECT i.run_id, d.id, d.name, d.digest, d.source_type, d.source, d.schema, "
+            f"d.profile FROM run_inputs i JOIN datasets d ON d.id = i.dataset_id "
+            f"WHERE i.run_id IN ({marks}) ORDER BY d.id",
+            ids,
+        ):
+            dataset = Dataset(
+                name=name,
+                digest=digest,
+                source_type=source_type,
+                source=source,
+                schema=schema,
+                profile=profile,
+            )
+            inputs[(run_key, dataset_id)] = DatasetInput(dataset=dataset)
+            runs[run_key].inputs.dataset_inputs.append(inputs[(run_key, dataset_id)])
+        if inputs:
+            for run_key, dataset_id, key, value in tx.all(
+                "SELECT run_id, dataset_id, key, value FROM run_input_tags "
+                f"WHERE run_id IN ({marks}) ORDER BY key",
+                ids,
+            ):
+                inputs[(run_key, dataset_id)].tags.append(KeyValue(key=key, value=value))
+        for run_key, model_id in tx.all(
+            f"SELECT run_id, model_id FROM run_model_inputs WHERE run_id IN ({marks})", ids
+        ):
+            runs[run_key].inputs.model_inputs.append(ModelInput(model_id=model_id))
+        for run_key, model_id, step in tx.all(
+            f"SELECT run_id, model_id, step FROM run_model_outputs WHERE run_id IN ({marks})", ids
+        ):
+            runs[run_key].outputs.model_outputs.append(ModelOutput(model_id=model_id, step=step))
+
+    def get_run(self, run_id: str) -> Run:
+        with self.db.read() as tx:
+            return self._runs(tx, [self._run_row(tx, run_id)])[0]
+
+    def update_run(
+        self, run_id: str, status: str | None, end_time: int | None, run_name: str | None
+    ) -> RunInfo:
+        with self.db.write() as tx:
+            run_key = self._active_run_key(tx, run_id)
+            tx.execute(
+                "UPDATE runs SET status = COALESCE(?, status), end_time = COALESCE(?, end_time), "
+                "name = COALESCE(?, name) WHERE id = ?",
+                (status, end_time, run_name or None, run_key),
+            )
+            if run_name:
+                self._upsert_tags(tx, run_key, [KeyValue(key=RUN_NAME_TAG, value=run_name)])
+            return self._run_info(self._run_row(tx, run_id))
+
+    def set_run_lifecycle(self, run_id: str, stage: str) -> None:
+        with self.db.write() as tx:
+            row = self._run_row(tx, run_id)
+            if stage == ACTIVE:
+                experiment_stage = tx.scalar(
+                    "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?", (row[3],)
+                )
+                if experiment_stage != ACTIVE:
+                    raise invalid(
+                        f"Cannot restore run {run_id}: its experiment {row[3]} is deleted."
+                    )
+            tx.execute(
+                "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE id = ?",
+                (stage, now_ms() if stage == DELETED else None, row[0]),
+            )
+
+    # ------------------------------------------------------------------ logging
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[BatchMetric],
+        params: Sequence[KeyValue],
+        tags: Sequence[KeyValue],
+    ) -> None:
+        with self.db.write() as tx:
+            run_key = self._active_run_key(tx, run_id)
+            if params:
+                self._insert_params(tx, run_id, run_key, params)
+            if tags:
+                self._upsert_tags(tx, run_key, tags)
+            if metrics:
+                self._insert_metrics(tx, run_key, metrics)
+
+    @staticmethod
+    def _insert_params(tx: Tx, run_id: str, run_key: int, params: Sequence[KeyValue]) -> None:
+        """Params are write-once: the same value again is fine, another value is an error."""
+        new: dict[str, str | None] = {}
+        for param in params:
+            if param.key in new and new[param.key] != param.value:
+                raise invalid(
+                    f"Duplicate parameter key '{param.key}' with different values in one batch."
+                )
+            new[param.key] = param.value
+        keys = list(new)
+        for batch in chunks(keys):
+            for key, old in tx.all(
+                f"SELECT key, value FROM run_params WHERE run_id = ? "
+                f"AND key IN ({placeholders(len(batch))})",
+                [run_key, *batch],
+            ):
+                if old != new[key]:
+                    raise invalid(
+                        f"Changing param values is not allowed. Param with key='{key}' was "
+                        f"already logged with value='{old}' for run ID='{run_id}'. "
+                        f"Attempted logging new value '{new[key]}'."
+                    )
+        tx.many(
+            "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(run_key, key, value) for key, value in new.items()],
+        )
+
+    @staticmethod
+    def _upsert_tags(tx: Tx, run_key: int, tags: Sequence[KeyValue]) -> None:
+        latest = {tag.key: tag.value for tag in tags}
+        tx.many(
+            "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+            [(run_key, key, value) for key, value in latest.items()],
+        )
+        if RUN_NAME_TAG in latest:
+            tx.execute("UPDATE runs SET name = ? WHERE id = ?", (latest[RUN_NAME_TAG], run_key))
+
+    def _metric_key_ids(self, tx: Tx, keys: Sequence[str], create: bool) -> dict[str, int]:
+        found = {key: self._key_ids[key] for key in keys if key in self._key_ids}
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        for batch in chunks(missing):
+            for key_id, key in tx.all(
+                f"SELECT id, key FROM metric_keys WHERE key IN ({placeholders(len(batch))})",
+                batch,
+            ):
+                found[key] = self._key_ids[key] = key_id
+        if create:
+            for key in missing:
+                if key not in found:
+                    # Not cached: this transaction may still roll back.
+                    found[key] = tx.scalar(
+                        "INSERT INTO metric_keys (key) VALUES (?) ON CONFLICT (key) "
+                        "DO UPDATE SET key = excluded.key RETURNING id",
+                        (key,),
+                    )
+        return found
+
+    def _insert_metrics(self, tx: Tx, run_key: int, metrics: Sequence[BatchMetric]) -> None:
+        key_ids = self._metric_key_ids(tx, [m.key for m in metrics], create=True)
+        tx.many(
+            "INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(run_key, key_ids[m.key], m.step, m.timestamp, m.value) for m in metrics],
+        )
+        latest: dict[str, BatchMetric] = {}
+        for metric in metrics:
+            current = latest.get(metric.key)
+            if current is None or _latest_first(metric) > _latest_first(current):
+                latest[metric.key] = metric
+        # Sorted by key id, so concurrent writers take row locks in one order (no deadlocks).
+        rows = sorted(
+            (run_key, key_ids[key], m.step, m.timestamp, m.value) for key, m in latest.items()
+        )
+        tx.many(
+            "INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, key_id) DO UPDATE SET "
+            "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
+            "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+            "AND excluded.timestamp >= latest_metrics.timestamp)",
+            rows,
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self.db.write() as tx:
+            run_key = self._active_run_key(tx, run_id)
+            deleted = tx.execute(
+                "DELETE FROM run_tags WHERE run_id = ? AND key = ?", (run_key, key)
+            ).rowcount
+            if not deleted:
+                raise not_found(f"No tag with name: {key} in run with id {run_id}")
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput]
+    ) -> None:
+        with self.db.write() as tx:
+            row = self._run_row(tx, run_id)
+            if row[9] != ACTIVE:
+                raise invalid(f"The run {run_id} must be in the 'active' state.")
+            for item in datasets:
+                dataset_id = self._dataset_id(tx, row[3], item.dataset)
+                tx.execute(
+                    "INSERT INTO run_inputs (run_id, dataset_id) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (row[0], dataset_id),
+                )
+                tx.many(
+                    "INSERT INTO run_input_tags (run_id, dataset_id, key, value) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, dataset_id, key) "
+                    "DO UPDATE SET value = excluded.value",
+                    [(row[0], dataset_id, tag.key, tag.value) for tag in item.tags],
+                )
+            tx.many(
+                "INSERT INTO run_model_inputs (run_id, model_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(row[0], model.model_id) for model in models],
+            )
+
+    @staticmethod
+    def _dataset_id(tx: Tx, experiment_key: int, dataset: Dataset) -> int:
+        return tx.scalar(
+            "INSERT INTO datasets (experiment_id, name, digest, source_type, source, schema, "
+            "profile) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, name, digest) "
+            "DO UPDATE SET name = excluded.name RETURNING id",
+            (
+                experiment_key,
+                dataset.name,
+                dataset.digest,
+                dataset.source_type,
+                dataset.source,
+                dataset.schema,
+                dataset.profile,
+            ),
+        )
+
+    def log_outputs(self, run_id: str, models: Sequence[ModelOutput]) -> None:
+        with self.db.write() as tx:
+            run_key = self._active_run_key(tx, run_id)
+            tx.many(
+                "INSERT INTO run_model_outputs (run_id, model_id, step) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id, model_id) DO UPDATE SET step = excluded.step",
+                [(run_key, model.model_id, model.step) for model in models],
+            )
+
+    # ------------------------------------------------------------------ search
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        clauses: Sequence[Clause],
+        view_type: str,
+        max_results: int,
+        order_by: Sequence[OrderKey],
+        page_token: str,
+    ) -> tuple[list[Run], str | None]:
+        offset = decode_token(page_token)
+        experiment_keys = [int(e) for e in experiment_ids if str(e).isdigit()]
+        if not experiment_keys:
+            return [], None
+        with self.db.read() as tx:
+            metric_keys = [c.key for c in clauses if c.entity == "metric"]
+            metric_keys += [o.key for o in order_by if o.entity == "metric"]
+            key_ids = self._metric_key_ids(tx, metric_keys, create=False)
+            query = q.Query()
+            stages = LIFECYCLE_BY_VIEW[view_type]
+            query.add_where(
+                f"r.experiment_id IN ({placeholders(len(experiment_keys))})", *experiment_keys
+            )
+            query.add_where(f"r.lifecycle_stage IN ({placeholders(len(stages))})", *stages)
+            q.run_filters(clauses, self.db.dialect, key_ids.get, query)
+            q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
+            rows = tx.all(
+                f"{_RUN_SELECT} {' '.join(query.joins)} WHERE {query.where_sql()} "
+                f"ORDER BY {', '.join(query.order)} LIMIT ? OFFSET ?",
+                [*query.params, max_results + 1, offset],
+            )
+            runs = self._runs(tx, rows[:max_results])
+        return runs, next_token(offset, max_results, len(rows))
+
+    # ------------------------------------------------------------------ metric history
+
+    def _history_scope(self, tx: Tx, run_id: str, key: str) -> tuple[int, int | None]:
+        run_key = self._run_row(tx, run_id)[0]
+        return run_key, self._metric_key_ids(tx, [key], create=False).get(key)
+
+    def get_metric_history(
+        self, run_id: str, key: str, max_results: int, page_token: str
+    ) -> tuple[list[Metric], str | None]:
+        offset = decode_token(page_token)
+        with self.db.read() as tx:
+            run_key, key_id = self._history_scope(tx, run_id, key)
+            if key_id is None:
+                return [], None
+            rows = tx.all(
+                "SELECT step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ? "
+                "ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
+                (run_key, key_id, max_results + 1, offset),
+            )
+        metrics = [
+            Metric(key=key, value=wire_float(from_db_float(value)), timestamp=timestamp, step=step)
+            for step, timestamp, value in rows[:max_results]
+        ]
+        return metrics, next_token(offset, max_results, len(rows))
+
+    def get_metric_history_sampled(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        start_step: int | None,
+        end_step: int | None,
+        max_points: int,
+    ) -> list[MetricWithRunId]:
+        result: list[MetricWithRunId] = []
+        with self.db.read() as tx:
+            for run_id in run_ids:
+                run_key, key_id = self._history_scope(tx, run_id, key)
+                if key_id is None:
+                    continue
+                for step, timestamp, value in self._sampled_points(
+                    tx, run_key, key_id, start_step, end_step, max_points
+                ):
+                    result.append(
+                        MetricWithRunId(
+                            key=key,
+                            value=wire_float(from_db_float(value)),
+                            timestamp=timestamp,
+                            step=step,
+                            run_id=run_id,
+                        )
+                    )
+        return result
+
+    @staticmethod
+    def _sampled_points(
+        tx: Tx, run_key: int, key_id: int, start: int | None, end: int | None, max_points: int
+    ) -> list[Row]:
+        """Points at up to `max_points` steps evenly spread over the range, ends included."""
+        scope = "run_id = ? AND key_id = ? AND step >= ? AND step <= ?"
+        bounds = (
+            run_key,
+            key_id,
+            -(2**63) if start is None else start,
+            2**63 - 1 if end is None else end,
+        )
+        count, low, high = tx.one(
+            f"SELECT COUNT(DISTINCT step), MIN(step), MAX(step) FROM metrics WHERE {scope}",
+            bounds,
+        )
+        if not count:
+            return []
+        if count > max_points:
+            span = high - low + 1
+            buckets = max(max_points - 1, 1)
+            steps = {high} | {
+                row[0]
+                for row in tx.all(
+                    f"SELECT MIN(step) FROM metrics WHERE {scope} GROUP BY (step - ?) * ? / ?",
+                    (*bounds, low, buckets, span),
+                )
+            }
+            rows = []
+            for batch in chunks(sorted(steps)):
+                rows += tx.all(
+                    f"SELECT step, timestamp, value FROM metrics WHERE {scope} "
+                    f"AND step IN ({placeholders(len(batch))})",
+                    (*bounds, *batch),
+                )
+            return sorted(rows, key=lambda row: (row[0], row[1]))
+        return tx.all(
+            f"SELECT step, timestamp, value FROM metrics WHERE {scope} ORDER BY step, timestamp",
+            bounds,
+        )
