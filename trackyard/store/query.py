@@ -170,12 +170,13 @@ def experiment_filters(clauses: Sequence[Clause], dialect: Dialect, query: Query
                 "experiment_tags", "x.experiment_id = e.experiment_id", clause, dialect, query
             )
             continue
-        value = clause.value
+        column, value = EXPERIMENT_COLUMNS[clause.key], clause.value
         if clause.key == "experiment_id":
-            value = _experiment_ids(value)
-        condition, params = compare(
-            dialect, EXPERIMENT_COLUMNS[clause.key], clause.comparator, value
-        )
+            if clause.comparator in ("LIKE", "ILIKE"):
+                column = "CAST(e.experiment_id AS VARCHAR(20))"
+            else:
+                value = _experiment_ids(value)
+        condition, params = compare(dialect, column, clause.comparator, value)
         query.add_where(condition, *params)
 
 

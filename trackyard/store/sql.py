@@ -114,7 +114,7 @@ class SqlTrackingStore(TrackingStore):
             tx.many(
                 "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
-                [(experiment_id, tag.key, tag.value) for tag in tags],
+                list({tag.key: (experiment_id, tag.key, tag.value) for tag in tags}.values()),
             )
         return str(experiment_id)
 
@@ -468,7 +468,11 @@ class SqlTrackingStore(TrackingStore):
 
     @staticmethod
     def _insert_params(tx: Tx, run_id: str, run_key: int, params: Sequence[KeyValue]) -> None:
-        """Params are write-once: the same value again is fine, another value is an error."""
+        """Params are write-once: the same value again is fine, another value is an error.
+
+        Inserting before comparing means a concurrent writer of another value is caught
+        too: its row is either already visible to the check or blocks the insert until it is.
+        """
         new: dict[str, str | None] = {}
         for param in params:
             if param.key in new and new[param.key] != param.value:
@@ -476,6 +480,10 @@ class SqlTrackingStore(TrackingStore):
                     f"Duplicate parameter key '{param.key}' with different values in one batch."
                 )
             new[param.key] = param.value
+        tx.many(
+            "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(run_key, key, value) for key, value in sorted(new.items())],
+        )
         keys = list(new)
         for batch in chunks(keys):
             for key, old in tx.all(
@@ -489,10 +497,6 @@ class SqlTrackingStore(TrackingStore):
                         f"already logged with value='{old}' for run ID='{run_id}'. "
                         f"Attempted logging new value '{new[key]}'."
                     )
-        tx.many(
-            "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            [(run_key, key, value) for key, value in new.items()],
-        )
 
     @staticmethod
     def _upsert_tags(tx: Tx, run_key: int, tags: Sequence[KeyValue]) -> None:
@@ -515,7 +519,7 @@ class SqlTrackingStore(TrackingStore):
             ):
                 found[key] = self._key_ids[key] = key_id
         if create:
-            for key in missing:
+            for key in sorted(missing):  # one lock order for concurrent writers
                 if key not in found:
                     # Not cached: this transaction may still roll back.
                     found[key] = tx.scalar(
@@ -577,12 +581,12 @@ class SqlTrackingStore(TrackingStore):
                     "INSERT INTO run_input_tags (run_id, dataset_id, key, value) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, dataset_id, key) "
                     "DO UPDATE SET value = excluded.value",
-                    [(row[0], dataset_id, tag.key, tag.value) for tag in item.tags],
+                    list({t.key: (row[0], dataset_id, t.key, t.value) for t in item.tags}.values()),
                 )
             tx.many(
                 "INSERT INTO run_model_inputs (run_id, model_id) VALUES (?, ?) "
                 "ON CONFLICT DO NOTHING",
-                [(row[0], model.model_id) for model in models],
+                sorted({(row[0], model.model_id) for model in models}),
             )
 
     @staticmethod
@@ -608,7 +612,7 @@ class SqlTrackingStore(TrackingStore):
             tx.many(
                 "INSERT INTO run_model_outputs (run_id, model_id, step) VALUES (?, ?, ?) "
                 "ON CONFLICT (run_id, model_id) DO UPDATE SET step = excluded.step",
-                [(run_key, model.model_id, model.step) for model in models],
+                list({m.model_id: (run_key, m.model_id, m.step) for m in models}.values()),
             )
 
     # ------------------------------------------------------------------ search

@@ -1,0 +1,78 @@
+"""Fixtures: a real trackyard server per backend, and the stock mlflow client pointed at it.
+
+Every test that takes `server` runs once on SQLite and once on PostgreSQL. PostgreSQL tests
+skip when no server is reachable, except in CI (the CI variable is set), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import httpx
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from .servers import ServerProcess, postgres_available, postgres_database, start_server
+
+# The stock client retries 5xx answers for minutes; a server bug must fail a test, not hang it.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _require_postgres() -> None:
+    if postgres_available():
+        return
+    message = "PostgreSQL is not reachable at TRACKYARD_TEST_POSTGRES_URI"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, and CI must run the PostgreSQL tests")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request, tmp_path_factory) -> Iterator[ServerProcess]:
+    """One server per backend for the whole session; tests use their own experiments."""
+    data_dir = tmp_path_factory.mktemp(f"server-{request.param}")
+    if request.param == "sqlite":
+        process = start_server(data_dir, f"sqlite:///{data_dir / 'trackyard.db'}")
+        yield process
+        process.stop()
+        return
+    _require_postgres()
+    with postgres_database() as uri:
+        process = start_server(data_dir, uri)
+        yield process
+        process.stop()
+
+
+@pytest.fixture
+def tracking_uri(server: ServerProcess, monkeypatch) -> Iterator[str]:
+    """The stock client's global state pointed at the server, and left clean afterwards."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
+    mlflow.set_tracking_uri(server.url)
+    yield server.url
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.flush_async_logging()
+
+
+@pytest.fixture
+def client(tracking_uri: str) -> MlflowClient:
+    return MlflowClient(tracking_uri)
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    """Raw HTTP against the server, for wire details and error paths."""
+    with httpx.Client(base_url=server.url, timeout=30) as session:
+        yield session
+
+
+@pytest.fixture
+def experiment_id(client: MlflowClient, request) -> str:
+    """A fresh experiment named after the test."""
+    import uuid
+
+    return client.create_experiment(f"{request.node.name}-{uuid.uuid4().hex[:8]}")
