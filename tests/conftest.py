@@ -22,7 +22,7 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 BACKENDS = ["sqlite", "postgres"]
 
 
-def _require_postgres() -> None:
+def require_postgres() -> None:
     if postgres_available():
         return
     message = "PostgreSQL is not reachable at TRACKYARD_TEST_POSTGRES_URI"
@@ -40,7 +40,7 @@ def server(request, tmp_path_factory) -> Iterator[ServerProcess]:
         yield process
         process.stop()
         return
-    _require_postgres()
+    require_postgres()
     with postgres_database() as uri:
         process = start_server(data_dir, uri)
         yield process
