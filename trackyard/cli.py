@@ -14,6 +14,16 @@ def main() -> None:
     """trackyard: a fast, self-hosted experiment tracking workspace speaking MLflow's API."""
 
 
+def _prepare_backend(config: ServerConfig) -> None:
+    """Migrate (or refuse) before any worker starts, so a problem is one clear line."""
+    from .store import open_database
+
+    try:
+        open_database(config.backend_store_uri).close()
+    except Exception as error:  # any driver's connection or schema error ends start-up
+        raise click.ClickException(f"Cannot open the backend store: {error}") from None
+
+
 @main.command()
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, envvar="TRACKYARD_HOST")
 @click.option("--port", "-p", default=5000, show_default=True, envvar="TRACKYARD_PORT")
@@ -70,6 +80,7 @@ def server(
         serve_artifacts=serve_artifacts,
         workers=workers,
     )
+    _prepare_backend(config)
     config_to_environment(config)
     click.echo(f"trackyard {__version__} serving on http://{host}:{port} ({backend_store_uri})")
     uvicorn.run(
