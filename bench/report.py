@@ -176,9 +176,10 @@ throughput: trackyard / mlflow; for latency, time and memory: mlflow / trackyard
 ## How to run
 
 ```
-.venv/bin/python bench/run.py                  # both servers, full sizes, SQLite
-.venv/bin/python bench/run.py --quick          # smaller sizes, a couple of minutes
+.venv/bin/python bench/run.py                  # both servers, full sizes, SQLite (~15 min)
+.venv/bin/python bench/run.py --quick          # smaller sizes (~3 min)
 .venv/bin/python bench/run.py --only mlflow    # one server only
+.venv/bin/python bench/run.py --backend postgresql   # both on the local PostgreSQL
 ```
 
 The first run creates `bench/.venv-mlflow` with `mlflow==3.17.2` for the reference server.
@@ -188,6 +189,21 @@ What each workload does, and all options: [bench/README.md](../bench/README.md).
 
 {start}
 {end}
+
+## Reading the numbers
+
+- The benchmark machine is small and shared: client, server and database compete for the
+  same cores, so expect 10-20 % noise between runs (the load average at start is recorded
+  above). Large ratios are robust; small ones need a re-run.
+- Unless `--mlflow-workers` is given, `mlflow server` runs as users start it: 4 uvicorn
+  workers plus its job runner and huey consumer processes, all counted in its memory.
+  Memory is VmRSS summed over the process tree, so pages shared between processes count
+  once per process.
+- With more than one uvicorn worker, `mlflow server` leaves Nagle's algorithm on for
+  accepted connections (Kludex/uvicorn#3149), so every keep-alive request after the first
+  waits ~40 ms for the client's delayed ACK. The stock `MlflowClient` keeps connections
+  alive, so users of the default server pay this on every call; it dominates the mlflow
+  column's per-request numbers. `--mlflow-workers 1` measures the server without it.
 """
 
 

@@ -22,12 +22,22 @@ from types import FrameType
 from report import SERVERS, ServerResults, environment, results_section, table_lines, write_doc
 from servers import (
     REPO_ROOT,
+    Server,
     ServerError,
     dist_version,
     ensure_mlflow_venv,
     make_server,
 )
-from workloads import FULL, QUICK, WORKLOADS, ApiError, Measurement, Target, new_http_client
+from workloads import (
+    FULL,
+    QUICK,
+    WORKLOADS,
+    ApiError,
+    Measurement,
+    Target,
+    Workload,
+    new_http_client,
+)
 
 
 class TimeLimitReached(BaseException):
@@ -62,7 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def install_stop_handlers(time_limit_s: int) -> None:
-    """Turn SIGTERM/SIGHUP and the time limit into exceptions so cleanup code runs."""
+    """Turn SIGINT/SIGTERM/SIGHUP and the time limit into exceptions so cleanup code runs."""
 
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         raise TimeLimitReached(f"time limit of {time_limit_s}s reached")
@@ -70,13 +80,15 @@ def install_stop_handlers(time_limit_s: int) -> None:
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
+    # Ctrl-C -> KeyboardInterrupt even if SIGINT was ignored when we started (e.g. `cmd &`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
     signal.alarm(time_limit_s)
 
 
-def selected_workloads(args: argparse.Namespace) -> list[tuple[str, object]]:
+def selected_workloads(args: argparse.Namespace) -> list[tuple[str, Workload]]:
     if not args.workloads:
         return list(WORKLOADS)
     wanted = set(args.workloads.split(","))
@@ -94,7 +106,9 @@ def report_failure(res: ServerResults, server: str, workload: str, message: str)
     print(f"{bar}\n{server} / {workload} FAILED\n{message}\n{bar}", file=sys.stderr, flush=True)
 
 
-def run_workloads(target: Target, server, workloads: list, res: ServerResults) -> None:
+def run_workloads(
+    target: Target, server: Server, workloads: list[tuple[str, Workload]], res: ServerResults
+) -> None:
     """Run each workload once; an API failure skips only that workload, a dead server all."""
     for index, (name, fn) in enumerate(workloads):
         t0 = time.perf_counter()
@@ -165,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     except TimeLimitReached as exc:
         log(f"ABORTED: {exc}; servers stopped, nothing written")
         return 3
+    except KeyboardInterrupt:
+        log("interrupted; servers stopped, nothing written")
+        return 130
     finally:
         signal.alarm(0)
     print("\n" + "\n".join(table_lines(results)) + "\n", flush=True)

@@ -8,6 +8,7 @@ when it has to stop.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -16,10 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -73,8 +73,9 @@ def ensure_mlflow_venv(backend: str) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_VENV)], timeout=300, check=True)
     if dist_version(python, "mlflow") != MLFLOW_VERSION:
         pip_install(python, f"mlflow=={MLFLOW_VERSION}")
-    if backend == "postgresql" and dist_version(python, "psycopg2-binary") is None:
-        pip_install(python, "psycopg2-binary")
+    # SQLAlchemy >= 2.1 maps postgresql:// to psycopg 3 (older versions: psycopg2).
+    if backend == "postgresql" and dist_version(python, "psycopg") is None:
+        pip_install(python, "psycopg[binary]")
     return python
 
 
@@ -159,7 +160,7 @@ class Server:
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     startup_s: float = 0.0
-    cleanups: list = field(default_factory=list)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -171,34 +172,29 @@ class Server:
 
     def start(self) -> float:
         """Spawn the server and wait for /health; returns spawn -> first 200, in seconds."""
-        log = self.log_path.open("wb")
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.argv,
-            cwd=self.data_dir,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        with self.log_path.open("wb") as log:
+            t0 = time.perf_counter()
+            self.proc = subprocess.Popen(
+                self.argv,
+                cwd=self.data_dir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.startup_s = self._wait_healthy(t0)
         return self.startup_s
 
     def _wait_healthy(self, t0: float) -> float:
-        """Poll GET /health every 10 ms on fresh connections until it answers 200."""
-        url = self.base_url + "/health"
+        """Poll GET /health every 10 ms until it answers 200."""
         deadline = t0 + STARTUP_TIMEOUT_S
         while time.perf_counter() < deadline:
             self.check_alive()
-            try:
-                if httpx.get(url, timeout=2.0).status_code == 200:
-                    return time.perf_counter() - t0
-            except httpx.TransportError:
-                pass
+            if health_ok(self.port):
+                return time.perf_counter() - t0
             time.sleep(HEALTH_POLL_S)
-        msg = f"{self.name}: no 200 from {url} within {STARTUP_TIMEOUT_S}s"
+        msg = f"{self.name}: no 200 from {self.base_url}/health within {STARTUP_TIMEOUT_S}s"
         raise ServerError(f"{msg}\n{self.log_tail()}")
 
     def check_alive(self) -> None:
@@ -242,6 +238,18 @@ class Server:
                 self.cleanups.pop()()
 
 
+def health_ok(port: int) -> bool:
+    """One GET /health on a fresh connection (http.client: no per-poll client set-up cost)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2.0)
+    try:
+        conn.request("GET", "/health")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
@@ -255,7 +263,7 @@ def _kill_quietly(pid: int) -> None:
 # --- the two servers ----------------------------------------------------------------------
 
 
-def _store_uri(name: str, backend: str, data_dir: Path, cleanups: list) -> str:
+def _store_uri(name: str, backend: str, data_dir: Path, cleanups: list[Callable[[], None]]) -> str:
     """Backend store URI for a fresh, empty store private to this server."""
     if backend == "sqlite":
         return f"sqlite:///{data_dir}/{name}.db"
@@ -265,7 +273,7 @@ def _store_uri(name: str, backend: str, data_dir: Path, cleanups: list) -> str:
     return PG_URI_PREFIX + db
 
 
-def _fresh_dir(name: str, cleanups: list, keep: bool) -> Path:
+def _fresh_dir(name: str, cleanups: list[Callable[[], None]], keep: bool) -> Path:
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     if not keep:
         cleanups.append(lambda: shutil.rmtree(data_dir, ignore_errors=True))
@@ -276,7 +284,7 @@ def make_server(
     name: str, backend: str, mlflow_python: Path | None, mlflow_workers: int | None, keep: bool
 ) -> Server:
     """Build (not start) the server ``name`` ("trackyard" or "mlflow") on ``backend``."""
-    cleanups: list = []
+    cleanups: list[Callable[[], None]] = []
     data_dir = _fresh_dir(name, cleanups, keep)
     try:
         uri = _store_uri(name, backend, data_dir, cleanups)

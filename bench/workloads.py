@@ -8,6 +8,7 @@ request and response: a benchmark that silently times errors is worse than none.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -25,6 +26,9 @@ import httpx
 
 BENCH_DIR = Path(__file__).resolve().parent
 HTTP_TIMEOUT_S = 120.0
+RSS_SAMPLE_S = 0.5
+RSS_STABLE_SAMPLES = 5  # stable = within 1% over 2 s
+RSS_SETTLE_MAX_S = 30.0
 WARMUP_CALLS = 20
 CLIENT_LOOP_TIMEOUT_S = 900
 CONCURRENT_TIMEOUT_S = 900
@@ -217,8 +221,23 @@ def idle_memory(target: Target) -> list[Measurement]:
     run_id = create_run(target, exp)
     log_metric(target, run_id, "x", 1.0, 0)
     call(target, "POST", "runs/search", {"experiment_ids": [exp], "max_results": 10})
-    time.sleep(1.0)  # let allocators and background threads settle
-    return [Measurement("idle RSS, process tree", target.rss_mib(), "MiB", False)]
+    return [Measurement("idle RSS, process tree", settled_rss(target), "MiB", False)]
+
+
+def settled_rss(target: Target) -> float:
+    """RSS once it stops growing: servers may keep spawning helpers well after /health is OK.
+
+    (mlflow server's job runner keeps starting and importing for several seconds.)
+    """
+    samples = [target.rss_mib()]
+    deadline = time.monotonic() + RSS_SETTLE_MAX_S
+    while time.monotonic() < deadline:
+        time.sleep(RSS_SAMPLE_S)
+        samples.append(target.rss_mib())
+        window = samples[-RSS_STABLE_SAMPLES:]
+        if len(window) == RSS_STABLE_SAMPLES and max(window) - min(window) <= 0.01 * max(window):
+            break
+    return samples[-1]
 
 
 def log_metric_sequential(target: Target) -> list[Measurement]:
@@ -471,6 +490,19 @@ def metric_history(target: Target) -> list[Measurement]:
 def loaded_memory(target: Target) -> list[Measurement]:
     """RSS after all workloads: how much the server keeps after real traffic."""
     return [Measurement("RSS after all workloads", target.rss_mib(), "MiB", False)]
+
+
+def with_sizes(workload: Workload, **overrides: int) -> Workload:
+    """The same workload with some sizes changed, e.g. for scaling runs.
+
+    ``("search-10k", with_sizes(search_runs, search_runs=10_000))``
+    """
+
+    def run(target: Target) -> list[Measurement]:
+        sized = dataclasses.replace(target, sizes=dataclasses.replace(target.sizes, **overrides))
+        return workload(sized)
+
+    return run
 
 
 WORKLOADS: list[tuple[str, Workload]] = [

@@ -76,3 +76,16 @@ def experiment_id(client: MlflowClient, request) -> str:
     import uuid
 
     return client.create_experiment(f"{request.node.name}-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(autouse=True)
+def _no_active_experiment_leaks(monkeypatch) -> None:
+    """`mlflow.set_experiment` sets process-wide state; each test starts without it."""
+    import mlflow.tracking.fluent as fluent
+
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.setattr(fluent, "_active_experiment_id", None)
+
+
+# Artifact destinations (local folder, SFTP via a real sshd, S3 via moto): shared fixtures.
+from .artifact_fixtures import artifact_server, moto_s3, sshd  # noqa: E402, F401

@@ -9,14 +9,27 @@ from dataclasses import asdict
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .artifacts import open_repository
 from .config import ServerConfig
 from .errors import ApiError
-from .routes import experiments, meta, metrics, runs
+from .routes import (
+    artifacts,
+    experiments,
+    logged_models,
+    meta,
+    metrics,
+    model_files,
+    registry,
+    runs,
+    ui,
+)
 from .services import Services
-from .store import open_store
+from .store import open_model_stores, open_store
 from .wire import error_response
 
 CONFIG_ENV = "TRACKYARD_SERVER_CONFIG"
@@ -37,28 +50,64 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return response
 
 
-async def _unexpected_error(request: Request, error: Exception) -> Response:
-    logger.exception("Unexpected error on %s %s", request.method, request.url.path)
-    return error_response(ApiError(f"Internal error: {type(error).__name__}", "INTERNAL_ERROR"))
+class UnexpectedErrors:
+    """Answer a bug with MLflow's INTERNAL_ERROR shape and keep the connection usable.
+
+    Starlette's own catch-all handler re-raises after responding, which makes uvicorn drop
+    the keep-alive connection under the client's next request; this middleware does not.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking_start)
+        except Exception as error:
+            logger.exception("Unexpected error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            message = f"Internal error: {type(error).__name__}"
+            await error_response(ApiError(message, "INTERNAL_ERROR"))(scope, receive, send)
 
 
 def create_app(config: ServerConfig) -> Starlette:
     store = open_store(config.backend_store_uri, config.experiment_artifact_root)
+    registry_store, logged_model_store = open_model_stores(store)
     routes = [
         *meta.routes(),
+        *artifacts.routes(),
         *experiments.api.routes(),
         *runs.api.routes(),
         *metrics.api.routes(),
+        *registry.api.routes(),
+        *logged_models.api.routes(),
+        *model_files.routes(),
     ]
+    # The web UI goes last, so that every API route wins over it.
+    routes += ui.routes()
     app = Starlette(
         routes=routes,
-        exception_handlers={
-            ApiError: _api_error,
-            HTTPException: _http_error,
-            Exception: _unexpected_error,
-        },
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+        middleware=[Middleware(UnexpectedErrors)],
     )
-    app.state.services = Services(config=config, store=store)
+    app.state.services = Services(
+        config=config,
+        store=store,
+        registry=registry_store,
+        logged_models=logged_model_store,
+        artifacts=open_repository(config),
+    )
     return app
 
 

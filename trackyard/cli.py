@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from . import __version__
+from .artifacts.options import destination_options
 from .config import DATA_DIR, ServerConfig
 
 
@@ -56,6 +59,7 @@ def _prepare_backend(config: ServerConfig) -> None:
 )
 @click.option("--workers", "-w", default=1, show_default=True, envvar="TRACKYARD_WORKERS")
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
+@destination_options
 def server(
     host: str,
     port: int,
@@ -65,6 +69,7 @@ def server(
     serve_artifacts: bool,
     workers: int,
     access_log: bool,
+    **artifact_options: Any,
 ) -> None:
     """Run the tracking server (REST API, artifact proxy and web UI) on one port."""
     import uvicorn
@@ -79,6 +84,7 @@ def server(
         default_artifact_root=default_artifact_root,
         serve_artifacts=serve_artifacts,
         workers=workers,
+        **artifact_options,
     )
     _prepare_backend(config)
     config_to_environment(config)
@@ -92,3 +98,9 @@ def server(
         access_log=access_log,
         log_level="warning",
     )
+
+
+# `trackyard up`, the server plus JupyterLab, lives in its own package (it imports no Jupyter).
+from .workspace import up as _up  # noqa: E402
+
+main.add_command(_up)

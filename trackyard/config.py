@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .artifacts.paths import direct_root
+
 DATA_DIR = Path("trackyard-data")
 PROXY_ARTIFACT_ROOT = "mlflow-artifacts:"
 
@@ -17,6 +19,11 @@ class ServerConfig:
     artifacts_destination: str = str(DATA_DIR / "artifacts")
     default_artifact_root: str | None = None
     serve_artifacts: bool = True
+    # Artifact destination options (see docs/artifacts.md).
+    sftp_key_file: str | None = None
+    sftp_known_hosts: str | None = None
+    sftp_insecure_skip_host_key_check: bool = False
+    s3_endpoint_url: str | None = None
     workers: int = 1
 
     @property
@@ -26,4 +33,4 @@ class ServerConfig:
             return self.default_artifact_root
         if self.serve_artifacts:
             return PROXY_ARTIFACT_ROOT
-        return Path(self.artifacts_destination).resolve().as_uri()
+        return direct_root(self.artifacts_destination)

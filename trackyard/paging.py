@@ -25,7 +25,7 @@ def decode_token(token: str | None) -> int:
         offset = msgspec.json.decode(base64.urlsafe_b64decode(token.encode()), type=_Token).offset
     except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError):
         raise invalid(f"Invalid page token '{token}'.") from None
-    if offset < 0:
+    if not 0 <= offset < 2**62:
         raise invalid(f"Invalid page token '{token}'.")
     return offset
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .artifacts.base import ArtifactRepository
 from .config import ServerConfig
 from .store.base import TrackingStore
+from .store.logged_models import LoggedModelStore
+from .store.registry_base import RegistryStore
 
 
 @dataclass
 class Services:
     config: ServerConfig
     store: TrackingStore
+    registry: RegistryStore
+    logged_models: LoggedModelStore
+    # Where proxied artifacts live (--artifacts-destination); see trackyard.artifacts.
+    artifacts: ArtifactRepository | None = None

@@ -119,3 +119,80 @@ def batch_limits(metrics: Sequence, params: Sequence, tags: Sequence) -> None:
             f"A batch logging request can contain at most {MAX_BATCH_ITEMS} metrics, params "
             f"and tags in total. Got {total}."
         )
+
+
+# ---------------------------------------------------------------- model registry
+
+MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
+MAX_ALIAS_LENGTH = 255
+MAX_REGISTERED_MODELS_PER_SEARCH = 1000
+MAX_MODEL_VERSIONS_PER_SEARCH = 200_000
+MAX_LOGGED_MODELS_PER_SEARCH = 50_000
+STAGES = {stage.lower(): stage for stage in ("None", "Staging", "Production", "Archived")}
+ACTIVE_STAGES = ("Staging", "Production")
+
+_ALIAS = re.compile(r"^[\w\-]*$")
+_VERSION_ALIAS = re.compile(r"^[vV]\d+$")
+
+
+def model_name(name: str, field: str = "name") -> str:
+    """Registered model names end up in `models:/<name>/...` URIs: no `/` or `:`."""
+    if not name or not name.strip():
+        raise invalid(f"Missing value for required parameter '{field}'.")
+    if "/" in name or ":" in name:
+        raise invalid(f"Invalid model name '{name}'. Names cannot contain '/' or ':'.")
+    normalised = posixpath.normpath(name)
+    if normalised != name or normalised == "." or name.startswith(".."):
+        raise invalid(f"Invalid model name '{name}'. Names must be normalised paths.")
+    return name
+
+
+def model_version(value: str | int) -> int:
+    text = str(value).strip()
+    if not text:
+        raise invalid("Missing value for required parameter 'version'.")
+    try:
+        return int(text)
+    except ValueError:
+        raise invalid(f"Invalid value '{value}' for parameter 'version': not an integer.") from None
+
+
+def alias(name: str, reserved: bool = False) -> str:
+    """Aliases are word characters and dashes; `latest` and `v<n>` mean versions already."""
+    if not name:
+        raise invalid("Registered model alias name cannot be empty.")
+    if not _ALIAS.match(name):
+        raise invalid(
+            f"Invalid alias name: '{name}'. Aliases may only contain alphanumerics, "
+            "underscores (_) and dashes (-)."
+        )
+    max_length(name, MAX_ALIAS_LENGTH, "Registered model alias name")
+    if reserved and name.lower() == "latest":
+        raise invalid("'latest' alias name (case insensitive) is reserved.")
+    if reserved and _VERSION_ALIAS.match(name):
+        raise invalid(f"Version alias name '{name}' is reserved.")
+    return name
+
+
+def stage(value: str) -> str:
+    canonical = STAGES.get((value or "").lower())
+    if canonical is None:
+        raise invalid(
+            f"Invalid Model Version stage: {value}. Value must be one of "
+            f"{', '.join(STAGES.values())}."
+        )
+    return canonical
+
+
+def registry_tag(tag_key: str, value: str | None) -> None:
+    key(tag_key, "tag")
+    max_length(value, MAX_REGISTRY_TAG_VALUE_LENGTH, f"Value of tag '{tag_key}'")
+
+
+def logged_model_name(name: str | None) -> None:
+    bad = ("/", ":", ".", "%", '"', "'")
+    if name is not None and (not name or any(c in name for c in bad)):
+        raise invalid(
+            f"Invalid model name ({name!r}) provided. Model name must be a non-empty string "
+            f"and cannot contain the following characters: {bad}"
+        )

@@ -43,8 +43,18 @@ def _list_fields(message_type: type) -> frozenset[str]:
     )
 
 
+@cache
+def _bool_fields(message_type: type) -> frozenset[str]:
+    """Fields that take "True"/"False" (and only these: a name may be "True")."""
+    hints = typing.get_type_hints(message_type)
+    return frozenset(
+        name for name, hint in hints.items() if hint is bool or bool in typing.get_args(hint)
+    )
+
+
 def query_to_dict(request: Request, message_type: type) -> dict[str, Any]:
     list_fields = _list_fields(message_type)
+    bool_fields = _bool_fields(message_type)
     params = request.query_params
     data: dict[str, Any] = {}
     for key in params:
@@ -52,7 +62,8 @@ def query_to_dict(request: Request, message_type: type) -> dict[str, Any]:
             data[key] = params.getlist(key)
         else:
             value = params[key]
-            data[key] = value.lower() if value in ("True", "False") else value
+            is_bool = key in bool_fields and value in ("True", "False")
+            data[key] = value.lower() if is_bool else value
     return data
 
 
@@ -60,15 +71,36 @@ def _explain(error: msgspec.ValidationError) -> str:
     return f"Invalid value in request: {error}"
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, msgspec.Struct):
+        return any(_has_nul(getattr(value, name)) for name in value.__struct_fields__)
+    return False
+
+
+_NUL_ERROR = "Invalid value in request: text may not contain NUL (\\u0000) characters."
+
+
 async def read_message(request: Request, message_type: type[T]) -> T:
     """Decode a request into `message_type`, raising MLflow-shaped 400s on bad input."""
+    # PostgreSQL cannot store NUL in text; refuse it on every backend alike, as bad input.
     try:
         if request.method == "GET":
+            if "%00" in request.url.query:
+                raise ApiError(_NUL_ERROR, "INVALID_PARAMETER_VALUE")
             return msgspec.convert(query_to_dict(request, message_type), message_type, strict=False)
         body = await request.body()
         if not body.strip():
             body = b"{}"
-        return msgspec.json.decode(body, type=message_type, strict=False)
+        message = msgspec.json.decode(body, type=message_type, strict=False)
+        if b"\\u0000" in body and _has_nul(message):
+            raise ApiError(_NUL_ERROR, "INVALID_PARAMETER_VALUE")
+        return message
     except msgspec.ValidationError as error:
         raise ApiError(_explain(error), "INVALID_PARAMETER_VALUE") from None
     except msgspec.DecodeError as error:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from .base import Message
+
+# Steps and timestamps are proto int64: anything wider is a client error, not a database one.
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 # ---------------------------------------------------------------- entities
 
@@ -80,7 +85,7 @@ class ModelInput(Message, kw_only=True):
 
 class ModelOutput(Message, kw_only=True):
     model_id: str
-    step: int = 0
+    step: Int64 = 0
 
 
 class RunInputs(Message, kw_only=True):
@@ -172,21 +177,21 @@ class CreateRun(Message, kw_only=True):
     experiment_id: str = ""
     user_id: str = ""
     run_name: str = ""
-    start_time: int | None = None
+    start_time: Int64 | None = None
     tags: list[RunTag] = []
 
 
 class UpdateRun(RunRef, kw_only=True):
     status: str | int | None = None
-    end_time: int | None = None
+    end_time: Int64 | None = None
     run_name: str | None = None
 
 
 class LogMetric(RunRef, kw_only=True):
     key: str = ""
     value: float | None = None
-    timestamp: int | None = None
-    step: int = 0
+    timestamp: Int64 | None = None
+    step: Int64 = 0
     model_id: str = ""
     dataset_name: str = ""
     dataset_digest: str = ""
@@ -209,8 +214,8 @@ class DeleteTag(RunRef, kw_only=True):
 class BatchMetric(Message, kw_only=True):
     key: str = ""
     value: float | None = None
-    timestamp: int | None = None
-    step: int = 0
+    timestamp: Int64 | None = None
+    step: Int64 = 0
     model_id: str = ""
     dataset_name: str = ""
     dataset_digest: str = ""
@@ -249,8 +254,8 @@ class GetMetricHistory(RunRef, kw_only=True):
 class GetMetricHistoryBulkInterval(Message, kw_only=True):
     run_ids: list[str] = []
     metric_key: str = ""
-    start_step: int | None = None
-    end_step: int | None = None
+    start_step: Int64 | None = None
+    end_step: Int64 | None = None
     max_results: int | None = None
 
 

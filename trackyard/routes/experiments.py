@@ -58,8 +58,7 @@ api.get("mlflow/experiments/search", m.SearchExperiments)(search_experiments)
 @api.post("mlflow/experiments/update", m.UpdateExperiment)
 def update_experiment(services: Services, req: m.UpdateExperiment) -> None:
     check.require(req.experiment_id, "experiment_id")
-    if req.new_name:
-        services.store.rename_experiment(req.experiment_id, check.experiment_name(req.new_name))
+    services.store.rename_experiment(req.experiment_id, check.experiment_name(req.new_name))
 
 
 @api.post("mlflow/experiments/delete", m.ExperimentId)

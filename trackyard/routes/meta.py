@@ -19,8 +19,18 @@ async def version(request: Request) -> Response:
 
 
 async def server_info(request: Request) -> Response:
-    # Multipart uploads need the artifact service; see trackyard.routes.artifacts.
-    return JSONResponse({"store_type": "SqlStore", "workspaces_enabled": False})
+    services = request.app.state.services
+    # Every destination takes multipart uploads through the proxy (trackyard.routes.artifacts);
+    # downloads are plain streamed GETs with Range support, never presigned URLs.
+    proxying = services.config.serve_artifacts and services.artifacts is not None
+    return JSONResponse(
+        {
+            "store_type": "SqlStore",
+            "workspaces_enabled": False,
+            "multipart_uploads_enabled": proxying,
+            "multipart_downloads_enabled": False,
+        }
+    )
 
 
 def routes() -> list[Route]:

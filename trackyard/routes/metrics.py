@@ -35,7 +35,9 @@ def get_metric_history_bulk_interval(
             f"got {len(req.run_ids)}."
         )
     max_points = check.max_results(
-        req.max_results or check.MAX_SAMPLED_POINTS, check.MAX_SAMPLED_POINTS, "points per run"
+        check.MAX_SAMPLED_POINTS if req.max_results is None else req.max_results,
+        check.MAX_SAMPLED_POINTS,
+        "points per run",
     )
     if req.start_step is not None and req.end_step is not None and req.start_step > req.end_step:
         raise check.invalid("end_step must be greater than or equal to start_step.")

@@ -105,6 +105,7 @@ def log_metric(services: Services, req: m.LogMetric) -> None:
         dataset_digest=req.dataset_digest,
     )
     services.store.log_batch(_run_id(req), [_checked_metric(metric)], [], [])
+    services.logged_models.link_metrics(_run_id(req), [metric])
 
 
 @api.post("mlflow/runs/log-parameter", m.LogParam)
@@ -131,6 +132,7 @@ def log_batch(services: Services, req: m.LogBatch) -> None:
     check.batch_limits(req.metrics, req.params, req.tags)
     metrics = [_checked_metric(metric) for metric in req.metrics]
     services.store.log_batch(run_id, metrics, _checked_params(req.params), _checked_tags(req.tags))
+    services.logged_models.link_metrics(run_id, metrics)
 
 
 @api.post("mlflow/runs/log-inputs", m.LogInputs)

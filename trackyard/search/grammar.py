@@ -78,6 +78,8 @@ class Schema:
     dataset_keys: frozenset[str] = frozenset()
     orderable: frozenset[str] = frozenset({"attribute", "metric", "param", "tag"})
     order_attributes: dict[str, str] = field(default_factory=dict)
+    # numeric attributes that also take a quoted integer (`version_number = '3'`, as MLflow)
+    quoted_integers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,16 @@ class _Parser:
             return self.string_list()
         token = self.take()
         if kind in ("numeric", "metric"):
+            if token.kind == "string" and key in self.schema.quoted_integers:
+                text = unquote(token.text).strip()
+                if not text.lstrip("+-").isdigit():
+                    raise self.error(f"expected an integer for {entity} '{key}', got {token.text}")
+                return int(text)
             if token.kind != "number":
                 raise self.error(f"expected a number for {entity} '{key}', got {token.text}")
             number = float(token.text)
-            return int(number) if entity == "attribute" and number.is_integer() else number
+            integral = number.is_integer() and abs(number) < 2**63  # beyond int64: compare as float
+            return int(number) if entity == "attribute" and integral else number
         if token.kind != "string":
             raise self.error(f"expected a quoted string for {entity} '{key}', got {token.text}")
         return unquote(token.text)

@@ -39,6 +39,9 @@ RUNS = Schema(
         "end_time": ("end_time", "numeric"),
         "created": ("start_time", "numeric"),
         "Created": ("start_time", "numeric"),
+        "run name": ("run_name", "string"),
+        "Run name": ("run_name", "string"),
+        "Run Name": ("run_name", "string"),
     },
     comparators={
         "metric": NUMERIC_COMPARATORS,
@@ -62,10 +65,87 @@ EXPERIMENTS = Schema(
         "last_update_time": ("last_update_time", "numeric"),
     },
     comparators={
-        "tag": STRING_COMPARATORS,
+        "tag": STRING_COMPARATORS | NULL_COMPARATORS,
         "string": STRING_COMPARATORS | LIST_COMPARATORS,
         "numeric": NUMERIC_COMPARATORS,
     },
     list_attributes=frozenset({"experiment_id"}),
     orderable=frozenset({"attribute"}),
+)
+
+# Registry searches accept `attribute.` and `tag(s).` prefixes; tags take no IS NULL there.
+_REGISTRY_PREFIXES = {**_TAG_PREFIXES, "attribute": "attribute", "attributes": "attribute"}
+
+REGISTERED_MODELS = Schema(
+    name="registered models",
+    prefixes=_REGISTRY_PREFIXES,
+    attributes={"name": ("name", "string")},
+    comparators={"tag": STRING_COMPARATORS, "string": STRING_COMPARATORS | LIST_COMPARATORS},
+    list_attributes=frozenset({"name"}),
+    orderable=frozenset(),
+    # MLflow orders "timestamp" by the last update, as the name suggests it should not.
+    order_attributes={
+        "name": "name",
+        "timestamp": "last_updated_timestamp",
+        "last_updated_timestamp": "last_updated_timestamp",
+        "creation_timestamp": "creation_timestamp",
+    },
+)
+
+MODEL_VERSIONS = Schema(
+    name="model versions",
+    prefixes=_REGISTRY_PREFIXES,
+    attributes={
+        "name": ("name", "string"),
+        "run_id": ("run_id", "string"),
+        "source_path": ("source_path", "string"),
+        "version_number": ("version_number", "numeric"),
+    },
+    comparators={
+        "tag": STRING_COMPARATORS,
+        "string": STRING_COMPARATORS | LIST_COMPARATORS,
+        "numeric": NUMERIC_COMPARATORS,
+    },
+    list_attributes=frozenset({"name", "run_id"}),
+    quoted_integers=frozenset({"version_number"}),
+    orderable=frozenset(),
+    order_attributes={
+        "name": "name",
+        "version_number": "version_number",
+        "creation_timestamp": "creation_timestamp",
+        "last_updated_timestamp": "last_updated_timestamp",
+    },
+)
+
+_LOGGED_MODEL_STRING_ATTRIBUTES = ("name", "model_id", "model_type", "status", "source_run_id")
+
+LOGGED_MODELS = Schema(
+    name="logged models",
+    prefixes={
+        "metric": "metric",
+        "metrics": "metric",
+        "param": "param",
+        "params": "param",
+        **_TAG_PREFIXES,
+        "attribute": "attribute",
+        "attributes": "attribute",
+    },
+    attributes={
+        **{key: (key, "string") for key in _LOGGED_MODEL_STRING_ATTRIBUTES},
+        "creation_timestamp": ("creation_timestamp", "numeric"),
+        "creation_time": ("creation_timestamp", "numeric"),
+        "creation_timestamp_ms": ("creation_timestamp", "numeric"),
+        "last_updated_timestamp": ("last_updated_timestamp", "numeric"),
+        "last_updated_time": ("last_updated_timestamp", "numeric"),
+        "last_updated_timestamp_ms": ("last_updated_timestamp", "numeric"),
+    },
+    comparators={
+        "metric": NUMERIC_COMPARATORS,
+        "param": STRING_COMPARATORS | LIST_COMPARATORS,
+        "tag": STRING_COMPARATORS | LIST_COMPARATORS,
+        "string": STRING_COMPARATORS | LIST_COMPARATORS,
+        "numeric": NUMERIC_COMPARATORS,
+    },
+    list_attributes=frozenset(_LOGGED_MODEL_STRING_ATTRIBUTES),
+    orderable=frozenset({"attribute", "metric"}),
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .base import TrackingStore
 from .db import Database
+from .logged_models import LoggedModelStore
+from .registry_base import RegistryStore
 
 
 def open_database(uri: str) -> Database:
@@ -26,3 +28,11 @@ def open_store(uri: str, default_artifact_root: str) -> TrackingStore:
     from .sql import SqlTrackingStore
 
     return SqlTrackingStore(open_database(uri), default_artifact_root)
+
+
+def open_model_stores(tracking: TrackingStore) -> tuple[RegistryStore, LoggedModelStore]:
+    """The model registry and logged models, over the tracking store's own database."""
+    from .registry_sql import SqlRegistryStore
+
+    db: Database = tracking.db  # type: ignore[attr-defined]  # every TrackingStore is SQL
+    return SqlRegistryStore(db), LoggedModelStore(db)

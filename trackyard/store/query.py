@@ -149,6 +149,8 @@ def run_ordering(order_by: Sequence[OrderKey], dialect: Dialect, key_id: KeyIds,
             )
             query.join_params.append(key_id(key.key) or -1)
             column = f"{alias}.value"
+            # MLflow's order: numbers, then NaN, then runs without the metric (both directions).
+            query.order.append(f"CASE WHEN {alias}.run_id IS NULL THEN 1 ELSE 0 END")
             missing = f"NOT ({dialect.is_number(column)})"
         else:
             table = "run_params" if key.entity == "param" else "run_tags"
@@ -180,11 +182,16 @@ def experiment_filters(clauses: Sequence[Clause], dialect: Dialect, query: Query
         query.add_where(condition, *params)
 
 
+def is_id(text: object) -> bool:
+    """A decimal id that fits the 64-bit integer column (anything else names nothing)."""
+    return str(text).isascii() and str(text).isdigit() and int(str(text)) < 2**63
+
+
 def _experiment_ids(value: Any) -> Any:
     """Experiment ids are strings on the wire and integers in the table."""
     if isinstance(value, tuple):
-        return tuple(int(v) if v.isdigit() else -1 for v in value)
-    return int(value) if isinstance(value, str) and value.isdigit() else -1
+        return tuple(int(v) if is_id(v) else -1 for v in value)
+    return int(value) if isinstance(value, str) and is_id(value) else -1
 
 
 def experiment_ordering(order_by: Sequence[OrderKey], query: Query) -> None:

@@ -1,0 +1,46 @@
+"""`trackyard server` flags for artifact destinations, kept beside the code they configure.
+
+Applied as one decorator; the flags arrive as keyword arguments named like the
+`ServerConfig` fields they set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+_OPTIONS = [
+    click.option(
+        "--sftp-key-file",
+        default=None,
+        envvar="TRACKYARD_SFTP_KEY_FILE",
+        help="Private key for sftp:// destinations [default: ~/.ssh/id_* or the URI's password].",
+    ),
+    click.option(
+        "--sftp-known-hosts",
+        default=None,
+        envvar="TRACKYARD_SFTP_KNOWN_HOSTS",
+        help="known_hosts file with the SFTP server's host key (~/.ssh/known_hosts is read too).",
+    ),
+    click.option(
+        "--sftp-insecure-skip-host-key-check",
+        is_flag=True,
+        default=False,
+        envvar="TRACKYARD_SFTP_INSECURE_SKIP_HOST_KEY_CHECK",
+        help="Accept any SFTP host key. Insecure: only for throwaway set-ups.",
+    ),
+    click.option(
+        "--s3-endpoint-url",
+        default=None,
+        envvar=["TRACKYARD_S3_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL"],
+        help="Endpoint of an S3-compatible store (MinIO, Ceph, ...) for s3:// destinations.",
+    ),
+]
+
+
+def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command

@@ -1,0 +1,131 @@
+"""The one gate every artifact path passes before it reaches a destination.
+
+Artifact paths come from URLs, query strings, JSON bodies and stored run URIs; all of them
+go through `clean_path`, which either returns a canonical relative path ("" is the root) or
+raises INVALID_PARAMETER_VALUE. Checks run on the fully percent-decoded text (so double
+encodings cannot hide a `..`) and on its NFKC form (so look-alike characters cannot either).
+Destinations call it again on entry, so a path that skipped a route still cannot escape.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from ..errors import invalid
+
+# Reserved top-level folder in every destination: temporary files of uploads in progress
+# and staged multipart parts. Never listed, never addressable by clients.
+RESERVED_DIR = ".trackyard"
+MAX_PATH_LENGTH = 4096
+PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
+_MAX_DECODE_ROUNDS = 8
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _fully_decoded(raw: str) -> str:
+    text = raw
+    for _ in range(_MAX_DECODE_ROUNDS):
+        try:
+            decoded = unquote(text, errors="strict")
+        except UnicodeDecodeError:
+            raise invalid(f"Invalid artifact path {raw!r}: not UTF-8 once decoded") from None
+        if decoded == text:
+            return text
+        text = decoded
+    raise invalid(f"Invalid artifact path {raw!r}: too many layers of percent-encoding")
+
+
+def _has_bad_character(text: str) -> bool:
+    return any(ch == "\\" or ch == "\ufffd" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
+
+
+def _problem(text: str) -> str | None:
+    """Why `text` (decoded, without trailing slashes) is not a safe relative path, if it is not."""
+    if _has_bad_character(text):
+        return "backslashes and control characters are not allowed"
+    if text.startswith("/"):
+        return "absolute paths are not allowed"
+    if _DRIVE.match(text) or text.lower().startswith("file:"):
+        return "drive letters and file: URIs are not allowed"
+    segments = text.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        return "empty, '.' and '..' path segments are not allowed"
+    if segments[0] == RESERVED_DIR:
+        return f"'{RESERVED_DIR}' is reserved"
+    return None
+
+
+def clean_path(raw: str | None) -> str:
+    """Return `raw` as a canonical path relative to an artifact root, or raise a 400."""
+    if raw is None or raw == "":
+        return ""
+    if len(raw) > MAX_PATH_LENGTH:
+        raise invalid("Invalid artifact path: too long")
+    decoded = _fully_decoded(raw)
+    text = decoded.rstrip("/") if decoded.strip("/") else decoded
+    if text == "":
+        return ""
+    for form in (text, unicodedata.normalize("NFKC", text)):
+        problem = _problem(form)
+        if problem:
+            raise invalid(f"Invalid artifact path {raw!r}: {problem}")
+    return text
+
+
+def join(*parts: str) -> str:
+    """Join already-clean relative paths, skipping empty ones (the root)."""
+    return "/".join(part for part in parts if part)
+
+
+def file_name(client_path: str) -> str:
+    """The last component of a client-side file path, whichever separator its OS uses."""
+    return re.split(r"[\\/]", client_path.rstrip("/\\"))[-1]
+
+
+def redact(uri: str) -> str:
+    """`uri` without a password, for messages, logs and stored artifact locations."""
+    parts = urlsplit(uri)
+    if not parts.password:
+        return uri
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def has_scheme(destination: str) -> bool:
+    """True for URIs like sftp://... or s3://...; False for local folders (even C:\\ ones)."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", destination) is not None
+
+
+def direct_root(destination: str) -> str:
+    """The destination as a URI clients can use themselves (with --no-serve-artifacts)."""
+    if has_scheme(destination):
+        return redact(destination).rstrip("/")
+    return Path(destination).resolve().as_uri()
+
+
+def destination_path(artifact_uri: str, destination: str) -> str | None:
+    """The path inside `destination` that a stored artifact URI names, or None if elsewhere.
+
+    Understands proxied URIs (mlflow-artifacts:/..., http(s)://host/api/2.0/mlflow-artifacts/
+    artifacts/...) and direct ones below the destination itself.
+    """
+    parts = urlsplit(artifact_uri)
+    if parts.scheme == "mlflow-artifacts":
+        return clean_path(parts.path.lstrip("/"))
+    if parts.scheme in ("http", "https") and PROXY_ROUTE in parts.path:
+        return clean_path(parts.path.split(PROXY_ROUTE, 1)[1].lstrip("/"))
+    if not parts.scheme and not Path(artifact_uri).is_absolute():
+        return None
+    uri = artifact_uri if parts.scheme else Path(artifact_uri).as_uri()
+    root = direct_root(destination)
+    if uri.rstrip("/") == root:
+        return ""
+    if uri.startswith(f"{root}/"):
+        return clean_path(uri[len(root) + 1 :])
+    return None

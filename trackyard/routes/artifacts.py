@@ -1,0 +1,324 @@
+"""Artifact endpoints: MLflow's artifact proxy and the run-level list and download.
+
+The proxy (`/api/2.0/mlflow-artifacts/...`) moves file bodies, so its endpoints are plain
+async Starlette endpoints that stream request and response bodies in chunks; the blocking
+repository calls run in worker threads. Every path (URL, query or JSON) goes through
+`clean_path` before a repository sees it.
+
+Multipart uploads: `mpu/create` hands the client one URL per part on this server
+(`mpu/upload-part/<path>?upload_id=..&part_number=..`, our addition to MLflow's API), so
+parts are proxied like single uploads and clients never need storage credentials.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from collections.abc import AsyncIterator
+from urllib.parse import quote, urlencode
+
+import anyio
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from ..artifacts.base import MAX_PARTS, ArtifactReader, ArtifactRepository, FileEntry, Part
+from ..artifacts.paths import clean_path, destination_path, file_name, join, redact
+from ..artifacts.ranges import RangeNotSatisfiable, byte_range
+from ..errors import ApiError, invalid
+from ..messages import artifacts as m
+from ..services import Services
+from ..wire import JSONResponse, error_response, read_message
+from . import ApiRoutes
+
+api = ApiRoutes()
+_TEXT_NAMES = {"MLmodel", "MLproject"}
+
+
+class _AnyPath(Convertor):
+    """Like Starlette's `path`, but matching control characters too (its `.*` stops at a
+    newline), so that such paths reach `clean_path` and get a proper 400."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("artifact_path", _AnyPath())
+
+
+# ----------------------------------------------------------------- helpers
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _proxy(request: Request) -> ArtifactRepository:
+    """The destination, if this server proxies artifacts at all."""
+    services = _services(request)
+    if not services.config.serve_artifacts or services.artifacts is None:
+        raise ApiError(
+            f"{request.method} {request.url.path}: artifact proxying is disabled (the server "
+            "runs with --no-serve-artifacts); clients use the artifact store directly",
+            "NOT_IMPLEMENTED",
+        )
+    return services.artifacts
+
+
+def _url_path(request: Request) -> str:
+    return clean_path(request.path_params.get("path", ""))
+
+
+def _file(path: str) -> str:
+    if not path:
+        raise invalid("An artifact file path is required")
+    return path
+
+
+def _file_info(entry: FileEntry, folder: str = "") -> m.FileInfo:
+    return m.FileInfo(path=join(folder, entry.name), is_dir=entry.is_dir, file_size=entry.size)
+
+
+def _content_type(path: str) -> str:
+    name = posixpath.basename(path)
+    if name in _TEXT_NAMES or name.endswith((".yaml", ".yml")):
+        return "text/plain"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _attachment(path: str) -> str:
+    name = posixpath.basename(path)
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+async def _chunks(reader: ArtifactReader, start: int, end: int) -> AsyncIterator[bytes]:
+    iterator = reader.chunks(start, end)
+    try:
+        async for chunk in iterate_in_threadpool(iterator):
+            yield chunk
+    finally:
+        with anyio.CancelScope(shield=True):  # release the file / connection even on disconnect
+            await run_in_threadpool(_close, iterator, reader)
+
+
+def _close(iterator, reader: ArtifactReader) -> None:
+    try:
+        iterator.close()
+    finally:
+        reader.close()
+
+
+async def send_artifact(request: Request, repository: ArtifactRepository, path: str) -> Response:
+    """Stream one file, honouring a single-range Range header (206 / 416)."""
+    reader = await run_in_threadpool(repository.open_read, _file(path))
+    try:
+        span = byte_range(request.headers.get("range"), reader.size)
+    except RangeNotSatisfiable:
+        await run_in_threadpool(reader.close)
+        response = error_response(invalid(f"Range not satisfiable: the file has {reader.size} B"))
+        response.status_code = 416
+        response.headers["Content-Range"] = f"bytes */{reader.size}"
+        return response
+    start, end = span or (0, reader.size)
+    headers = {
+        "Content-Length": str(end - start),
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": _attachment(path),
+        "X-Content-Type-Options": "nosniff",
+    }
+    if span:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{reader.size}"
+    status = 206 if span else 200
+    if request.method == "HEAD":
+        await run_in_threadpool(reader.close)
+        return Response(status_code=status, headers=headers, media_type=_content_type(path))
+    return StreamingResponse(
+        _chunks(reader, start, end), status_code=status, headers=headers,
+        media_type=_content_type(path),
+    )  # fmt: skip
+
+
+async def _receive(coroutine) -> Response | None:
+    """Run an upload; a client that hangs up mid-body gets no answer (and no 500 in the log)."""
+    try:
+        await coroutine
+    except ClientDisconnect:
+        return Response(status_code=400)
+    return None
+
+
+# ----------------------------------------------------------------- the proxy
+async def list_proxied(request: Request) -> Response:
+    repository = _proxy(request)
+    path = clean_path(request.query_params.get("path"))
+    entries = await run_in_threadpool(repository.list, path)
+    return JSONResponse(m.ListArtifactsResponse(files=[_file_info(e) for e in entries]))
+
+
+async def download(request: Request) -> Response:
+    repository = _proxy(request)
+    return await send_artifact(request, repository, _url_path(request))
+
+
+async def upload(request: Request) -> Response:
+    repository = _proxy(request)
+    path = _file(_url_path(request))
+    failed = await _receive(repository.write_stream(path, request.stream()))
+    return failed or JSONResponse({})
+
+
+async def delete(request: Request) -> Response:
+    repository = _proxy(request)
+    path = _url_path(request)
+    if not path:
+        raise invalid("Refusing to delete the whole artifact store; name a folder or file")
+    await run_in_threadpool(repository.delete_prefix, path)
+    return JSONResponse({})
+
+
+async def presigned(request: Request) -> Response:
+    repository = _proxy(request)
+    # Same answers as a download for bad or missing paths; then say what to do instead.
+    reader = await run_in_threadpool(repository.open_read, _file(_url_path(request)))
+    await run_in_threadpool(reader.close)
+    raise ApiError(
+        "Presigned downloads are not supported: download through GET mlflow-artifacts/artifacts",
+        "NOT_IMPLEMENTED",
+    )
+
+
+# ----------------------------------------------------------------- multipart uploads
+def _upload_target(request: Request, client_file: str) -> str:
+    """The file a multipart upload writes: URL folder + last component of the client's path."""
+    name = clean_path(file_name(client_file))
+    if not name:
+        raise invalid("'path' (the file being uploaded) is required")
+    return join(_url_path(request), name)
+
+
+def _part_url(request: Request, target: str, upload_id: str, number: int) -> str:
+    base = request.url.path.split("/mlflow-artifacts/mpu/create", 1)[0]
+    query = urlencode({"upload_id": upload_id, "part_number": number})
+    path = f"{base}/mlflow-artifacts/mpu/upload-part/{quote(target)}"
+    return str(request.url.replace(path=path, query=query))
+
+
+async def create_multipart(request: Request) -> Response:
+    repository = _proxy(request)
+    message = await read_message(request, m.CreateMultipartUpload)
+    target = _upload_target(request, message.path)
+    if not 1 <= message.num_parts <= MAX_PARTS:
+        raise invalid(f"num_parts must be between 1 and {MAX_PARTS}")
+    upload_id = await run_in_threadpool(repository.create_multipart, target)
+    credentials = [
+        m.MultipartUploadCredential(
+            url=_part_url(request, target, upload_id, number), part_number=number
+        )
+        for number in range(1, message.num_parts + 1)
+    ]
+    return JSONResponse(
+        m.CreateMultipartUploadResponse(upload_id=upload_id, credentials=credentials)
+    )
+
+
+async def upload_part(request: Request) -> Response:
+    repository = _proxy(request)
+    path = _file(_url_path(request))
+    upload_id = request.query_params.get("upload_id", "")
+    try:
+        number = int(request.query_params.get("part_number", ""))
+    except ValueError:
+        raise invalid("part_number must be an integer") from None
+    etags: list[str] = []
+
+    async def store() -> None:
+        etags.append(await repository.upload_part_stream(path, upload_id, number, request.stream()))
+
+    failed = await _receive(store())
+    return failed or JSONResponse({}, headers={"ETag": etags[0]})
+
+
+async def complete_multipart(request: Request) -> Response:
+    repository = _proxy(request)
+    message = await read_message(request, m.CompleteMultipartUpload)
+    target = _upload_target(request, message.path)
+    parts = [Part(part.part_number, part.etag or "") for part in message.parts]
+    await run_in_threadpool(repository.complete_multipart, target, message.upload_id, parts)
+    return JSONResponse({})
+
+
+async def abort_multipart(request: Request) -> Response:
+    repository = _proxy(request)
+    message = await read_message(request, m.AbortMultipartUpload)
+    target = _upload_target(request, message.path)
+    await run_in_threadpool(repository.abort_multipart, target, message.upload_id)
+    return JSONResponse({})
+
+
+# ----------------------------------------------------------------- run-level endpoints
+def _run_root(services: Services, run_id: str) -> tuple[str, str]:
+    """The run's artifact URI and the folder it names inside our destination."""
+    if not run_id:
+        raise invalid("Missing value for required parameter 'run_id'")
+    uri = services.store.get_run(run_id).info.artifact_uri or ""
+    root = destination_path(uri, services.config.artifacts_destination)
+    if root is None or services.artifacts is None:
+        raise ApiError(
+            f"This server cannot read the run's artifacts at {redact(uri)}: they are outside "
+            "its artifact destination",
+            "NOT_IMPLEMENTED",
+        )
+    return uri, root
+
+
+@api.get("mlflow/artifacts/list", m.ListRunArtifacts)
+def list_run_artifacts(services: Services, req: m.ListRunArtifacts) -> m.ListRunArtifactsResponse:
+    uri, root = _run_root(services, req.run_id or req.run_uuid)
+    folder = clean_path(req.path)
+    assert services.artifacts is not None
+    entries = services.artifacts.list(join(root, folder))
+    files = [_file_info(entry, folder) for entry in entries]
+    return m.ListRunArtifactsResponse(root_uri=uri, files=files)
+
+
+async def get_artifact(request: Request) -> Response:
+    """`/get-artifact?run_id=..&path=..`: what MLflow's UI and older clients download with."""
+    services = _services(request)
+    params = request.query_params
+    path = _file(clean_path(params.get("path")))
+    run_id = params.get("run_id") or params.get("run_uuid") or ""
+    _, root = await run_in_threadpool(_run_root, services, run_id)
+    assert services.artifacts is not None
+    return await send_artifact(request, services.artifacts, join(root, path))
+
+
+def routes() -> list[Route]:
+    result = [Route("/get-artifact", get_artifact, methods=["GET"]), *api.routes()]
+    for prefix in ("api", "ajax-api"):
+        base = f"/{prefix}/2.0/mlflow-artifacts"
+        result += [
+            Route(f"{base}/artifacts", list_proxied, methods=["GET"]),
+            Route(f"{base}/artifacts/{{path:artifact_path}}", download, methods=["GET"]),
+            Route(f"{base}/artifacts/{{path:artifact_path}}", upload, methods=["PUT"]),
+            Route(f"{base}/artifacts/{{path:artifact_path}}", delete, methods=["DELETE"]),
+            Route(f"{base}/presigned/{{path:artifact_path}}", presigned, methods=["GET"]),
+            Route(f"{base}/mpu/upload-part/{{path:artifact_path}}", upload_part, methods=["PUT"]),
+        ]
+        for action, endpoint in (
+            ("create", create_multipart),
+            ("complete", complete_multipart),
+            ("abort", abort_multipart),
+        ):
+            result += [
+                Route(f"{base}/mpu/{action}", endpoint, methods=["POST"]),
+                Route(f"{base}/mpu/{action}/{{path:artifact_path}}", endpoint, methods=["POST"]),
+            ]
+    return result

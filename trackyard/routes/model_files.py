@@ -1,0 +1,80 @@
+"""Downloading one file of a registered model version or a logged model, as a web UI does.
+
+`/model-versions/get-artifact?name=&version=&path=` and
+`/ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path=` are not part of
+MLflow's REST protos, but its UI uses them to show a model's files; both stream from the
+artifact destination behind the proxy.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import validation as check
+from ..artifacts.paths import clean_path, destination_path, join, redact
+from ..errors import ApiError, invalid
+from ..services import Services
+from .artifacts import send_artifact
+
+
+def artifact_root(services: Services, uri: str) -> str:
+    """The folder inside our destination that a stored artifact URI (or `runs:/`) names."""
+    if uri.startswith("runs:/"):
+        run_id, _, rest = uri[len("runs:/") :].partition("/")
+        run_uri = services.store.get_run(run_id).info.artifact_uri or ""
+        uri = f"{run_uri.rstrip('/')}/{rest}" if rest else run_uri
+    root = destination_path(uri, services.config.artifacts_destination)
+    if root is None or services.artifacts is None:
+        raise ApiError(
+            f"This server cannot read artifacts at {redact(uri)}: they are outside its "
+            "artifact destination",
+            "NOT_IMPLEMENTED",
+        )
+    return root
+
+
+def _version_root(services: Services, name: str, version: int) -> str:
+    return artifact_root(services, services.registry.get_model_version_download_uri(name, version))
+
+
+def _logged_model_root(services: Services, model_id: str) -> str:
+    return artifact_root(services, services.logged_models.get(model_id).info.artifact_uri or "")
+
+
+async def model_version_file(request: Request) -> Response:
+    services: Services = request.app.state.services
+    params = request.query_params
+    name = check.model_name(params.get("name", ""))
+    version = check.model_version(params.get("version", ""))
+    path = clean_path(params.get("path"))
+    root = await run_in_threadpool(_version_root, services, name, version)
+    assert services.artifacts is not None
+    return await send_artifact(request, services.artifacts, join(root, path))
+
+
+async def logged_model_file(request: Request) -> Response:
+    services: Services = request.app.state.services
+    path = request.query_params.get("artifact_file_path")
+    if not path:
+        raise invalid('Request must include the "artifact_file_path" query parameter.')
+    path = clean_path(path)
+    root = await run_in_threadpool(_logged_model_root, services, request.path_params["model_id"])
+    assert services.artifacts is not None
+    return await send_artifact(request, services.artifacts, join(root, path))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/model-versions/get-artifact", model_version_file, methods=["GET"]),
+        *(
+            Route(
+                f"/{prefix}/2.0/mlflow/logged-models/{{model_id}}/artifacts/files",
+                logged_model_file,
+                methods=["GET"],
+            )
+            for prefix in ("ajax-api", "api")
+        ),
+    ]

@@ -1,0 +1,94 @@
+// Tiny DOM helpers. Everything user-provided goes in as text nodes, never as HTML, so run
+// names, tags and artifact contents cannot inject markup.
+
+/**
+ * Create an element: h("a", {href, class: "x", onclick}, "text", child, [more]).
+ * Props starting with "on" become listeners; `class`, `style`, `dataset` and boolean
+ * attributes get special care; null/undefined/false children are skipped.
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  if (props) {
+    for (const [name, value] of Object.entries(props)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name.startsWith("on") && typeof value === "function") {
+        el.addEventListener(name.slice(2).toLowerCase(), value);
+      } else if (name === "class") {
+        el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : value;
+      } else if (name === "style" && typeof value === "object") {
+        Object.assign(el.style, value);
+      } else if (name === "dataset") {
+        Object.assign(el.dataset, value);
+      } else if (name === "value" || name === "checked" || name === "selected" || name === "indeterminate") {
+        el[name] = value;
+      } else {
+        el.setAttribute(name, value === true ? "" : String(value));
+      }
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+/** Append children (strings, numbers, nodes, nested arrays; falsy ones skipped). */
+export function append(parent, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false || child === true) continue;
+    if (Array.isArray(child)) append(parent, child);
+    else if (child instanceof Node) parent.appendChild(child);
+    else parent.appendChild(document.createTextNode(String(child)));
+  }
+  return parent;
+}
+
+/** Replace all children of `el`. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
+/** Debounce: call `fn` once `ms` after the last call. */
+export function debounce(fn, ms) {
+  let timer = null;
+  const wrapped = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  wrapped.cancel = () => clearTimeout(timer);
+  return wrapped;
+}
+
+/** A colour for the i-th series: a palette readable on both light and dark backgrounds. */
+const PALETTE = [
+  "#3b82f6", "#ef4444", "#10b981", "#f59e0b", "#8b5cf6",
+  "#ec4899", "#14b8a6", "#f97316", "#6366f1", "#84cc16",
+  "#06b6d4", "#e11d48", "#a855f7", "#22c55e", "#eab308",
+];
+export function colorFor(index) {
+  if (index < PALETTE.length) return PALETTE[index];
+  const hue = (index * 137.508) % 360; // golden angle: well spread, stable per index
+  return `hsl(${hue.toFixed(0)} 70% 55%)`;
+}
+
+/** A CSS variable's current value, for canvas drawing that must follow the theme. */
+export function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+const ICONS = {
+  folder: "M1.5 3.5h4.2l1.5 1.6h7.3v7.9H1.5z",
+  file: "M3.5 1.5h5.8l3.2 3.2v9.8h-9z M9.3 1.5v3.2h3.2",
+};
+
+/** A small line icon as inline SVG (emoji fonts are missing on many Linux desktops). */
+export function icon(name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", `icon icon-${name}`);
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.appendChild(path);
+  return svg;
+}

@@ -1,0 +1,166 @@
+// Shared widgets: error messages, toasts, dialogs, tabs, key/value tables with editing.
+
+import { h, replace } from "./dom.js";
+
+/** A readable error panel for anything thrown (ApiError, network failure, bug). */
+export function errorBox(error, title = "Something went wrong") {
+  const message = (error && error.message) || String(error);
+  const code = error && error.code && error.code !== "NETWORK_ERROR" ? error.code : null;
+  return h("div", { class: "error-box", role: "alert" },
+    h("strong", null, title), h("div", null, message),
+    code ? h("div", { class: "muted small" }, `${code}${error.status ? ` (HTTP ${error.status})` : ""}`) : null);
+}
+
+export function notFound(path) {
+  return h("div", { class: "page" },
+    h("div", { class: "error-box" }, h("strong", null, "Page not found"),
+      h("div", null, `Nothing lives at ${path}. `, h("a", { href: "#/experiments" }, "Go to experiments"))));
+}
+
+export function loading(text = "Loading…") {
+  return h("div", { class: "muted pad" }, text);
+}
+
+export function toast(message, kind = "info", ms = 4000) {
+  const box = h("div", { class: ["toast", kind === "error" && "error"], role: "status" }, message);
+  document.getElementById("toasts").appendChild(box);
+  setTimeout(() => box.remove(), ms);
+}
+
+/** Run an action, reporting failure as a toast; resolves to true on success. */
+export async function attempt(action, success) {
+  try {
+    await action();
+    if (success) toast(success);
+    return true;
+  } catch (error) {
+    toast(error.message || String(error), "error", 7000);
+    return false;
+  }
+}
+
+/**
+ * A modal dialog with labelled inputs. `fields`: [{name, label, value, multiline, placeholder}].
+ * `submit(values)` may throw; its message then shows inside the dialog, which stays open.
+ * Resolves to the values on success, null on cancel.
+ */
+export function dialog({ title, message, fields = [], okLabel = "Save", danger = false, submit }) {
+  return new Promise((resolve) => {
+    const inputs = {};
+    const errorLine = h("div", { class: "field-error hidden" });
+    const form = h("form", { class: "modal", onsubmit: onSubmit },
+      h("header", null, title),
+      h("div", { class: "body" },
+        message ? h("div", null, message) : null,
+        fields.map((field) => {
+          const input = field.multiline
+            ? h("textarea", { name: field.name, placeholder: field.placeholder || "" })
+            : h("input", { type: "text", name: field.name, placeholder: field.placeholder || "", autocomplete: "off" });
+          input.value = field.value || "";
+          inputs[field.name] = input;
+          return h("label", null, field.label, input);
+        }),
+        errorLine),
+      h("footer", null,
+        h("button", { type: "button", onclick: () => close(null) }, "Cancel"),
+        h("button", { type: "submit", class: danger ? "primary danger-fill" : "primary" }, okLabel)));
+    const backdrop = h("div", { class: "modal-backdrop", onmousedown: (e) => { if (e.target === backdrop) close(null); } }, form);
+    const onKey = (e) => { if (e.key === "Escape") close(null); };
+    document.addEventListener("keydown", onKey);
+    document.body.appendChild(backdrop);
+    (Object.values(inputs)[0] || form.querySelector("button[type=submit]")).focus();
+
+    function close(value) {
+      document.removeEventListener("keydown", onKey);
+      backdrop.remove();
+      resolve(value);
+    }
+    async function onSubmit(event) {
+      event.preventDefault();
+      const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value]));
+      if (!submit) return close(values);
+      try {
+        await submit(values);
+        close(values);
+      } catch (error) {
+        errorLine.textContent = error.message || String(error);
+        errorLine.classList.remove("hidden");
+      }
+    }
+  });
+}
+
+export const confirmDialog = (title, message, okLabel = "Delete", submit) =>
+  dialog({ title, message, okLabel, danger: true, submit });
+
+/** Tabs as links, so the selected tab is part of the URL. */
+export function tabs(items, active) {
+  return h("nav", { class: "tabs" },
+    items.map(({ id, label, href }) => h("a", { href, class: id === active ? "active" : null, dataset: { tab: id } }, label)));
+}
+
+export function panel(title, body, actions) {
+  return h("section", { class: "panel" },
+    title ? h("div", { class: "panel-title" }, h("span", { class: "grow" }, title), actions || null) : null,
+    h("div", { class: "panel-body" }, body));
+}
+
+/** A two-column table of labelled values. */
+export function kvTable(rows) {
+  return h("table", { class: "data kv" },
+    h("tbody", null, rows.filter(Boolean).map(([label, value]) => h("tr", null, h("td", null, label), h("td", { class: "value" }, value)))));
+}
+
+/**
+ * An editable tag list: add, edit and delete through the given async callbacks, then
+ * `reload()` redraws. Keys matching `hide` (system tags) fold behind a toggle.
+ */
+export function tagEditor({ tags, onSet, onDelete, reload, hide = /^mlflow\./ }) {
+  const box = h("div", { class: "col" });
+  let showSystem = false;
+  const draw = () => {
+    const entries = Object.entries(tags).sort(([a], [b]) => a.localeCompare(b));
+    const hidden = entries.filter(([key]) => hide && hide.test(key));
+    const shown = showSystem ? entries : entries.filter(([key]) => !(hide && hide.test(key)));
+    replace(box,
+      shown.length
+        ? h("table", { class: "data" },
+          h("thead", null, h("tr", null, h("th", null, "Key"), h("th", null, "Value"), h("th", { style: "width: 1%" }, ""))),
+          h("tbody", null, shown.map(([key, value]) => h("tr", { dataset: { tag: key } },
+            h("td", { class: "key" }, key),
+            h("td", { class: "value" }, h("pre", null, value)),
+            h("td", { class: "nowrap" },
+              onSet ? h("button", { class: "link", onclick: () => edit(key, value) }, "Edit") : null,
+              onDelete ? h("button", { class: "link danger", onclick: () => remove(key) }, "Delete") : null)))))
+        : h("div", { class: "muted" }, "No tags."),
+      h("div", { class: "row" },
+        onSet ? h("button", { onclick: () => edit("", "") }, "Add tag") : null,
+        hidden.length
+          ? h("button", { class: "link", onclick: () => { showSystem = !showSystem; draw(); } },
+            showSystem ? "Hide system tags" : `Show ${hidden.length} system tag${hidden.length === 1 ? "" : "s"}`)
+          : null));
+  };
+  async function edit(key, value) {
+    const saved = await dialog({
+      title: key ? `Edit tag ${key}` : "Add tag",
+      fields: [{ name: "key", label: "Key", value: key }, { name: "value", label: "Value", value, multiline: true }],
+      submit: async ({ key: newKey, value: newValue }) => {
+        if (!newKey.trim()) throw new Error("A tag needs a key.");
+        await onSet(newKey.trim(), newValue);
+        if (key && newKey.trim() !== key) await onDelete(key);
+      },
+    });
+    if (saved) reload();
+  }
+  async function remove(key) {
+    const done = await confirmDialog("Delete tag", `Delete tag "${key}"?`, "Delete", () => onDelete(key));
+    if (done) reload();
+  }
+  draw();
+  return box;
+}
+
+/** A small client-side filter box for long key/value lists. */
+export function filterInput(placeholder, onInput) {
+  return h("input", { type: "search", placeholder, oninput: (e) => onInput(e.target.value.toLowerCase()) });
+}
