@@ -446,6 +446,10 @@ def test_artifact_previews(ui: UI, seeded: Seeded) -> None:
     text = preview.locator("pre.text").inner_text()
     assert text.startswith("line 00000000") and "line 00039999" not in text
 
+    page.locator(".tree-item[data-path='empty.txt']").click()
+    expect(preview.locator("[data-role=preview-path]")).to_have_text("empty.txt")
+    expect(preview.locator(".preview-body")).not_to_contain_text("Loading")
+
     page.locator(".tree-item[data-path='info.json']").click()
     expect(preview.locator("[data-preview=json]")).to_contain_text('"b": [')
     page.locator(".tree-item[data-path='config.yaml']").click()

@@ -145,6 +145,7 @@ def seed(tracking_uri: str, prefix: str = "ui") -> Seeded:
         (folder / "data.csv").write_text("name,score,label\nalpha,0.91,cat\nbeta,0.42,dog\n")
         (folder / "config.yaml").write_text("model:\n  name: linear\n  depth: 3\n")
         (folder / "info.json").write_text(json.dumps({"a": 1, "b": [1, 2, 3]}))
+        (folder / "empty.txt").write_text("")
         (folder / "big.log").write_text("".join(f"line {i:08d}\n" for i in range(40_000)))
         for file in folder.iterdir():
             client.log_artifact(run_id, str(file), "plots" if file.suffix == ".png" else None)

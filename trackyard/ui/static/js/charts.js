@@ -131,7 +131,9 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
   }
   const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px system-ui, sans-serif" };
   const xAxis = { ...axis };
-  if (settings.x === "relative") xAxis.values = (u, splits) => splits.map((s) => formatDuration(s * 1000));
+  // Log axes hand over null for ticks they leave unlabelled.
+  const label = (format) => (u, splits) => splits.map((s) => (s === null || s === undefined ? "" : format(s)));
+  if (settings.x === "relative") xAxis.values = label((s) => formatDuration(s * 1000));
   const options = {
     width: Math.max(200, host.clientWidth),
     height,
@@ -139,7 +141,7 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
       x: { time: settings.x === "wall" },
       y: settings.log ? { distr: 3, log: 10 } : {},
     },
-    axes: [xAxis, { ...axis, size: 60, values: (u, splits) => splits.map((s) => formatNumber(s)) }],
+    axes: [xAxis, { ...axis, size: 60, values: label(formatNumber) }],
     series: [{ label: X_MODES[settings.x], value: (u, v) => (v === null ? "" : settings.x === "wall" ? new Date(v * 1000).toLocaleString() : settings.x === "relative" ? formatDuration(v * 1000) : v) }, ...seriesOptions],
     legend: { show: runs.length <= 12, live: true },
     cursor: { drag: { x: true, y: false }, points: { size: 6 } },

@@ -40,9 +40,14 @@ export function previewKind(name) {
   return "unknown";
 }
 
-/** The first `limit` bytes of a URL (Range request; the stream is cut if the server ignores it). */
-export async function fetchHead(url, limit, signal) {
-  const response = await fetch(url, { headers: { Range: `bytes=0-${limit - 1}` }, signal });
+/**
+ * The first `limit` bytes of a URL: a Range request when the file is known to be larger.
+ * Small or unsized files are plain GETs (a range on an empty file is a 416 error), and the
+ * stream is cut at `limit` either way, so even a server ignoring ranges costs no more.
+ */
+export async function fetchHead(url, limit, signal, size = null) {
+  const headers = size !== null && size > limit ? { Range: `bytes=0-${limit - 1}` } : {};
+  const response = await fetch(url, { headers, signal });
   // An empty file has no byte 0 to serve: 416 then just means "nothing".
   if (response.status === 416) return { bytes: new Uint8Array(0), total: 0, truncated: false };
   if (!response.ok && response.status !== 206) {
@@ -105,17 +110,18 @@ export async function renderPreview(host, file, signal) {
 
 async function previewBody(kind, file, signal) {
   const size = file.size === undefined || file.size === null ? null : Number(file.size);
+  if (size === 0) return h("div", { class: "empty", "data-preview": "empty" }, "This file is empty.");
   if (kind === "image") {
     if (size !== null && size > IMAGE_LIMIT) return tooLarge(file, size);
     return h("div", { "data-preview": "image" }, h("img", { class: "artifact-image", src: file.url, alt: file.path }));
   }
   if (kind === "notebook") {
     if (size !== null && size > NOTEBOOK_LIMIT) return tooLarge(file, size);
-    const { bytes } = await fetchHead(file.url, NOTEBOOK_LIMIT + 1, signal);
+    const { bytes } = await fetchHead(file.url, NOTEBOOK_LIMIT + 1, signal, size);
     if (bytes.length > NOTEBOOK_LIMIT) return tooLarge(file, bytes.length);
     return h("div", { "data-preview": "notebook" }, renderNotebook(JSON.parse(decode(bytes))));
   }
-  const head = await fetchHead(file.url, kind === "unknown" ? SNIFF_LIMIT : TEXT_LIMIT, signal);
+  const head = await fetchHead(file.url, kind === "unknown" ? SNIFF_LIMIT : TEXT_LIMIT, signal, size);
   if (kind === "unknown") {
     if (!looksLikeText(head.bytes)) {
       return h("div", { class: "empty", "data-preview": "binary" }, "No preview for this file type. ", h("a", { href: file.url, download: "" }, "Download it"), ".");
