@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from .errors import invalid
+from .messages.tracking import KeyValue
 
 __all__ = ["invalid"]
 
@@ -196,3 +197,38 @@ def logged_model_name(name: str | None) -> None:
             f"Invalid model name ({name!r}) provided. Model name must be a non-empty string "
             f"and cannot contain the following characters: {bad}"
         )
+
+
+def _value_or_empty(value: str | None) -> str:
+    return "" if value is None else value
+
+
+def params(items: Sequence[KeyValue]) -> list[KeyValue]:
+    """Run and logged-model params, truncated like MLflow: autologging logs reprs of any size."""
+    checked = []
+    for param in items:
+        key(param.key, "param")
+        if param.value is None:
+            raise invalid(f"Missing value for required parameter 'value' of param {param.key}")
+        checked.append(
+            KeyValue(key=param.key, value=truncated(param.value, MAX_PARAM_VALUE_LENGTH))
+        )
+    return checked
+
+
+def run_tags(items: Sequence[KeyValue]) -> list[KeyValue]:
+    checked = []
+    for tag in items:
+        key(tag.key, "tag")
+        value = truncated(_value_or_empty(tag.value), MAX_RUN_TAG_VALUE_LENGTH)
+        checked.append(KeyValue(key=tag.key, value=value))
+    return checked
+
+
+def registry_tags(items: Sequence[KeyValue]) -> list[KeyValue]:
+    checked = []
+    for tag in items:
+        value = _value_or_empty(tag.value)
+        registry_tag(tag.key, value)
+        checked.append(KeyValue(key=tag.key, value=value))
+    return checked

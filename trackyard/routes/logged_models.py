@@ -5,7 +5,6 @@ from __future__ import annotations
 from .. import validation as check
 from ..artifacts.paths import clean_path, join
 from ..messages import logged_models as m
-from ..messages.tracking import KeyValue
 from ..search.grammar import parse_filter
 from ..search.schemas import LOGGED_MODELS
 from ..services import Services
@@ -16,27 +15,6 @@ from .model_files import artifact_root
 api = ApiRoutes()
 BASE = "mlflow/logged-models"
 FINAL_STATUSES = ("LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED")
-
-
-def _params(params: list[KeyValue]) -> list[KeyValue]:
-    checked = []
-    for param in params:
-        check.key(param.key, "param")
-        value = "" if param.value is None else param.value
-        # Truncated like run params: autologging passes estimator reprs of any length.
-        checked.append(
-            KeyValue(key=param.key, value=check.truncated(value, check.MAX_PARAM_VALUE_LENGTH))
-        )
-    return checked
-
-
-def _tags(tags: list[KeyValue]) -> list[KeyValue]:
-    checked = []
-    for tag in tags:
-        value = "" if tag.value is None else tag.value
-        check.registry_tag(tag.key, value)
-        checked.append(KeyValue(key=tag.key, value=value))
-    return checked
 
 
 def _model_id(model_id: str) -> str:
@@ -54,8 +32,8 @@ def create_logged_model(services: Services, req: m.CreateLoggedModel) -> dict:
         name=req.name or None,
         model_type=req.model_type,
         source_run_id=req.source_run_id,
-        params=_params(req.params),
-        tags=_tags(req.tags),
+        params=check.params(req.params),
+        tags=check.registry_tags(req.tags),
     )
     return {"model": model}
 
@@ -90,7 +68,7 @@ def delete_logged_model(services: Services, req: m.LoggedModelRef) -> None:
 
 @api.patch(BASE + "/{model_id}/tags", m.SetLoggedModelTags)
 def set_logged_model_tags(services: Services, req: m.SetLoggedModelTags) -> None:
-    services.logged_models.set_tags(_model_id(req.model_id), _tags(req.tags))
+    services.logged_models.set_tags(_model_id(req.model_id), check.registry_tags(req.tags))
 
 
 @api.delete(BASE + "/{model_id}/tags/{tag_key:path}", m.DeleteLoggedModelTag)
@@ -102,7 +80,7 @@ def delete_logged_model_tag(services: Services, req: m.DeleteLoggedModelTag) -> 
 @api.post(BASE + "/{model_id}/params", m.LogLoggedModelParams)
 def log_logged_model_params(services: Services, req: m.LogLoggedModelParams) -> None:
     check.batch_limits([], req.params, [])
-    services.logged_models.log_params(_model_id(req.model_id), _params(req.params))
+    services.logged_models.log_params(_model_id(req.model_id), check.params(req.params))
 
 
 def _order(item: m.LoggedModelOrderBy) -> ModelOrder:

@@ -15,15 +15,6 @@ api = ApiRoutes()
 IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
-def _tags(tags: list[KeyValue]) -> list[KeyValue]:
-    checked = []
-    for tag in tags:
-        value = "" if tag.value is None else tag.value
-        check.registry_tag(tag.key, value)
-        checked.append(KeyValue(key=tag.key, value=value))
-    return checked
-
-
 def _page(key: str, items: list, token: str | None) -> dict:
     return {key: items, **({"next_page_token": token} if token else {})}
 
@@ -34,7 +25,7 @@ def _page(key: str, items: list, token: str | None) -> dict:
 @api.post("mlflow/registered-models/create", m.CreateRegisteredModel)
 def create_registered_model(services: Services, req: m.CreateRegisteredModel) -> dict:
     model = services.registry.create_registered_model(
-        check.model_name(req.name), _tags(req.tags), req.description
+        check.model_name(req.name), check.registry_tags(req.tags), req.description
     )
     return {"registered_model": model}
 
@@ -138,7 +129,7 @@ def _is_prompt(tags: list[KeyValue]) -> bool:
 def create_model_version(services: Services, req: m.CreateModelVersion) -> dict:
     name = check.model_name(req.name)
     check.require(req.source, "source")
-    tags = _tags(req.tags)
+    tags = check.registry_tags(req.tags)
     prompt = _is_prompt(tags)
     if prompt:  # a prompt's "source" is a pointer in its own namespace, not files
         source, storage, run_id, model_id = req.source, req.source, req.run_id, req.model_id

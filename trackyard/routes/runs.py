@@ -24,7 +24,7 @@ def create_run(services: Services, req: m.CreateRun) -> dict:
     check.require(req.experiment_id, "experiment_id")
     check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "Run name")
     check.max_length(req.user_id, check.MAX_USER_ID_LENGTH, "User id")
-    tags = _checked_tags(req.tags)
+    tags = check.run_tags(req.tags)
     start_time = req.start_time if req.start_time is not None else int(time.time() * 1000)
     run = services.store.create_run(req.experiment_id, req.user_id, start_time, req.run_name, tags)
     return {"run": run}
@@ -66,33 +66,6 @@ def _checked_metric(metric: m.BatchMetric) -> m.BatchMetric:
     return metric
 
 
-def _checked_params(params: list[m.KeyValue]) -> list[m.KeyValue]:
-    checked = []
-    for param in params:
-        check.key(param.key, "param")
-        if param.value is None:
-            raise check.invalid(
-                f"Missing value for required parameter 'value' of param '{param.key}'."
-            )
-        checked.append(
-            m.KeyValue(
-                key=param.key, value=check.truncated(param.value, check.MAX_PARAM_VALUE_LENGTH)
-            )
-        )
-    return checked
-
-
-def _checked_tags(tags: list[m.KeyValue]) -> list[m.KeyValue]:
-    checked = []
-    for tag in tags:
-        check.key(tag.key, "tag")
-        value = "" if tag.value is None else tag.value
-        checked.append(
-            m.KeyValue(key=tag.key, value=check.truncated(value, check.MAX_RUN_TAG_VALUE_LENGTH))
-        )
-    return checked
-
-
 @api.post("mlflow/runs/log-metric", m.LogMetric)
 def log_metric(services: Services, req: m.LogMetric) -> None:
     metric = m.BatchMetric(
@@ -110,13 +83,13 @@ def log_metric(services: Services, req: m.LogMetric) -> None:
 
 @api.post("mlflow/runs/log-parameter", m.LogParam)
 def log_param(services: Services, req: m.LogParam) -> None:
-    params = _checked_params([m.KeyValue(key=req.key, value=req.value)])
+    params = check.params([m.KeyValue(key=req.key, value=req.value)])
     services.store.log_batch(_run_id(req), [], params, [])
 
 
 @api.post("mlflow/runs/set-tag", m.SetTag)
 def set_tag(services: Services, req: m.SetTag) -> None:
-    tags = _checked_tags([m.KeyValue(key=req.key, value=req.value)])
+    tags = check.run_tags([m.KeyValue(key=req.key, value=req.value)])
     services.store.log_batch(_run_id(req), [], [], tags)
 
 
@@ -131,7 +104,7 @@ def log_batch(services: Services, req: m.LogBatch) -> None:
     run_id = _run_id(req)
     check.batch_limits(req.metrics, req.params, req.tags)
     metrics = [_checked_metric(metric) for metric in req.metrics]
-    services.store.log_batch(run_id, metrics, _checked_params(req.params), _checked_tags(req.tags))
+    services.store.log_batch(run_id, metrics, check.params(req.params), check.run_tags(req.tags))
     services.logged_models.link_metrics(run_id, metrics)
 
 
