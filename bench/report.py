@@ -138,7 +138,19 @@ def _git_revision(repo: Path) -> str:
         )
     except OSError:
         return "unknown"
-    return rev.stdout.strip() if rev.returncode == 0 else "no commit yet"
+    if rev.returncode != 0:
+        return "no commit yet"
+    dirty = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain", "--", "trackyard"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.strip()
+    return rev.stdout.strip() + (" + uncommitted changes in trackyard/" if dirty else "")
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _dist_version(dist: str) -> str:
@@ -150,10 +162,9 @@ def _dist_version(dist: str) -> str:
 
 def environment(repo: Path, mlflow_server_version: str | None, server_setup: str) -> list[str]:
     """Bullet lines describing machine and software, for reading numbers in context."""
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
         f"- machine: {os.cpu_count()} CPUs ({_cpu_model()}), {_mem_total_gib():.1f} GiB RAM, "
-        f"Linux {platform.release()}; load average at start {load}",
+        f"Linux {platform.release()}; load average at start {_load_average()}",
         f"- Python {platform.python_version()} ({sys.executable})",
         f"- trackyard: git {_git_revision(repo)}; client side mlflow {_dist_version('mlflow')}",
         f"- reference server: mlflow {mlflow_server_version or '-'} from bench/.venv-mlflow",
@@ -176,7 +187,7 @@ throughput: trackyard / mlflow; for latency, time and memory: mlflow / trackyard
 ## How to run
 
 ```
-.venv/bin/python bench/run.py                  # both servers, full sizes, SQLite (~15 min)
+.venv/bin/python bench/run.py                  # both servers, full sizes, SQLite (10-15 min)
 .venv/bin/python bench/run.py --quick          # smaller sizes (~3 min)
 .venv/bin/python bench/run.py --only mlflow    # one server only
 .venv/bin/python bench/run.py --backend postgresql   # both on the local PostgreSQL
@@ -217,6 +228,7 @@ def results_section(
         f"Date: {started:%Y-%m-%d %H:%M %Z}",
         "",
         *env_lines,
+        f"- load average at end {_load_average()}",
         "",
         *table_lines(results),
         "",

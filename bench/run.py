@@ -16,6 +16,7 @@ import shlex
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 from types import FrameType
 
@@ -109,20 +110,23 @@ def report_failure(res: ServerResults, server: str, workload: str, message: str)
 def run_workloads(
     target: Target, server: Server, workloads: list[tuple[str, Workload]], res: ServerResults
 ) -> None:
-    """Run each workload once; an API failure skips only that workload, a dead server all."""
+    """Run each workload once; a failure skips only that workload, a dead server all."""
     for index, (name, fn) in enumerate(workloads):
         t0 = time.perf_counter()
         try:
             server.check_alive()
             measurements: list[Measurement] = fn(target)
-        except ApiError as exc:
-            report_failure(res, target.name, name, str(exc))
-            continue
         except ServerError as exc:
             report_failure(res, target.name, name, str(exc))
             for later, _ in workloads[index + 1 :]:
                 res.failures[later] = "not run: the server had died"
             return
+        except ApiError as exc:
+            report_failure(res, target.name, name, str(exc))
+            continue
+        except Exception:  # e.g. a malformed answer the checks did not anticipate
+            report_failure(res, target.name, name, traceback.format_exc())
+            continue
         res.measurements += [(name, m) for m in measurements]
         shown = ", ".join(f"{m.label} = {m.value:.2f} {m.unit}" for m in measurements)
         log(f"{target.name}: {name} done in {time.perf_counter() - t0:.1f}s: {shown}")

@@ -216,18 +216,24 @@ class Server:
         return "\n".join(f"    | {line}" for line in text[-lines:])
 
     def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL what is left after a grace period."""
+        """SIGTERM the process group, SIGKILL what is left after a grace period.
+
+        The SIGKILL is in ``finally`` so that an interrupt during the grace period (Ctrl-C,
+        the time limit) cannot leave the server running.
+        """
         if self.proc is None:
             return
-        tree = process_tree(self.proc.pid)
-        _signal_group(self.proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=STOP_GRACE_S)
-        _signal_group(self.proc.pid, signal.SIGKILL)
-        for pid in tree:  # stragglers that left the group (none expected)
-            _kill_quietly(pid)
-        self.proc.wait(timeout=STOP_GRACE_S)
-        self.proc = None
+        proc, self.proc = self.proc, None
+        tree = process_tree(proc.pid)
+        try:
+            _signal_group(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_GRACE_S)
+        finally:
+            _signal_group(proc.pid, signal.SIGKILL)
+            for pid in tree:  # stragglers that left the group (none expected)
+                _kill_quietly(pid)
+        proc.wait(timeout=STOP_GRACE_S)
 
     def close(self) -> None:
         """Stop the server, then drop its database/directory (reverse order of creation)."""
