@@ -28,6 +28,7 @@ from servers import (
     dist_version,
     ensure_mlflow_venv,
     make_server,
+    settle_store,
 )
 from workloads import (
     FULL,
@@ -149,7 +150,15 @@ def bench_server(name: str, args: argparse.Namespace, mlflow_python: Path | None
         )
         log(f"{name}: healthy after {startup_s:.2f}s on {server.base_url} (data {server.data_dir})")
         with new_http_client(server.base_url) as http:
-            target = Target(name, server.base_url, http, sizes, sys.executable, server.rss_mib)
+            target = Target(
+                name,
+                server.base_url,
+                http,
+                sizes,
+                sys.executable,
+                server.rss_mib,
+                settle=lambda: settle_store(server.store_uri),
+            )
             run_workloads(target, server, selected_workloads(args), res)
     finally:
         server.close()

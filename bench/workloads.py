@@ -81,6 +81,7 @@ class Target:
     sizes: Sizes
     client_python: str
     rss_mib: Callable[[], float]
+    settle: Callable[[], None] = lambda: None
 
     @property
     def tracking_uri(self) -> str:
@@ -445,6 +446,7 @@ def search_runs(target: Target) -> list[Measurement]:
     """Seed an experiment, then time a filtered+ordered page and a full paging pass."""
     n = target.sizes.search_runs
     exp, seeded, seed_s = seed_search_experiment(target, n)
+    target.settle()
     expected = _expected_page(seeded)
     _timed_filtered_search(target, exp, expected)  # warm-up (caches, query plans)
     filtered = [
