@@ -26,6 +26,7 @@ from ..names import random_run_name
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause
 from .db import Database, Dialect, Row, Tx, chunks, from_db_float, placeholders
+from .params import insert_write_once
 from .query import Query, compare
 
 ACTIVE, DELETED = "active", "deleted"
@@ -172,25 +173,9 @@ class LoggedModelStore:
 
     @staticmethod
     def _insert_params(tx: Tx, model_id: str, params: Sequence[KeyValue]) -> None:
-        """Params are immutable: the same value again is fine, another value is an error."""
         new = {param.key: param.value for param in params}
-        keys = list(new)
-        for batch in chunks(keys):
-            for key, old in tx.all(
-                "SELECT key, value FROM logged_model_params WHERE model_id = ? "
-                f"AND key IN ({placeholders(len(batch))})",
-                [model_id, *batch],
-            ):
-                if old != new[key]:
-                    raise invalid(
-                        f"Changing param values is not allowed. Param with key='{key}' was "
-                        f"already logged with value='{old}' for logged model '{model_id}'."
-                    )
-        tx.many(
-            "INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            [(model_id, key, value) for key, value in new.items()],
-        )
+        label = f"logged model '{model_id}'"
+        insert_write_once(tx, "logged_model_params", "model_id", model_id, new, label)
 
     @staticmethod
     def _upsert_tags(tx: Tx, model_id: str, tags: Sequence[KeyValue]) -> None:

@@ -30,6 +30,7 @@ from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
 from .db import Database, Row, Tx, chunks, from_db_float, placeholders
+from .params import insert_write_once
 
 ACTIVE, DELETED = "active", "deleted"
 RUN_NAME_TAG = "mlflow.runName"
@@ -469,11 +470,6 @@ class SqlTrackingStore(TrackingStore):
 
     @staticmethod
     def _insert_params(tx: Tx, run_id: str, run_key: int, params: Sequence[KeyValue]) -> None:
-        """Params are write-once: the same value again is fine, another value is an error.
-
-        Inserting before comparing means a concurrent writer of another value is caught
-        too: its row is either already visible to the check or blocks the insert until it is.
-        """
         new: dict[str, str | None] = {}
         for param in params:
             if param.key in new and new[param.key] != param.value:
@@ -481,23 +477,7 @@ class SqlTrackingStore(TrackingStore):
                     f"Duplicate parameter key '{param.key}' with different values in one batch."
                 )
             new[param.key] = param.value
-        tx.many(
-            "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            [(run_key, key, value) for key, value in sorted(new.items())],
-        )
-        keys = list(new)
-        for batch in chunks(keys):
-            for key, old in tx.all(
-                f"SELECT key, value FROM run_params WHERE run_id = ? "
-                f"AND key IN ({placeholders(len(batch))})",
-                [run_key, *batch],
-            ):
-                if old != new[key]:
-                    raise invalid(
-                        f"Changing param values is not allowed. Param with key='{key}' was "
-                        f"already logged with value='{old}' for run ID='{run_id}'. "
-                        f"Attempted logging new value '{new[key]}'."
-                    )
+        insert_write_once(tx, "run_params", "run_id", run_key, new, f"run ID='{run_id}'")
 
     @staticmethod
     def _upsert_tags(tx: Tx, run_key: int, tags: Sequence[KeyValue]) -> None:
