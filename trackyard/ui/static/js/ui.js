@@ -164,3 +164,29 @@ export function tagEditor({ tags, onSet, onDelete, reload, hide = /^mlflow\./ })
 export function filterInput(placeholder, onInput) {
   return h("input", { type: "search", placeholder, oninput: (e) => onInput(e.target.value.toLowerCase()) });
 }
+
+/**
+ * Load one page of a server-filtered list into `state` (items, token). A 400 is the user's
+ * filter: it shows under the filter box and the table stays; any other error is `onFailure`'s.
+ */
+export async function loadFilteredPage({ ctx, state, append, fetchPage, itemsKey, search, errorLine, draw, onFailure }) {
+  try {
+    const page = await fetchPage(append ? state.token : undefined);
+    if (!ctx.alive()) return;
+    const items = page[itemsKey] || [];
+    state.items = append ? state.items.concat(items) : items;
+    state.token = page.next_page_token || null;
+    errorLine.classList.add("hidden");
+    search.classList.remove("invalid");
+    draw();
+  } catch (error) {
+    if (!ctx.alive()) return;
+    if (error.status !== 400) {
+      onFailure(error);
+      return;
+    }
+    errorLine.textContent = error.message;
+    errorLine.classList.remove("hidden");
+    search.classList.add("invalid");
+  }
+}

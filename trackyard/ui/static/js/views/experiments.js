@@ -5,7 +5,7 @@ import { experiments } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { href, navigate, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, errorBox, loading } from "../ui.js";
+import { attempt, confirmDialog, dialog, errorBox, loadFilteredPage, loading } from "../ui.js";
 
 const VIEW_TYPES = { active: "ACTIVE_ONLY", deleted: "DELETED_ONLY", all: "ALL" };
 
@@ -58,29 +58,14 @@ export async function experimentsView(container, ctx) {
     reload();
   });
 
-  async function load(append) {
-    try {
-      const page = await experiments.search({
-        filter: searchFilter(state.q),
-        viewType: VIEW_TYPES[state.view],
-        pageToken: append ? state.token : undefined,
-      });
-      if (!ctx.alive()) return;
-      state.items = append ? state.items.concat(page.experiments || []) : page.experiments || [];
-      state.token = page.next_page_token || null;
-      errorLine.classList.add("hidden");
-      search.classList.remove("invalid");
-      draw();
-    } catch (error) {
-      if (!ctx.alive()) return;
-      if (error.status === 400) {
-        errorLine.textContent = error.message;
-        errorLine.classList.remove("hidden");
-        search.classList.add("invalid");
-      } else {
-        replace(tableHost, errorBox(error, "Could not load experiments"));
-      }
-    }
+  function load(append) {
+    return loadFilteredPage({
+      ctx, state, append, search, errorLine, draw,
+      itemsKey: "experiments",
+      fetchPage: (pageToken) =>
+        experiments.search({ filter: searchFilter(state.q), viewType: VIEW_TYPES[state.view], pageToken }),
+      onFailure: (error) => replace(tableHost, errorBox(error, "Could not load experiments")),
+    });
   }
 
   function draw() {

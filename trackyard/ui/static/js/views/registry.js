@@ -7,7 +7,7 @@ import { debounce, h, replace } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, errorBox, kvTable, loading, panel, tagEditor } from "../ui.js";
+import { attempt, confirmDialog, dialog, errorBox, kvTable, loadFilteredPage, loading, panel, tagEditor } from "../ui.js";
 import { searchFilter } from "./experiments.js";
 
 const STAGES = ["None", "Staging", "Production", "Archived"];
@@ -43,27 +43,15 @@ export async function modelsView(container, ctx) {
     load(false);
   }, 300));
 
-  async function load(append) {
+  function load(append) {
     const userFilter = searchFilter(state.q);
-    try {
-      const page = await registry.searchModels({
-        filter: userFilter ? `${userFilter} AND ${NOT_PROMPT}` : NOT_PROMPT,
-        pageToken: append ? state.token : undefined,
-      });
-      if (!ctx.alive()) return;
-      state.items = append ? state.items.concat(page.registered_models || []) : page.registered_models || [];
-      state.token = page.next_page_token || null;
-      errorLine.classList.add("hidden");
-      search.classList.remove("invalid");
-      draw();
-    } catch (error) {
-      if (!ctx.alive()) return;
-      if (error.status === 400) {
-        errorLine.textContent = error.message;
-        errorLine.classList.remove("hidden");
-        search.classList.add("invalid");
-      } else replace(tableHost, errorBox(error, "Could not load registered models"));
-    }
+    return loadFilteredPage({
+      ctx, state, append, search, errorLine, draw,
+      itemsKey: "registered_models",
+      fetchPage: (pageToken) =>
+        registry.searchModels({ filter: userFilter ? `${userFilter} AND ${NOT_PROMPT}` : NOT_PROMPT, pageToken }),
+      onFailure: (error) => replace(tableHost, errorBox(error, "Could not load registered models")),
+    });
   }
 
   function draw() {
