@@ -129,6 +129,42 @@ def test_eight_threads_logging_to_one_run_lose_and_duplicate_nothing(database_ur
         server.stop()
 
 
+def test_a_rejected_write_among_concurrent_writers_rolls_back_alone(database_uri, tmp_path):
+    """Concurrent writes may share a transaction (SQLite commits them in groups); a write that
+    fails half-way must take none of its own changes and none of the others' with it."""
+    server = start_server(tmp_path, database_uri)
+    try:
+        run_id = _new_run(server.url, "rejected among many")
+        with httpx.Client(base_url=server.url) as session:
+            _post(session, "runs/log-parameter", {"run_id": run_id, "key": "fixed", "value": "1"})
+
+        def write(writer: int) -> None:
+            with httpx.Client(base_url=server.url) as session:
+                for batch in range(20):
+                    step = writer * 100 + batch
+                    body = {
+                        "run_id": run_id,
+                        "params": [{"key": f"p{step}", "value": "x"}],
+                        "metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": step}],
+                    }
+                    if batch % 2:  # inserts its new param, then finds "fixed" changed: 400
+                        body["params"].append({"key": "fixed", "value": "2"})
+                        response = session.post("/api/2.0/mlflow/runs/log-batch", json=body)
+                        assert response.status_code == 400, response.text
+                    else:
+                        _post(session, "runs/log-batch", body)  # fmt: skip
+
+        with ThreadPoolExecutor(WRITERS) as pool:
+            list(pool.map(write, range(WRITERS)))
+
+        accepted = [w * 100 + b for w in range(WRITERS) for b in range(0, 20, 2)]
+        params = MlflowClient(server.url).get_run(run_id).data.params
+        assert params == {"fixed": "1", **{f"p{step}": "x" for step in accepted}}
+        assert [point["step"] for point in _history(server.url, run_id, "m")] == sorted(accepted)
+    finally:
+        server.stop()
+
+
 def test_concurrent_set_experiment_with_one_name_gives_everyone_the_same_id(server):
     name = f"raced-{uuid.uuid4().hex[:8]}"
     mlflow.set_tracking_uri(server.url)

@@ -16,8 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .artifacts import open_repository
 from .config import ServerConfig
-from .errors import ApiError
+from .errors import ApiError, http_error
 from .routes import (
+    ApiApp,
     artifacts,
     experiments,
     logged_models,
@@ -43,11 +44,9 @@ async def _api_error(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    code = {404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST"}.get(error.status_code, "BAD_REQUEST")
-    message = f"{request.method} {request.url.path}: {error.detail}"
-    response = error_response(ApiError(message, code))
-    response.status_code = error.status_code
-    return response
+    return error_response(
+        http_error(request.method, request.url.path, error.status_code, error.detail)
+    )
 
 
 class UnexpectedErrors:
@@ -81,17 +80,21 @@ class UnexpectedErrors:
             await error_response(ApiError(message, "INTERNAL_ERROR"))(scope, receive, send)
 
 
-def create_app(config: ServerConfig) -> Starlette:
+def create_app(config: ServerConfig) -> ASGIApp:
     store = open_store(config.backend_store_uri, config.experiment_artifact_root)
     registry_store, logged_model_store = open_model_stores(store)
+    services = Services(
+        config=config,
+        store=store,
+        registry=registry_store,
+        logged_models=logged_model_store,
+        artifacts=open_repository(config),
+    )
+    api_areas = [experiments.api, runs.api, metrics.api, registry.api, logged_models.api]
     routes = [
         *meta.routes(),
         *artifacts.routes(),
-        *experiments.api.routes(),
-        *runs.api.routes(),
-        *metrics.api.routes(),
-        *registry.api.routes(),
-        *logged_models.api.routes(),
+        *(route for area in api_areas for route in area.routes()),
         *model_files.routes(),
     ]
     # The web UI goes last, so that every API route wins over it.
@@ -101,17 +104,11 @@ def create_app(config: ServerConfig) -> Starlette:
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[Middleware(UnexpectedErrors)],
     )
-    app.state.services = Services(
-        config=config,
-        store=store,
-        registry=registry_store,
-        logged_models=logged_model_store,
-        artifacts=open_repository(config),
-    )
-    return app
+    app.state.services = services
+    return ApiApp([*api_areas, artifacts.api], services, fallback=app)
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ASGIApp:
     """Factory for uvicorn workers, which rebuild the app in each process from the config."""
     return create_app(ServerConfig(**json.loads(os.environ[CONFIG_ENV])))
 

@@ -30,14 +30,14 @@ STATUS_BY_CODE = {
 class ApiError(Exception):
     """An error the client caused or must know about, in MLflow's JSON error shape."""
 
-    def __init__(self, message: str, error_code: str = "INVALID_PARAMETER_VALUE") -> None:
+    def __init__(
+        self, message: str, error_code: str = "INVALID_PARAMETER_VALUE", status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.error_code = error_code
-
-    @property
-    def status(self) -> int:
-        return STATUS_BY_CODE.get(self.error_code, 500)
+        # HTTP-level errors (404, 405) keep their own status; everything else follows the code.
+        self.status = status or STATUS_BY_CODE.get(error_code, 500)
 
     def to_dict(self) -> dict[str, str]:
         return {"error_code": self.error_code, "message": self.message}
@@ -53,3 +53,9 @@ def not_found(message: str) -> ApiError:
 
 def already_exists(message: str) -> ApiError:
     return ApiError(message, "RESOURCE_ALREADY_EXISTS")
+
+
+def http_error(method: str, path: str, status: int, detail: str) -> ApiError:
+    """An unknown path or a wrong method, answered in MLflow's error shape."""
+    code = "ENDPOINT_NOT_FOUND" if status == 404 else "BAD_REQUEST"
+    return ApiError(f"{method} {path}: {detail}", code, status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing
 from functools import cache
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import msgspec
 from starlette.requests import Request
@@ -21,13 +22,16 @@ T = TypeVar("T")
 _json_encoder = msgspec.json.Encoder()
 
 
-class JSONResponse(Response):
-    """A response rendered with msgspec: Structs, dicts and lists alike."""
+def encode_json(content: Any) -> bytes:
+    """Structs, dicts and lists alike, with msgspec."""
+    return _json_encoder.encode(content)
 
+
+class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return _json_encoder.encode(content)
+        return encode_json(content)
 
 
 def error_response(error: ApiError) -> JSONResponse:
@@ -52,16 +56,14 @@ def _bool_fields(message_type: type) -> frozenset[str]:
     )
 
 
-def query_to_dict(request: Request, message_type: type) -> dict[str, Any]:
+def query_to_dict(query: str, message_type: type) -> dict[str, Any]:
     list_fields = _list_fields(message_type)
     bool_fields = _bool_fields(message_type)
-    params = request.query_params
     data: dict[str, Any] = {}
-    for key in params:
+    for key, value in parse_qsl(query, keep_blank_values=True):
         if key in list_fields:
-            data[key] = params.getlist(key)
-        else:
-            value = params[key]
+            data.setdefault(key, []).append(value)
+        else:  # of repeated single values the last wins
             is_bool = key in bool_fields and value in ("True", "False")
             data[key] = value.lower() if is_bool else value
     return data
@@ -87,14 +89,19 @@ _NUL_ERROR = "Invalid value in request: text may not contain NUL (\\u0000) chara
 
 
 async def read_message(request: Request, message_type: type[T]) -> T:
+    """Decode a Starlette request into `message_type` (see `decode_message`)."""
+    body = b"" if request.method == "GET" else await request.body()
+    return decode_message(request.method, request.url.query, body, message_type)
+
+
+def decode_message(method: str, query: str, body: bytes, message_type: type[T]) -> T:
     """Decode a request into `message_type`, raising MLflow-shaped 400s on bad input."""
     # PostgreSQL cannot store NUL in text; refuse it on every backend alike, as bad input.
     try:
-        if request.method == "GET":
-            if "%00" in request.url.query:
+        if method == "GET":
+            if "%00" in query:
                 raise ApiError(_NUL_ERROR, "INVALID_PARAMETER_VALUE")
-            return msgspec.convert(query_to_dict(request, message_type), message_type, strict=False)
-        body = await request.body()
+            return msgspec.convert(query_to_dict(query, message_type), message_type, strict=False)
         if not body.strip():
             body = b"{}"
         message = msgspec.json.decode(body, type=message_type, strict=False)

@@ -1,15 +1,23 @@
 """HTTP routes, one module per API area.
 
 Each area declares its endpoints on an `ApiRoutes` collector as plain functions taking the
-server's `Services` and a typed request message and returning a message (or dict). The
-collector turns them into Starlette routes under both `/api/<version>/` and the
-`/ajax-api/<version>/` alias that MLflow's own UI uses, running the (blocking) store call in
-a worker thread so the event loop stays free for other requests.
+server's `Services` and a typed request message and returning a message (or dict). Every
+endpoint answers under both `/api/<version>/` and the `/ajax-api/<version>/` alias that MLflow's
+own UI uses, and runs its (blocking) store call in a worker thread so that the event loop stays
+free for other requests.
+
+Endpoints with fixed paths, which is nearly all of them and every one a training loop calls, are
+served by `ApiApp` in front of Starlette: one dict lookup and raw ASGI messages, because
+Starlette's pattern-by-pattern routing, request objects and anyio thread hop cost more than the
+rest of a log-metric call. Paths with parameters are served by Starlette routes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +26,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..wire import JSONResponse, read_message
+from ..errors import ApiError
+from ..wire import JSONResponse, decode_message, encode_json, read_message
 
 Handler = Callable[[Any, Any], Any]
+logger = logging.getLogger("trackyard")
+# Worker threads for store calls; more than the PostgreSQL pool, so the pool is what queues.
+API_THREADS = 32
 
 
 @dataclass(frozen=True)
@@ -32,15 +45,18 @@ class Endpoint:
     handler: Handler
     versions: Sequence[str]
 
-    def starlette_routes(self) -> list[Route]:
-        endpoint = self._asgi_endpoint()
+    @property
+    def has_parameters(self) -> bool:
+        return "{" in self.path
+
+    def urls(self) -> list[str]:
         return [
-            Route(f"/{prefix}/{version}/{self.path}", endpoint, methods=[self.method])
+            f"/{prefix}/{version}/{self.path}"
             for prefix in ("api", "ajax-api")
             for version in self.versions
         ]
 
-    def _asgi_endpoint(self) -> Callable[[Request], Any]:
+    def starlette_routes(self) -> list[Route]:
         request_type, handler = self.request_type, self.handler
 
         async def endpoint(request: Request) -> Response:
@@ -51,7 +67,7 @@ class Endpoint:
             return JSONResponse({} if result is None else result)
 
         endpoint.__name__ = handler.__name__
-        return endpoint
+        return [Route(url, endpoint, methods=[self.method]) for url in self.urls()]
 
 
 class ApiRoutes:
@@ -80,4 +96,66 @@ class ApiRoutes:
         return self._add("DELETE", path, request_type, versions)
 
     def routes(self) -> list[Route]:
+        """Starlette routes for every endpoint: `ApiApp` answers the fixed paths first, and
+        these serve paths with parameters and say 405 to a known path's wrong method."""
         return [route for endpoint in self.endpoints for route in endpoint.starlette_routes()]
+
+
+class ApiApp:
+    """Serves the fixed-path JSON endpoints; everything else goes on to `fallback`."""
+
+    def __init__(self, areas: Sequence[ApiRoutes], services: Any, fallback: ASGIApp) -> None:
+        self.services = services
+        self.fallback = fallback
+        self.executor = ThreadPoolExecutor(API_THREADS, thread_name_prefix="trackyard-api")
+        self.by_route = {
+            (endpoint.method, url): endpoint
+            for area in areas
+            for endpoint in area.endpoints
+            if not endpoint.has_parameters
+            for url in endpoint.urls()
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = None
+        if scope["type"] == "http":
+            endpoint = self.by_route.get((scope["method"], scope["path"]))
+        if endpoint is None:  # includes a known path with another method: Starlette says 405
+            await self.fallback(scope, receive, send)
+            return
+        try:
+            status, body = 200, await self._call(endpoint, scope, receive)
+        except ClientGone:
+            return
+        except ApiError as error:
+            status, body = error.status, encode_json(error.to_dict())
+        except Exception as error:
+            logger.exception("Unexpected error on %s %s", scope["method"], scope["path"])
+            failure = ApiError(f"Internal error: {type(error).__name__}", "INTERNAL_ERROR")
+            status, body = failure.status, encode_json(failure.to_dict())
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _call(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> bytes:
+        body = b"" if scope["method"] == "GET" else await _read_body(receive)
+        query = scope["query_string"].decode("latin-1")
+        message = decode_message(scope["method"], query, body, endpoint.request_type)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self.executor, endpoint.handler, self.services, message)
+        return encode_json({} if result is None else result)
+
+
+class ClientGone(Exception):
+    """The client hung up before sending its whole request."""
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)

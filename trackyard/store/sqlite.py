@@ -1,16 +1,20 @@
-"""SQLite, the embedded default: WAL mode, one connection per thread, migrations under a lock."""
+"""SQLite, the embedded default: WAL mode, group commit, migrations under a lock."""
 
 from __future__ import annotations
 
 import fcntl
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from . import migrations
 from .db import Database, Dialect, Tx
+
+# Under a steady stream of writers, commit at the latest this long after a group opened.
+MAX_GROUP_SECONDS = 0.002
 
 
 def sqlite_path(uri: str) -> Path:
@@ -21,12 +25,35 @@ def sqlite_path(uri: str) -> Path:
     return Path(path)
 
 
+class _CommitGroup:
+    """Writes that share one transaction, and so one fsync."""
+
+    def __init__(self) -> None:
+        self.opened = time.monotonic()
+        self.writes = 0  # writes that succeeded in it so far
+        self.done = False
+        self.error: BaseException | None = None
+
+
 class SQLiteDatabase(Database):
+    """Reads on a connection per thread; writes on one shared connection, committed in groups.
+
+    An fsync costs far more than a small write, so writers that arrive while a transaction is
+    open or committing join it, each inside its own savepoint: a failing write rolls back alone,
+    and every write returns only after the COMMIT (one fsync) that covers it succeeded. Alone,
+    a write commits at once; under load, one fsync serves many.
+    """
+
     dialect = Dialect()
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._writer: sqlite3.Connection | None = None
+        self._state = threading.Condition()
+        self._busy = False  # a thread is using the write connection
+        self._waiting = 0  # threads queued to use it
+        self._group: _CommitGroup | None = None
 
     @classmethod
     def open(cls, uri: str) -> SQLiteDatabase:
@@ -68,18 +95,21 @@ class SQLiteDatabase(Database):
         finally:
             engine.dispose()
 
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        # FULL: every acknowledged write is on disk before we answer, not just in the OS.
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA case_sensitive_like=ON")
+        return connection
+
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            connection.execute("PRAGMA journal_mode=WAL")
-            # FULL: every acknowledged write is on disk before we answer, not just in the OS.
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA case_sensitive_like=ON")
-            self._local.connection = connection
+            connection = self._local.connection = self._connect()
         return connection
 
     @contextmanager
@@ -93,17 +123,90 @@ class SQLiteDatabase(Database):
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
+        group, connection = self._join_group()
+        # The write that opens a group is alone in it and can roll back the whole transaction;
+        # later ones protect the writes before them with a savepoint.
+        alone = not group.writes
         try:
-            yield Tx(connection.cursor(), self.dialect)
+            if not alone:
+                connection.execute("SAVEPOINT write")
+            try:
+                yield Tx(connection.cursor(), self.dialect)
+            except BaseException:
+                self._undo(connection, group, alone)
+                raise
+            if not alone:
+                connection.execute("RELEASE write")
+            group.writes += 1
+        finally:
+            self._release()
+        self._await_commit(group)
+
+    def _join_group(self) -> tuple[_CommitGroup, sqlite3.Connection]:
+        with self._state:
+            self._waiting += 1
+            while self._busy:
+                self._state.wait()
+            self._waiting -= 1
+            self._busy = True
+        try:
+            if self._writer is None:
+                self._writer = self._connect()
+            if self._group is None:
+                self._writer.execute("BEGIN IMMEDIATE")
+                self._group = _CommitGroup()
+            return self._group, self._writer
         except BaseException:
-            connection.execute("ROLLBACK")
+            self._release()
             raise
-        connection.execute("COMMIT")
+
+    def _undo(self, connection: sqlite3.Connection, group: _CommitGroup, alone: bool) -> None:
+        """Roll back one write; if that takes the whole transaction, its group ends here."""
+        if connection.in_transaction and not alone:
+            connection.execute("ROLLBACK TO write")
+            connection.execute("RELEASE write")
+            return
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        elif group.writes:  # SQLite rolled back on its own, taking earlier writes with it
+            group.error = sqlite3.OperationalError("the transaction was rolled back")
+        group.done = True
+        self._group = None
+
+    def _release(self) -> None:
+        with self._state:
+            self._busy = False
+            self._state.notify_all()
+
+    def _await_commit(self, group: _CommitGroup) -> None:
+        """Wait until `group` is committed; commit it when no other write is queued to join."""
+        with self._state:
+            while not group.done:
+                grown = time.monotonic() - group.opened > MAX_GROUP_SECONDS
+                if not self._busy and (self._waiting == 0 or grown):
+                    self._busy = True
+                    break
+                self._state.wait(MAX_GROUP_SECONDS)
+        if not group.done:
+            self._commit(group)
+        if group.error is not None:
+            raise sqlite3.OperationalError(f"Commit failed: {group.error}") from group.error
+
+    def _commit(self, group: _CommitGroup) -> None:
+        assert self._writer is not None
+        try:
+            self._writer.execute("COMMIT")
+        except BaseException as error:
+            group.error = error
+            if self._writer.in_transaction:
+                self._writer.execute("ROLLBACK")
+        finally:
+            group.done = True
+            self._group = None
+            self._release()
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        for connection in (getattr(self._local, "connection", None), self._writer):
+            if connection is not None:
+                connection.close()
+        self._local.connection = self._writer = None
