@@ -127,18 +127,22 @@ class SQLiteDatabase(Database):
         # The write that opens a group is alone in it and can roll back the whole transaction;
         # later ones protect the writes before them with a savepoint.
         alone = not group.writes
+        # Closed before the connection is handed on: a cursor that another thread's writes
+        # outlive would reset its statement from this thread, in the middle of theirs.
+        cursor = connection.cursor()
         try:
             if not alone:
-                connection.execute("SAVEPOINT write")
+                cursor.execute("SAVEPOINT write")
             try:
-                yield Tx(connection.cursor(), self.dialect)
+                yield Tx(cursor, self.dialect)
             except BaseException:
                 self._undo(connection, group, alone)
                 raise
             if not alone:
-                connection.execute("RELEASE write")
+                cursor.execute("RELEASE write")
             group.writes += 1
         finally:
+            cursor.close()
             self._release()
         self._await_commit(group)
 
