@@ -48,6 +48,41 @@ def test_history_keeps_several_points_at_one_step(client, experiment_id):
     ]
 
 
+def _points(client, run_id: str, key: str) -> list[tuple]:
+    """History as (step, timestamp, value) with NaN spelled out, so lists compare equal."""
+    return [
+        (m.step, m.timestamp, "NaN" if math.isnan(m.value) else m.value)
+        for m in client.get_metric_history(run_id, key)
+    ]
+
+
+def test_history_keeps_points_at_one_step_and_time_that_differ_only_in_value(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_batch(run_id, metrics=[Metric("m", v, 5, 0) for v in (2.0, math.nan, -1.0)])
+    assert _points(client, run_id, "m") == [(0, 5, -1.0), (0, 5, 2.0), (0, 5, "NaN")]
+
+
+def test_history_drops_exact_duplicates_within_one_batch(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    batch = [Metric("m", 0.5, 7, 1), Metric("m", math.nan, 7, 2), Metric("m", 0.25, 7, 0)]
+    client.log_batch(run_id, metrics=batch + batch)
+    assert _points(client, run_id, "m") == [(0, 7, 0.25), (1, 7, 0.5), (2, 7, "NaN")]
+
+
+def test_a_retried_batch_adds_no_points(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    batch = [Metric("m", 0.5, 7, 1), Metric("m", math.nan, 7, 2), Metric("m", 0.25, 7, 0)]
+    client.log_batch(run_id, metrics=batch)
+    client.log_batch(run_id, metrics=batch)
+    client.log_batch(run_id, metrics=[*batch[1:], Metric("m", 1.0, 7, 3)])
+    assert _points(client, run_id, "m") == [
+        (0, 7, 0.25),
+        (1, 7, 0.5),
+        (2, 7, "NaN"),
+        (3, 7, 1.0),
+    ]
+
+
 def test_history_of_a_metric_never_logged_is_empty(client, experiment_id):
     run_id = client.create_run(experiment_id).info.run_id
     client.log_metric(run_id, "other", 1.0)

@@ -19,6 +19,9 @@ class Dialect:
     """SQL spellings that differ between backends; SQLite's by default."""
 
     name = "sqlite"
+    # A NaN metric point as stored: SQLite turns a NaN parameter into NULL, which the
+    # point's primary key cannot hold (migration 0003), so it stores this text instead.
+    nan_point: float | str = "NaN"
 
     def like(self, column: str) -> str:
         return f"{column} LIKE ?"  # case-sensitive: the connection sets case_sensitive_like
@@ -34,9 +37,9 @@ class Dialect:
         return sql
 
 
-def from_db_float(value: float | None) -> float:
-    """SQLite turns NaN into NULL on the way in; turn it back."""
-    return math.nan if value is None else value
+def from_db_float(value: float | str | None) -> float:
+    """SQLite stores NaN as NULL (or as the text 'NaN' in a metric point); turn it back."""
+    return math.nan if value is None or value == "NaN" else value
 
 
 class Tx:

@@ -3,6 +3,7 @@ advisory lock so that many servers starting together on an empty database migrat
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import struct
@@ -42,6 +43,7 @@ def _format_style(sql: str) -> str:
 
 class PostgresDialect(Dialect):
     name = "postgresql"
+    nan_point = math.nan
 
     def like(self, column: str) -> str:
         return f"{column} LIKE ?"

@@ -57,10 +57,17 @@ def _experiment_key(experiment_id: str) -> int:
     return int(experiment_id)
 
 
-def _latest_first(metric: BatchMetric) -> tuple:
-    """MLflow's notion of the latest point: largest step, then timestamp, then value."""
-    value = metric.value if metric.value is not None and not math.isnan(metric.value) else -math.inf
-    return (metric.step, metric.timestamp, value)
+def _latest_points(metrics: Sequence[BatchMetric]) -> list[BatchMetric]:
+    """Each key's latest point as MLflow sees it: largest step, then timestamp, then value,
+    NaN lowest (the first of equals wins). One rank tuple per point: this runs per point."""
+    latest: dict[str, tuple[tuple[int, int, float], BatchMetric]] = {}
+    for metric in metrics:
+        value = metric.value
+        rank = (metric.step, metric.timestamp, value if value == value else -math.inf)
+        best = latest.get(metric.key)
+        if best is None or rank > best[0]:
+            latest[metric.key] = (rank, metric)
+    return [metric for _, metric in latest.values()]
 
 
 class SqlTrackingStore(TrackingStore):
@@ -512,19 +519,19 @@ class SqlTrackingStore(TrackingStore):
 
     def _insert_metrics(self, tx: Tx, run_key: int, metrics: Sequence[BatchMetric]) -> None:
         key_ids = self._metric_key_ids(tx, [m.key for m in metrics], create=True)
+        nan = self.db.dialect.nan_point
         tx.many(
             "INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            [(run_key, key_ids[m.key], m.step, m.timestamp, m.value) for m in metrics],
+            [
+                (run_key, key_ids[m.key], m.step, m.timestamp, v if v == v else nan)
+                for m in metrics
+                for v in (m.value,)
+            ],
         )
-        latest: dict[str, BatchMetric] = {}
-        for metric in metrics:
-            current = latest.get(metric.key)
-            if current is None or _latest_first(metric) > _latest_first(current):
-                latest[metric.key] = metric
         # Sorted by key id, so concurrent writers take row locks in one order (no deadlocks).
         rows = sorted(
-            (run_key, key_ids[key], m.step, m.timestamp, m.value) for key, m in latest.items()
+            (run_key, key_ids[m.key], m.step, m.timestamp, m.value) for m in _latest_points(metrics)
         )
         tx.many(
             "INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
