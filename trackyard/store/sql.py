@@ -498,8 +498,9 @@ class SqlTrackingStore(TrackingStore):
             tx.execute("UPDATE runs SET name = ? WHERE id = ?", (latest[RUN_NAME_TAG], run_key))
 
     def _metric_key_ids(self, tx: Tx, keys: Sequence[str], create: bool) -> dict[str, int]:
-        found = {key: self._key_ids[key] for key in keys if key in self._key_ids}
-        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        wanted = dict.fromkeys(keys)  # a batch repeats a few keys up to 1000 times
+        found = {key: self._key_ids[key] for key in wanted if key in self._key_ids}
+        missing = [key for key in wanted if key not in found]
         for batch in chunks(missing):
             for key_id, key in tx.all(
                 f"SELECT id, key FROM metric_keys WHERE key IN ({placeholders(len(batch))})",
