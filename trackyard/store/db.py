@@ -83,6 +83,15 @@ class Tx:
                 [value for row in part for value in row],
             )
 
+    def insert_unless(
+        self, sql: str, rows: Sequence[Sequence[Any]], guard: str, guard_params: Sequence[Any]
+    ) -> bool:
+        """Insert all rows, unless the `guard` query finds a row; True if they went in."""
+        if self.one(guard, guard_params) is not None:
+            return False
+        self.many(sql, rows)
+        return True
+
 
 def placeholders(count: int) -> str:
     return ", ".join("?" * count)

@@ -124,17 +124,30 @@ class PostgresTx(Tx):
         if not rows or not match:
             super().many(sql, rows)
             return
-        table, columns, tail = match.groups()
+        unnest, params = self._unnest(match, rows)
+        self.execute(f"{unnest}{match.group(3)}", params)
+
+    def insert_unless(
+        self, sql: str, rows: Sequence[Sequence[Any]], guard: str, guard_params: Sequence[Any]
+    ) -> bool:
+        """The guard and the insert as one statement (one round trip, one snapshot)."""
+        match = _INSERT.match(sql)
+        if not rows or not match or match.group(3):
+            return super().insert_unless(sql, rows, guard, guard_params)
+        unnest, params = self._unnest(match, rows)
+        cursor = self.execute(f"{unnest} WHERE NOT EXISTS ({guard})", [*params, *guard_params])
+        return cursor.rowcount > 0
+
+    def _unnest(self, match: re.Match, rows: Sequence[Sequence[Any]]) -> tuple[str, list]:
+        table, columns, _ = match.groups()
         types = self.column_types(table)
         names = [name.strip() for name in columns.split(",")]
         arrays = ", ".join(f"CAST(? AS {types[name]}[])" for name in names)
-        self.execute(
-            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){tail}",
-            [
-                _array_param(column, types[name])
-                for name, column in zip(names, zip(*rows, strict=True), strict=True)
-            ],
-        )
+        params = [
+            _array_param(column, types[name])
+            for name, column in zip(names, zip(*rows, strict=True), strict=True)
+        ]
+        return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})", params
 
 
 class PostgresDatabase(Database):
