@@ -57,17 +57,25 @@ def _experiment_key(experiment_id: str) -> int:
     return int(experiment_id)
 
 
+def _rank(metric: BatchMetric) -> tuple[int, int, float]:
+    """MLflow's notion of later: larger step, then timestamp, then value, NaN lowest."""
+    value = metric.value
+    return (metric.step, metric.timestamp, value if value == value else -math.inf)
+
+
 def _latest_points(metrics: Sequence[BatchMetric]) -> list[BatchMetric]:
-    """Each key's latest point as MLflow sees it: largest step, then timestamp, then value,
-    NaN lowest (the first of equals wins). One rank tuple per point: this runs per point."""
-    latest: dict[str, tuple[tuple[int, int, float], BatchMetric]] = {}
+    """Each key's latest point (the first of equals wins). Runs per point, so the step alone
+    decides when it differs, as it does in all but ties."""
+    latest: dict[str, BatchMetric] = {}
     for metric in metrics:
-        value = metric.value
-        rank = (metric.step, metric.timestamp, value if value == value else -math.inf)
         best = latest.get(metric.key)
-        if best is None or rank > best[0]:
-            latest[metric.key] = (rank, metric)
-    return [metric for _, metric in latest.values()]
+        if (
+            best is None
+            or metric.step > best.step
+            or (metric.step == best.step and _rank(metric) > _rank(best))
+        ):
+            latest[metric.key] = metric
+    return list(latest.values())
 
 
 class SqlTrackingStore(TrackingStore):
