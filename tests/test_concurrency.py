@@ -165,6 +165,34 @@ def test_a_rejected_write_among_concurrent_writers_rolls_back_alone(database_uri
         server.stop()
 
 
+def test_one_batch_retried_by_eight_writers_at_once_is_stored_once(database_uri, tmp_path):
+    server = start_server(tmp_path, database_uri)
+    try:
+        run_id = _new_run(server.url, "retried batch")
+        barrier = threading.Barrier(WRITERS)
+        keys = ("a", "b")
+
+        def write(round_: int) -> None:
+            metrics = [
+                {"key": key, "value": 0.5, "timestamp": 7, "step": round_ * 300 + step}
+                for step in range(300)
+                for key in keys
+            ]
+            with httpx.Client(base_url=server.url) as session:
+                barrier.wait()
+                _post(session, "runs/log-batch", {"run_id": run_id, "metrics": metrics})
+
+        with ThreadPoolExecutor(WRITERS) as pool:
+            list(pool.map(write, [0, 0, 0, 0, 1, 1, 1, 1]))
+
+        for key in keys:
+            assert [point["step"] for point in _history(server.url, run_id, key)] == list(
+                range(600)
+            )
+    finally:
+        server.stop()
+
+
 def test_concurrent_set_experiment_with_one_name_gives_everyone_the_same_id(server):
     name = f"raced-{uuid.uuid4().hex[:8]}"
     mlflow.set_tracking_uri(server.url)

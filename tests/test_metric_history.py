@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import math
 
@@ -45,6 +46,41 @@ def test_history_keeps_several_points_at_one_step(client, experiment_id):
         (0, 10, 2.0),
         (0, 20, 1.0),
         (1, 30, 3.0),
+    ]
+
+
+def _points(client, run_id: str, key: str) -> list[tuple]:
+    """History as (step, timestamp, value) with NaN spelled out, so lists compare equal."""
+    return [
+        (m.step, m.timestamp, "NaN" if math.isnan(m.value) else m.value)
+        for m in client.get_metric_history(run_id, key)
+    ]
+
+
+def test_history_keeps_points_at_one_step_and_time_that_differ_only_in_value(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_batch(run_id, metrics=[Metric("m", v, 5, 0) for v in (2.0, math.nan, -1.0)])
+    assert _points(client, run_id, "m") == [(0, 5, -1.0), (0, 5, 2.0), (0, 5, "NaN")]
+
+
+def test_history_drops_exact_duplicates_within_one_batch(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    batch = [Metric("m", 0.5, 7, 1), Metric("m", math.nan, 7, 2), Metric("m", 0.25, 7, 0)]
+    client.log_batch(run_id, metrics=batch + batch)
+    assert _points(client, run_id, "m") == [(0, 7, 0.25), (1, 7, 0.5), (2, 7, "NaN")]
+
+
+def test_a_retried_batch_adds_no_points(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    batch = [Metric("m", 0.5, 7, 1), Metric("m", math.nan, 7, 2), Metric("m", 0.25, 7, 0)]
+    client.log_batch(run_id, metrics=batch)
+    client.log_batch(run_id, metrics=batch)
+    client.log_batch(run_id, metrics=[*batch[1:], Metric("m", 1.0, 7, 3)])
+    assert _points(client, run_id, "m") == [
+        (0, 7, 0.25),
+        (1, 7, 0.5),
+        (2, 7, "NaN"),
+        (3, 7, 1.0),
     ]
 
 
@@ -115,6 +151,35 @@ def test_history_pages_by_max_results_over_http(client, http, experiment_id):
             break
     assert pages == 3
     assert steps == list(range(7))
+
+
+def test_history_pages_of_one_point_walk_ties_and_non_finite_values_in_order(
+    client, http, experiment_id
+):
+    run_id = client.create_run(experiment_id).info.run_id
+    values = (math.nan, math.inf, 1.0, -math.inf)
+    client.log_batch(run_id, metrics=[Metric("m", v, ts, 0) for v in values for ts in (5, 6)])
+    client.log_batch(run_id, metrics=[Metric("m", 0.5, 5, 1)])
+    points, params = [], {"run_id": run_id, "metric_key": "m", "max_results": 1}
+    while True:
+        page = http.get(HISTORY, params=params).json()
+        points += [(p["step"], p["timestamp"], p["value"]) for p in page["metrics"]]
+        if "next_page_token" not in page:
+            break
+        params["page_token"] = page["next_page_token"]
+    expected = [(0, ts, v) for ts in (5, 6) for v in ("-Infinity", 1.0, "Infinity", "NaN")]
+    assert points == [*expected, (1, 5, 0.5)]
+
+
+@pytest.mark.parametrize(
+    "token", [b"nope", b'{"after":[1,2]}', b'{"after":[1,2,"x"]}', b'{"after":[1e30,2,3]}']
+)
+def test_history_rejects_a_page_token_it_did_not_hand_out(client, http, experiment_id, token):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_metric(run_id, "m", 1.0)
+    params = {"run_id": run_id, "metric_key": "m", "page_token": base64.b64encode(token)}
+    response = http.get(HISTORY, params=params)
+    assert_error(response, "INVALID_PARAMETER_VALUE", 400)
 
 
 def test_history_accepts_the_old_run_uuid_spelling(client, http, experiment_id):

@@ -211,7 +211,10 @@ class DeleteTag(RunRef, kw_only=True):
     key: str = ""
 
 
-class BatchMetric(Message, kw_only=True):
+class BatchMetric(Message, kw_only=True, gc=False):
+    """A batch holds up to 1000 of these: atomic fields only, so no reference cycles and no
+    need for the garbage collector to track (and repeatedly scan) them."""
+
     key: str = ""
     value: float | None = None
     timestamp: Int64 | None = None

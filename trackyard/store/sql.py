@@ -25,7 +25,7 @@ from ..messages.tracking import (
     RunInfo,
 )
 from ..names import random_run_name
-from ..paging import decode_token, next_token
+from ..paging import decode_position, decode_token, encode_position, next_token
 from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
@@ -57,10 +57,25 @@ def _experiment_key(experiment_id: str) -> int:
     return int(experiment_id)
 
 
-def _latest_first(metric: BatchMetric) -> tuple:
-    """MLflow's notion of the latest point: largest step, then timestamp, then value."""
-    value = metric.value if metric.value is not None and not math.isnan(metric.value) else -math.inf
-    return (metric.step, metric.timestamp, value)
+def _rank(metric: BatchMetric) -> tuple[int, int, float]:
+    """MLflow's notion of later: larger step, then timestamp, then value, NaN lowest."""
+    value = metric.value
+    return (metric.step, metric.timestamp, value if value == value else -math.inf)
+
+
+def _latest_points(metrics: Sequence[BatchMetric]) -> list[BatchMetric]:
+    """Each key's latest point (the first of equals wins). Runs per point, so the step alone
+    decides when it differs, as it does in all but ties."""
+    latest: dict[str, BatchMetric] = {}
+    for metric in metrics:
+        best = latest.get(metric.key)
+        if (
+            best is None
+            or metric.step > best.step
+            or (metric.step == best.step and _rank(metric) > _rank(best))
+        ):
+            latest[metric.key] = metric
+    return list(latest.values())
 
 
 class SqlTrackingStore(TrackingStore):
@@ -491,8 +506,9 @@ class SqlTrackingStore(TrackingStore):
             tx.execute("UPDATE runs SET name = ? WHERE id = ?", (latest[RUN_NAME_TAG], run_key))
 
     def _metric_key_ids(self, tx: Tx, keys: Sequence[str], create: bool) -> dict[str, int]:
-        found = {key: self._key_ids[key] for key in keys if key in self._key_ids}
-        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        wanted = dict.fromkeys(keys)  # a batch repeats a few keys up to 1000 times
+        found = {key: self._key_ids[key] for key in wanted if key in self._key_ids}
+        missing = [key for key in wanted if key not in found]
         for batch in chunks(missing):
             for key_id, key in tx.all(
                 f"SELECT id, key FROM metric_keys WHERE key IN ({placeholders(len(batch))})",
@@ -512,19 +528,27 @@ class SqlTrackingStore(TrackingStore):
 
     def _insert_metrics(self, tx: Tx, run_key: int, metrics: Sequence[BatchMetric]) -> None:
         key_ids = self._metric_key_ids(tx, [m.key for m in metrics], create=True)
-        tx.many(
-            "INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            [(run_key, key_ids[m.key], m.step, m.timestamp, m.value) for m in metrics],
+        # First, as it locks each series' latest_metrics row until commit: from here on this
+        # transaction is the only writer of points to these series (see _insert_points).
+        self._upsert_latest(tx, run_key, key_ids, metrics)
+        nan = self.db.dialect.nan_point
+        self._insert_points(
+            tx,
+            run_key,
+            [
+                (run_key, key_ids[m.key], m.step, m.timestamp, v if v == v else nan)
+                for m in metrics
+                for v in (m.value,)
+            ],
         )
-        latest: dict[str, BatchMetric] = {}
-        for metric in metrics:
-            current = latest.get(metric.key)
-            if current is None or _latest_first(metric) > _latest_first(current):
-                latest[metric.key] = metric
+
+    @staticmethod
+    def _upsert_latest(
+        tx: Tx, run_key: int, key_ids: dict[str, int], metrics: Sequence[BatchMetric]
+    ) -> None:
         # Sorted by key id, so concurrent writers take row locks in one order (no deadlocks).
         rows = sorted(
-            (run_key, key_ids[key], m.step, m.timestamp, m.value) for key, m in latest.items()
+            (run_key, key_ids[m.key], m.step, m.timestamp, m.value) for m in _latest_points(metrics)
         )
         tx.many(
             "INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
@@ -536,6 +560,29 @@ class SqlTrackingStore(TrackingStore):
             "OR excluded.value >= latest_metrics.value))))",
             rows,
         )
+
+    @staticmethod
+    def _insert_points(tx: Tx, run_key: int, rows: list[Row]) -> None:
+        """Store the points, dropping exact duplicates (a retried batch changes nothing).
+
+        ON CONFLICT DO NOTHING inserts speculatively: on PostgreSQL it costs 3-4x a plain
+        insert. The usual batch is fresh (new steps, each once), so it goes in as a plain
+        insert guarded by one index probe that no stored point of its series lies in its step
+        range. The caller holds the series' latest_metrics row locks, so no other writer can
+        add such a point before this transaction commits. A single point skips the probe: it
+        would cost about what it saves.
+        """
+        sql = "INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)"
+        if len(rows) > 1 and len({(row[1], row[2]) for row in rows}) == len(rows):
+            key_ids = sorted({row[1] for row in rows})
+            steps = [row[2] for row in rows]
+            guard = (
+                "SELECT 1 FROM metrics WHERE run_id = ? "
+                f"AND key_id IN ({placeholders(len(key_ids))}) AND step >= ? AND step <= ?"
+            )
+            if tx.insert_unless(sql, rows, guard, [run_key, *key_ids, min(steps), max(steps)]):
+                return
+        tx.many(f"{sql} ON CONFLICT DO NOTHING", rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.db.write() as tx:
@@ -642,21 +689,42 @@ class SqlTrackingStore(TrackingStore):
     def get_metric_history(
         self, run_id: str, key: str, max_results: int, page_token: str
     ) -> tuple[list[Metric], str | None]:
-        offset = decode_token(page_token)
+        """Pages in (step, timestamp, value) order. A page token holds the last point served
+        and the next page seeks past it in the point's key: no OFFSET, so page 40 of a
+        million points costs what page 1 does."""
+        after = self._history_position(page_token)
         with self.db.read() as tx:
             run_key, key_id = self._history_scope(tx, run_id, key)
             if key_id is None:
                 return [], None
+            seek = "" if after is None else "AND (step, timestamp, value) > (?, ?, ?) "
             rows = tx.all(
-                "SELECT step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ? "
-                "ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
-                (run_key, key_id, max_results + 1, offset),
+                f"SELECT step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ? "
+                f"{seek}ORDER BY step, timestamp, value LIMIT ?",
+                (run_key, key_id, *(after or ()), max_results + 1),
             )
         metrics = [
             Metric(key=key, value=wire_float(from_db_float(value)), timestamp=timestamp, step=step)
             for step, timestamp, value in rows[:max_results]
         ]
-        return metrics, next_token(offset, max_results, len(rows))
+        if len(rows) <= max_results:
+            return metrics, None
+        last = metrics[-1]
+        return metrics, encode_position((last.step, last.timestamp, last.value))
+
+    def _history_position(self, page_token: str) -> tuple | None:
+        """The last point of the previous page, as the database compares it."""
+        after = decode_position(page_token, 3)
+        if after is None:
+            return None
+        step, timestamp, value = after
+        if not all(isinstance(n, int) and -(2**63) <= n < 2**63 for n in (step, timestamp)):
+            raise invalid(f"Invalid page token '{page_token}'.")
+        try:
+            number = float(value)
+        except ValueError:
+            raise invalid(f"Invalid page token '{page_token}'.") from None
+        return step, timestamp, number if number == number else self.db.dialect.nan_point
 
     def get_metric_history_sampled(
         self,
