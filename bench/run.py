@@ -20,7 +20,15 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
-from report import SERVERS, ServerResults, environment, results_section, table_lines, write_doc
+from report import (
+    SERVERS,
+    ServerResults,
+    environment,
+    results_section,
+    scaling_lines,
+    table_lines,
+    write_doc,
+)
 from servers import (
     REPO_ROOT,
     Server,
@@ -29,10 +37,12 @@ from servers import (
     ensure_mlflow_venv,
     make_server,
     settle_store,
+    store_bytes,
 )
 from workloads import (
     FULL,
     QUICK,
+    TRACKYARD_ONLY,
     WORKLOADS,
     ApiError,
     Measurement,
@@ -113,6 +123,10 @@ def run_workloads(
 ) -> None:
     """Run each workload once; a failure skips only that workload, a dead server all."""
     for index, (name, fn) in enumerate(workloads):
+        if name in TRACKYARD_ONLY and target.name != "trackyard":
+            res.not_measured.add(name)
+            log(f"{target.name}: {name} not measured (trackyard only)")
+            continue
         t0 = time.perf_counter()
         try:
             server.check_alive()
@@ -158,6 +172,7 @@ def bench_server(name: str, args: argparse.Namespace, mlflow_python: Path | None
                 sys.executable,
                 server.rss_mib,
                 settle=lambda: settle_store(server.store_uri),
+                store_bytes=lambda: store_bytes(server.store_uri),
             )
             run_workloads(target, server, selected_workloads(args), res)
     finally:
@@ -197,9 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         signal.alarm(0)
-    print("\n" + "\n".join(table_lines(results)) + "\n", flush=True)
+    tables = [*table_lines(results), "", *scaling_lines(results)]
+    print("\n" + "\n".join(tables) + "\n", flush=True)
     if not args.no_write:
-        write_doc(args.out, results_section(command, started, env_lines, results))
+        write_doc(args.out, results_section(command, started, env_lines, results), args.backend)
         log(f"wrote {args.out}")
     failed = [f"{s}/{w}" for s, r in results.items() for w in r.failures]
     if failed:

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,29 @@ def settle_store(uri: str) -> None:
 
     with psycopg.connect(uri, autocommit=True) as conn:
         conn.execute("ANALYZE")
+
+
+def store_bytes(uri: str) -> int:
+    """The size on disk of a server's database, measured the same way for both servers.
+
+    SQLite: ``page_count * page_size``, i.e. the .db file once the WAL is checkpointed, read
+    on a read-only connection (the server's own checkpoints stay untouched). PostgreSQL:
+    ``pg_database_size`` after a plain VACUUM (what autovacuum leaves: visibility and
+    free-space maps, hint bits), so both servers are measured in the same settled state.
+    """
+    if uri.startswith(PG_URI_PREFIX):
+        import psycopg
+
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute("VACUUM")
+            row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+        assert row is not None
+        return int(row[0])
+    path = uri.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    return int(pages) * int(page_size)
 
 
 def drop_pg_database(name: str) -> None:

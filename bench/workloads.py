@@ -16,8 +16,10 @@ import queue
 import random
 import statistics
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ SEARCH_PAGE = 100
 PAGE_ALL_SIZE = 1000
 HISTORY_PAGE = 25_000
 BATCH_METRICS = 1000
+MIB = 1024 * 1024
 
 
 # --- configuration and results ------------------------------------------------------------
@@ -45,17 +48,23 @@ BATCH_METRICS = 1000
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much work each workload does; ``--quick`` and later scaling runs swap these."""
+    """How much work each workload does; ``--quick`` swaps in smaller ones."""
 
     log_metric_calls: int = 2000
     client_loop_calls: int = 500
     batch_calls: int = 20
     concurrent_clients: int = 8
     concurrent_calls_each: int = 250
-    search_runs: int = 2000
+    seed_clients: int = 8  # parallel keep-alive connections that seed data (not timed ops)
+    seed_sequential_runs: int = 500  # the first runs seeded one by one: the "seed" row
+    search_runs: int = 10_000
+    search_small_runs: int = 1000
+    search_large_runs: int = 100_000
     search_repeats: int = 10
     page_all_repeats: int = 3
     history_points: int = 100_000
+    history_small_points: int = 10_000
+    history_large_points: int = 1_000_000
     history_repeats: int = 3
 
 
@@ -65,9 +74,14 @@ QUICK = Sizes(
     client_loop_calls=100,
     batch_calls=5,
     concurrent_calls_each=50,
-    search_runs=200,
+    seed_sequential_runs=100,
+    search_runs=1000,
+    search_small_runs=100,
+    search_large_runs=10_000,
     search_repeats=5,
     history_points=10_000,
+    history_small_points=1000,
+    history_large_points=100_000,
 )
 
 
@@ -82,6 +96,7 @@ class Target:
     client_python: str
     rss_mib: Callable[[], float]
     settle: Callable[[], None] = lambda: None
+    store_bytes: Callable[[], int] = lambda: 0
 
     @property
     def tracking_uri(self) -> str:
@@ -90,12 +105,18 @@ class Target:
 
 @dataclass(frozen=True)
 class Measurement:
-    """One number for the results table; ``higher_is_better`` decides the ratio direction."""
+    """One number for the results; ``higher_is_better`` decides the ratio direction.
+
+    A measurement with a ``series`` is one point of a scaling table (the same operation at
+    several ``size``s, e.g. runs in the experiment); the others form the main table.
+    """
 
     label: str
     value: float
     unit: str
     higher_is_better: bool
+    series: str = ""
+    size: int = 0
 
 
 Workload = Callable[[Target], list[Measurement]]
@@ -203,6 +224,48 @@ def fetch_history(target: Target, run_id: str, key: str, max_pages: int) -> list
             return points
         params = {**params, "page_token": token}
     raise ApiError(f"metrics/get-history: still a next_page_token after {max_pages} pages")
+
+
+def run_parallel(
+    target: Target, items: Sequence[Any], fn: Callable[[Target, Any], Any]
+) -> list[Any]:
+    """``fn(target, item)`` for all items over ``seed_clients`` keep-alive connections at once.
+
+    Only for seeding data, never for a timed operation: one connection to mlflow server
+    stalls ~40 ms per request, which would make a 10k-run experiment take a quarter of an
+    hour. Each thread has its own connection; results come back in item order; the first
+    error stops the other threads and is raised.
+    """
+    if not items:
+        return []
+    k = min(target.sizes.seed_clients, len(items))
+    stop = threading.Event()
+
+    def worker(chunk: Sequence[Any]) -> list[Any]:
+        with new_http_client(target.base_url) as http:
+            own = dataclasses.replace(target, http=http)
+            results = []
+            for item in chunk:
+                if stop.is_set():
+                    raise ApiError("stopped: another seeding connection failed")
+                results.append(fn(own, item))
+            return results
+
+    pool = ThreadPoolExecutor(max_workers=k, thread_name_prefix="bench-seed")
+    try:
+        futures = [pool.submit(worker, items[i::k]) for i in range(k)]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        errors = [f.exception() for f in futures if f.done() and f.exception()]
+        if errors:
+            raise errors[0]
+        chunks = [f.result() for f in futures]
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+    out: list[Any] = [None] * len(items)
+    for i, chunk in enumerate(chunks):
+        out[i::k] = chunk
+    return out
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -377,29 +440,46 @@ def _seed_run_data(rng: random.Random, i: int) -> tuple[dict[str, str], dict[str
     return params, metrics
 
 
-def seed_search_experiment(
-    target: Target, n_runs: int
-) -> tuple[str, dict[str, tuple[dict, dict]], float]:
-    """Create ``n_runs`` runs (runs/create + one log-batch each); returns id, data, seconds."""
+@dataclass
+class SeededExperiment:
+    """A search experiment: its id, each run's (params, metrics), and how long seeding took."""
+
+    experiment_id: str
+    runs: dict[str, tuple[dict, dict]]
+    sequential_runs: int
+    sequential_s: float
+    parallel_s: float
+
+
+def _seed_run(target: Target, experiment_id: str, job: tuple[int, dict, dict]) -> str:
+    """One seeded run: runs/create, then one log-batch with its params and metrics."""
+    start_time, params, metrics = job
+    run_id = create_run(target, experiment_id, start_time=start_time)
+    body = {
+        "run_id": run_id,
+        "params": [{"key": k, "value": v} for k, v in params.items()],
+        "metrics": [
+            {"key": k, "value": v, "timestamp": start_time, "step": 0} for k, v in metrics.items()
+        ],
+    }
+    call(target, "POST", "runs/log-batch", body)
+    return run_id
+
+
+def seed_search_experiment(target: Target, n_runs: int, sequential_runs: int) -> SeededExperiment:
+    """``n_runs`` runs: the first ``sequential_runs`` one by one, the rest in parallel."""
     exp = create_experiment(target, f"bench-search-{n_runs}")
     rng = random.Random(42)
-    seeded: dict[str, tuple[dict, dict]] = {}
+    data = [_seed_run_data(rng, i) for i in range(n_runs)]
     base_time = now_ms() - n_runs
+    jobs = [(base_time + i, params, metrics) for i, (params, metrics) in enumerate(data)]
+    head = min(sequential_runs, n_runs)
     t0 = time.perf_counter()
-    for i in range(n_runs):
-        run_id = create_run(target, exp, start_time=base_time + i)
-        params, metrics = _seed_run_data(rng, i)
-        body = {
-            "run_id": run_id,
-            "params": [{"key": k, "value": v} for k, v in params.items()],
-            "metrics": [
-                {"key": k, "value": v, "timestamp": base_time, "step": 0}
-                for k, v in metrics.items()
-            ],
-        }
-        call(target, "POST", "runs/log-batch", body)
-        seeded[run_id] = (params, metrics)
-    return exp, seeded, time.perf_counter() - t0
+    run_ids = [_seed_run(target, exp, job) for job in jobs[:head]]
+    t1 = time.perf_counter()
+    run_ids += run_parallel(target, jobs[head:], lambda t, job: _seed_run(t, exp, job))
+    t2 = time.perf_counter()
+    return SeededExperiment(exp, dict(zip(run_ids, data, strict=True)), head, t1 - t0, t2 - t1)
 
 
 def _expected_page(seeded: dict[str, tuple[dict, dict]]) -> list[str]:
@@ -425,6 +505,15 @@ def _timed_filtered_search(target: Target, exp: str, expected: list[str]) -> flo
     return elapsed
 
 
+def _median_search_page_s(target: Target, seeded: SeededExperiment) -> float:
+    """Median of ``search_repeats`` filtered, ordered pages, after one warm-up page."""
+    expected = _expected_page(seeded.runs)
+    exp = seeded.experiment_id
+    _timed_filtered_search(target, exp, expected)  # warm-up (caches, query plans)
+    repeats = target.sizes.search_repeats
+    return statistics.median(_timed_filtered_search(target, exp, expected) for _ in range(repeats))
+
+
 def _timed_page_all(target: Target, exp: str, n_runs: int) -> float:
     """Page through every run of the experiment by 1000, following next_page_token."""
     body: dict[str, Any] = {"experiment_ids": [exp], "max_results": PAGE_ALL_SIZE}
@@ -442,22 +531,39 @@ def _timed_page_all(target: Target, exp: str, n_runs: int) -> float:
     return elapsed
 
 
+def _search_point(page_s: float, n_runs: int) -> Measurement:
+    """The filtered, ordered page at ``n_runs`` runs as a point of the search scaling series."""
+    label = f"search page at {n_runs:,} runs (median)"
+    return Measurement(label, page_s * 1000, "ms", False, "search page", n_runs)
+
+
 def search_runs(target: Target) -> list[Measurement]:
     """Seed an experiment, then time a filtered+ordered page and a full paging pass."""
-    n = target.sizes.search_runs
-    exp, seeded, seed_s = seed_search_experiment(target, n)
+    sizes = target.sizes
+    n = sizes.search_runs
+    seeded = seed_search_experiment(target, n, sizes.seed_sequential_runs)
     target.settle()
-    expected = _expected_page(seeded)
-    _timed_filtered_search(target, exp, expected)  # warm-up (caches, query plans)
-    filtered = [
-        _timed_filtered_search(target, exp, expected) for _ in range(target.sizes.search_repeats)
+    page_s = _median_search_page_s(target, seeded)
+    paged = [
+        _timed_page_all(target, seeded.experiment_id, n) for _ in range(sizes.page_all_repeats)
     ]
-    paged = [_timed_page_all(target, exp, n) for _ in range(target.sizes.page_all_repeats)]
+    head, rest = seeded.sequential_runs, n - seeded.sequential_runs
+    measurements = [
+        Measurement(
+            f"seed runs one by one, first {head} (create + log-batch)",
+            head / seeded.sequential_s,
+            "runs/s",
+            True,
+        ),
+    ]
+    if rest:
+        label = f"seed {rest} more runs over {sizes.seed_clients} connections in parallel"
+        measurements.append(Measurement(label, rest / seeded.parallel_s, "runs/s", True))
     return [
-        Measurement(f"seed {n} runs (create + log-batch)", n / seed_s, "runs/s", True),
+        *measurements,
         Measurement(
             f"search {n} runs: filter + order, {SEARCH_PAGE}/page (median)",
-            statistics.median(filtered) * 1000,
+            page_s * 1000,
             "ms",
             False,
         ),
@@ -467,44 +573,107 @@ def search_runs(target: Target) -> list[Measurement]:
             "ms",
             False,
         ),
+        _search_point(page_s, n),
+    ]
+
+
+def search_scaling(target: Target, n_runs: int) -> list[Measurement]:
+    """The search page alone at another experiment size (seeded fully in parallel)."""
+    seeded = seed_search_experiment(target, n_runs, 0)
+    target.settle()
+    return [_search_point(_median_search_page_s(target, seeded), n_runs)]
+
+
+def _write_metric(target: Target, run_id: str, key: str, points: int) -> None:
+    """``points`` consecutive steps of ``key``, by log-batch of 1000 over parallel connections."""
+
+    def batch(t: Target, first: int) -> None:
+        metrics = metric_points(key, first, min(BATCH_METRICS, points - first))
+        call(t, "POST", "runs/log-batch", {"run_id": run_id, "metrics": metrics})
+
+    run_parallel(target, range(0, points, BATCH_METRICS), batch)
+
+
+def _timed_history(target: Target, run_id: str, points: int) -> float:
+    """Read all points of the metric once, page by page; every step must come back once."""
+    t0 = time.perf_counter()
+    got = fetch_history(target, run_id, "curve", points // HISTORY_PAGE + 2)
+    elapsed = time.perf_counter() - t0
+    steps = {p.get("step", 0) for p in got}
+    require(len(got) == points and len(steps) == points, f"{points} distinct points", len(got))
+    return elapsed
+
+
+def measure_history(target: Target, points: int, repeats: int) -> tuple[float, int]:
+    """One metric of ``points`` steps: median get-history seconds, database growth in bytes.
+
+    The growth is measured from after runs/create to after the last log-batch, the same
+    way for both servers (``Target.store_bytes``), so it is the metric points' own cost.
+    """
+    run_id = create_run(target, create_experiment(target, f"bench-history-{points}"))
+    before = target.store_bytes()
+    _write_metric(target, run_id, "curve", points)
+    grown = target.store_bytes() - before
+    timings = [_timed_history(target, run_id, points) for _ in range(repeats)]
+    return statistics.median(timings), grown
+
+
+def _history_points(points: int, read_s: float, grown: int, repeats: int) -> list[Measurement]:
+    """get-history time and bytes per point at ``points`` as points of their scaling series."""
+    how = f"median of {repeats}" if repeats > 1 else "one read"
+    return [
+        Measurement(
+            f"get-history at {points:,} points ({how})",
+            read_s * 1000,
+            "ms",
+            False,
+            "get-history",
+            points,
+        ),
+        Measurement(
+            f"storage at {points:,} points", grown / points, "bytes/point", False, "storage", points
+        ),
     ]
 
 
 def metric_history(target: Target) -> list[Measurement]:
-    """One long metric (log-batch by 1000), read back page by page via get-history."""
-    points = target.sizes.history_points
-    run_id = create_run(target, create_experiment(target, f"bench-history-{points}"))
-    for first in range(0, points, BATCH_METRICS):
-        batch = metric_points("curve", first, min(BATCH_METRICS, points - first))
-        call(target, "POST", "runs/log-batch", {"run_id": run_id, "metrics": batch})
-    pages = points // HISTORY_PAGE + 2
-    timings = []
-    for _ in range(target.sizes.history_repeats):
-        t0 = time.perf_counter()
-        got = fetch_history(target, run_id, "curve", pages)
-        timings.append(time.perf_counter() - t0)
-        steps = {p.get("step", 0) for p in got}
-        require(len(got) == points and len(steps) == points, f"{points} distinct points", len(got))
+    """The main table's get-history row (100k points), and its scaling points."""
+    points, repeats = target.sizes.history_points, target.sizes.history_repeats
+    read_s, grown = measure_history(target, points, repeats)
     label = f"get-history {points} points, pages of {HISTORY_PAGE} (median)"
-    return [Measurement(label, statistics.median(timings) * 1000, "ms", False)]
+    return [
+        Measurement(label, read_s * 1000, "ms", False),
+        *_history_points(points, read_s, grown, repeats),
+    ]
+
+
+def history_small(target: Target) -> list[Measurement]:
+    """get-history and storage at the small size (10k points), for the scaling table."""
+    points, repeats = target.sizes.history_small_points, target.sizes.history_repeats
+    return _history_points(points, *measure_history(target, points, repeats), repeats)
+
+
+def history_large(target: Target) -> list[Measurement]:
+    """get-history at the large size (1M points, read once: minutes in mlflow server), and
+    the storage rows of the main table, measured on those points.
+    """
+    points = target.sizes.history_large_points
+    read_s, grown = measure_history(target, points, 1)
+    return [
+        Measurement(
+            f"storage: database growth per 1M metric points (measured on {points:,})",
+            grown / points * 1e6 / MIB,
+            "MiB",
+            False,
+        ),
+        Measurement("storage: bytes per metric point", grown / points, "bytes", False),
+        *_history_points(points, read_s, grown, 1),
+    ]
 
 
 def loaded_memory(target: Target) -> list[Measurement]:
     """RSS after all workloads: how much the server keeps after real traffic."""
     return [Measurement("RSS after all workloads", target.rss_mib(), "MiB", False)]
-
-
-def with_sizes(workload: Workload, **overrides: int) -> Workload:
-    """The same workload with some sizes changed, e.g. for scaling runs.
-
-    ``("search-10k", with_sizes(search_runs, search_runs=10_000))``
-    """
-
-    def run(target: Target) -> list[Measurement]:
-        sized = dataclasses.replace(target, sizes=dataclasses.replace(target.sizes, **overrides))
-        return workload(sized)
-
-    return run
 
 
 WORKLOADS: list[tuple[str, Workload]] = [
@@ -513,7 +682,13 @@ WORKLOADS: list[tuple[str, Workload]] = [
     ("client-loop", client_loop),
     ("log-batch", log_batch_throughput),
     ("concurrent", concurrent_log_metric),
+    ("search-1k", lambda t: search_scaling(t, t.sizes.search_small_runs)),
     ("search", search_runs),
+    ("search-100k", lambda t: search_scaling(t, t.sizes.search_large_runs)),
+    ("get-history-10k", history_small),
     ("get-history", metric_history),
+    ("get-history-1m", history_large),
     ("loaded-memory", loaded_memory),
 ]
+# Too slow against mlflow server (hours of seeding): measured for trackyard only.
+TRACKYARD_ONLY = frozenset({"search-100k"})
