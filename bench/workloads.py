@@ -9,6 +9,7 @@ request and response: a benchmark that silently times errors is worse than none.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import multiprocessing as mp
 import os
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from keepalive import KeepAliveClient, Response
 
 BENCH_DIR = Path(__file__).resolve().parent
 HTTP_TIMEOUT_S = 120.0
@@ -91,7 +92,7 @@ class Target:
 
     name: str
     base_url: str
-    http: httpx.Client
+    http: KeepAliveClient
     sizes: Sizes
     client_python: str
     rss_mib: Callable[[], float]
@@ -129,16 +130,16 @@ class ApiError(RuntimeError):
 # --- HTTP helpers -------------------------------------------------------------------------
 
 
-def new_http_client(base_url: str) -> httpx.Client:
-    """A keep-alive client; identical settings for both servers."""
-    return httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT_S)
+def new_http_client(base_url: str) -> KeepAliveClient:
+    """A keep-alive client (see keepalive.py); identical settings for both servers."""
+    return KeepAliveClient(base_url, timeout=HTTP_TIMEOUT_S)
 
 
 def _clip(text: str, limit: int = 1500) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
 
 
-def _describe(method: str, url: str, body: Any, params: Any, resp: httpx.Response | None) -> str:
+def _describe(method: str, url: str, body: Any, params: Any, resp: Response | None) -> str:
     lines = [f"request:  {method} {url}"]
     if params:
         lines.append(f"  params: {_clip(json.dumps(params))}")
@@ -161,7 +162,7 @@ def call(
     url = f"/api/2.0/mlflow/{endpoint}"
     try:
         resp = target.http.request(method, url, json=body, params=params)
-    except httpx.HTTPError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise ApiError(f"{exc!r}\n{_describe(method, url, body, params, None)}") from exc
     if resp.status_code != 200:
         raise ApiError(_describe(method, url, body, params, resp))
