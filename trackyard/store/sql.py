@@ -25,7 +25,7 @@ from ..messages.tracking import (
     RunInfo,
 )
 from ..names import random_run_name
-from ..paging import decode_token, next_token
+from ..paging import decode_keyset, decode_token, encode_keyset, next_token
 from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
@@ -37,10 +37,19 @@ RUN_NAME_TAG = "mlflow.runName"
 DEFAULT_EXPERIMENT_ID = 0
 LIFECYCLE_BY_VIEW = {"ACTIVE_ONLY": (ACTIVE,), "DELETED_ONLY": (DELETED,), "ALL": (ACTIVE, DELETED)}
 
-_RUN_SELECT = (
-    "SELECT r.id, r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "
-    "r.end_time, r.artifact_uri, r.lifecycle_stage FROM runs r"
+_RUN_COLUMNS = (
+    "r.id",
+    "r.run_uuid",
+    "r.name",
+    "r.experiment_id",
+    "r.user_id",
+    "r.status",
+    "r.start_time",
+    "r.end_time",
+    "r.artifact_uri",
+    "r.lifecycle_stage",
 )
+_RUN_SELECT = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs r"
 _EXPERIMENT_SELECT = (
     "SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "
     "e.last_update_time, e.creation_time FROM experiments e"
@@ -609,7 +618,15 @@ class SqlTrackingStore(TrackingStore):
         order_by: Sequence[OrderKey],
         page_token: str,
     ) -> tuple[list[Run], str | None]:
-        offset = decode_token(page_token)
+        """One page in MLflow's order, fetched segment by segment (see `query.Segment`) with
+        keyset page tokens: each query walks its order and stops after the page, however
+        many runs match or precede it."""
+        query = q.Query()
+        segments = q.run_ordering(order_by, self.db.dialect, lambda key: None, q.Query())
+        segment, after = 0, None
+        if page_token:
+            kinds = [[(t.kind, t.nullable) for t in s.terms] for s in segments]
+            segment, after = decode_keyset(page_token, kinds)
         experiment_keys = [int(e) for e in experiment_ids if q.is_id(e)]
         if not experiment_keys:
             return [], None
@@ -617,21 +634,46 @@ class SqlTrackingStore(TrackingStore):
             metric_keys = [c.key for c in clauses if c.entity == "metric"]
             metric_keys += [o.key for o in order_by if o.entity == "metric"]
             key_ids = self._metric_key_ids(tx, metric_keys, create=False)
-            query = q.Query()
             stages = LIFECYCLE_BY_VIEW[view_type]
             query.add_where(
                 f"r.experiment_id IN ({placeholders(len(experiment_keys))})", *experiment_keys
             )
             query.add_where(f"r.lifecycle_stage IN ({placeholders(len(stages))})", *stages)
             q.run_filters(clauses, self.db.dialect, key_ids.get, query)
-            q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
-            rows = tx.all(
-                f"{_RUN_SELECT} {' '.join(query.joins)} WHERE {query.where_sql()} "
-                f"ORDER BY {', '.join(query.order)} LIMIT ? OFFSET ?",
-                [*query.params, max_results + 1, offset],
-            )
-            runs = self._runs(tx, rows[:max_results])
-        return runs, next_token(offset, max_results, len(rows))
+            segments = q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
+            rows: list[tuple[int, Row]] = []
+            for index in range(segment, len(segments)):
+                found = self._segment_rows(
+                    tx, query, segments[index], after, max_results + 1 - len(rows)
+                )
+                rows += [(index, row) for row in found]
+                if len(rows) > max_results:
+                    break
+                after = None
+            runs = self._runs(tx, [row for _, row in rows[:max_results]])
+        if len(rows) <= max_results:
+            return runs, None
+        last_segment, last = rows[max_results - 1]
+        return runs, encode_keyset(last_segment, last[len(_RUN_COLUMNS) :])
+
+    @staticmethod
+    def _segment_rows(
+        tx: Tx, query: q.Query, segment: q.Segment, after: list | None, limit: int
+    ) -> list[Row]:
+        """Run rows of one segment, followed by their sort values (for the page token)."""
+        where, params = [query.where_sql()], [*query.params]
+        if segment.condition:
+            where.append(segment.condition)
+        if after is not None:
+            condition, values = q.keyset_condition(segment.terms, after)
+            where.append(condition)
+            params += values
+        order = ", ".join(f"{t.sql} {'ASC' if t.ascending else 'DESC'}" for t in segment.terms)
+        return tx.all(
+            f"SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} FROM runs r "
+            f"{' '.join(query.joins)} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
+            [*params, limit],
+        )
 
     # ------------------------------------------------------------------ metric history
 
