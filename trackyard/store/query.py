@@ -153,6 +153,18 @@ class Segment:
 
     condition: str | None
     terms: list[SortTerm]
+    walk: Walk | None = None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The first order key's own rows (`table` o0 where o0.`key_column` = `key`), whose
+    (key, value) index lists the segment's runs in order: search can walk it instead of
+    sorting every matching run."""
+
+    table: str
+    key_column: str
+    key: Any
 
 
 @dataclass
@@ -162,6 +174,7 @@ class _KeyOrder:
 
     missing: list[tuple[str, str]]
     value: SortTerm
+    walk: Walk | None = None
 
     def terms(self) -> list[SortTerm]:
         """As a later key: flags, then the value (constant within a flagged group)."""
@@ -171,14 +184,14 @@ class _KeyOrder:
         ]
         return [*flags, self.value]
 
-    def groups(self) -> list[tuple[str, list[SortTerm]]]:
-        """As the first key: its groups in MLflow's order, each with the terms ordering it."""
+    def segments(self, tail: list[SortTerm]) -> list[Segment]:
+        """As the first key: its groups in MLflow's order, each a segment."""
         present = " AND ".join(has for _, has in self.missing)
-        groups = [(present, [self.value])]
+        segments = [Segment(present, [self.value, *tail], self.walk)]
         for index in reversed(range(len(self.missing))):
             outer = [has for _, has in self.missing[:index]]
-            groups.append((" AND ".join([*outer, self.missing[index][0]]), []))
-        return groups
+            segments.append(Segment(" AND ".join([*outer, self.missing[index][0]]), tail))
+        return segments
 
 
 def _order_key(
@@ -194,15 +207,19 @@ def _order_key(
         query.joins.append(
             f"LEFT JOIN latest_metrics {alias} ON {alias}.run_id = r.id AND {alias}.key_id = ?"
         )
-        query.join_params.append(key_id(key.key) or -1)
+        metric_key = key_id(key.key) or -1
+        query.join_params.append(metric_key)
         number = dialect.is_number(value)
         # MLflow's order: numbers, then NaN, then runs without the metric (both directions).
         missing = [*_null(f"{alias}.run_id"), (f"NOT ({number})", number)]
-        return _KeyOrder(missing, SortTerm(value, key.ascending, "float"))
+        walk = Walk("latest_metrics", "key_id", metric_key)
+        return _KeyOrder(missing, SortTerm(value, key.ascending, "float"), walk)
     table = "run_params" if key.entity == "param" else "run_tags"
     query.joins.append(f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.id AND {alias}.key = ?")
     query.join_params.append(key.key)
-    return _KeyOrder(_null(value), SortTerm(value, key.ascending, "str"))
+    return _KeyOrder(
+        _null(value), SortTerm(value, key.ascending, "str"), Walk(table, "key", key.key)
+    )
 
 
 def _null(column: str) -> list[tuple[str, str]]:
@@ -220,7 +237,7 @@ def run_ordering(
     tail.append(SortTerm("r.run_uuid", True, "str", False))
     if not keys:
         return [Segment(None, tail)]
-    return [Segment(condition, [*terms, *tail]) for condition, terms in keys[0].groups()]
+    return keys[0].segments(tail)
 
 
 def keyset_condition(terms: Sequence[SortTerm], values: Sequence[Any]) -> tuple[str, list[Any]]:

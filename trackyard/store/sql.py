@@ -35,6 +35,10 @@ from .params import insert_write_once
 ACTIVE, DELETED = "active", "deleted"
 RUN_NAME_TAG = "mlflow.runName"
 DEFAULT_EXPERIMENT_ID = 0
+# Index entries a search ordered by a metric, param or tag walks before it falls back to
+# sorting: enough for pages of runs that a filter matches one in a few, bounded so a small
+# experiment in a large database is not searched through every run with that key.
+WALK_SPAN = 1000
 LIFECYCLE_BY_VIEW = {"ACTIVE_ONLY": (ACTIVE,), "DELETED_ONLY": (DELETED,), "ALL": (ACTIVE, DELETED)}
 
 _RUN_COLUMNS = (
@@ -50,6 +54,22 @@ _RUN_COLUMNS = (
     "r.lifecycle_stage",
 )
 _RUN_SELECT = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs r"
+# A page's params (kind 0), tags (1), latest metrics (2), model inputs (3) and outputs (4)
+# in one round trip, each kind in key order; kind 5 marks runs that have dataset inputs.
+_RUN_DATA = (
+    "SELECT run_id, 0, key, value, CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), "
+    "CAST(NULL AS BIGINT) FROM run_params WHERE run_id IN ({marks}) "
+    "UNION ALL SELECT run_id, 1, key, value, NULL, NULL, NULL FROM run_tags "
+    "WHERE run_id IN ({marks}) "
+    "UNION ALL SELECT l.run_id, 2, k.key, NULL, l.value, l.timestamp, l.step "
+    "FROM latest_metrics l JOIN metric_keys k ON k.id = l.key_id WHERE l.run_id IN ({marks}) "
+    "UNION ALL SELECT run_id, 3, model_id, NULL, NULL, NULL, NULL FROM run_model_inputs "
+    "WHERE run_id IN ({marks}) "
+    "UNION ALL SELECT run_id, 4, model_id, NULL, NULL, step, NULL FROM run_model_outputs "
+    "WHERE run_id IN ({marks}) "
+    "UNION ALL SELECT run_id, 5, NULL, NULL, NULL, NULL, NULL FROM run_inputs "
+    "WHERE run_id IN ({marks}) ORDER BY 2, 3"
+)
 _EXPERIMENT_SELECT = (
     "SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "
     "e.last_update_time, e.creation_time FROM experiments e"
@@ -358,39 +378,36 @@ class SqlTrackingStore(TrackingStore):
         )
 
     def _runs(self, tx: Tx, rows: list[Row]) -> list[Run]:
-        """Whole runs for a page of run rows, in a fixed number of queries."""
+        """Whole runs for a page of run rows: one query per 500 runs (two with datasets)."""
         runs = {row[0]: Run(info=self._run_info(row)) for row in rows}
         keys = list(runs)
         for ids in chunks(keys):
             marks = placeholders(len(ids))
-            for run_key, key, value in tx.all(
-                f"SELECT run_id, key, value FROM run_params WHERE run_id IN ({marks}) ORDER BY key",
-                ids,
+            with_datasets: dict[int, None] = {}
+            for run_key, kind, key, text, number, integer, step in tx.all(
+                _RUN_DATA.format(marks=marks), list(ids) * _RUN_DATA.count("{marks}")
             ):
-                runs[run_key].data.params.append(KeyValue(key=key, value=value))
-            for run_key, key, value in tx.all(
-                f"SELECT run_id, key, value FROM run_tags WHERE run_id IN ({marks}) ORDER BY key",
-                ids,
-            ):
-                runs[run_key].data.tags.append(KeyValue(key=key, value=value))
-            for run_key, key, value, timestamp, step in tx.all(
-                "SELECT l.run_id, k.key, l.value, l.timestamp, l.step FROM latest_metrics l "
-                f"JOIN metric_keys k ON k.id = l.key_id WHERE l.run_id IN ({marks}) ORDER BY k.key",
-                ids,
-            ):
-                runs[run_key].data.metrics.append(
-                    Metric(
-                        key=key,
-                        value=wire_float(from_db_float(value)),
-                        timestamp=timestamp,
-                        step=step,
-                    )
-                )
-            self._load_inputs(tx, ids, runs)
+                data = runs[run_key].data
+                if kind == 0:
+                    data.params.append(KeyValue(key=key, value=text))
+                elif kind == 1:
+                    data.tags.append(KeyValue(key=key, value=text))
+                elif kind == 2:
+                    value = wire_float(from_db_float(number))
+                    data.metrics.append(Metric(key=key, value=value, timestamp=integer, step=step))
+                elif kind == 3:
+                    runs[run_key].inputs.model_inputs.append(ModelInput(model_id=key))
+                elif kind == 4:
+                    output = ModelOutput(model_id=key, step=integer)
+                    runs[run_key].outputs.model_outputs.append(output)
+                else:
+                    with_datasets[run_key] = None
+            if with_datasets:
+                self._load_datasets(tx, list(with_datasets), runs)
         return [runs[key] for key in keys]
 
     @staticmethod
-    def _load_inputs(tx: Tx, ids: Sequence[int], runs: dict[int, Run]) -> None:
+    def _load_datasets(tx: Tx, ids: Sequence[int], runs: dict[int, Run]) -> None:
         marks = placeholders(len(ids))
         inputs: dict[tuple[int, int], DatasetInput] = {}
         for run_key, dataset_id, name, digest, source_type, source, schema, profile in tx.all(
@@ -409,21 +426,12 @@ class SqlTrackingStore(TrackingStore):
             )
             inputs[(run_key, dataset_id)] = DatasetInput(dataset=dataset)
             runs[run_key].inputs.dataset_inputs.append(inputs[(run_key, dataset_id)])
-        if inputs:
-            for run_key, dataset_id, key, value in tx.all(
-                "SELECT run_id, dataset_id, key, value FROM run_input_tags "
-                f"WHERE run_id IN ({marks}) ORDER BY key",
-                ids,
-            ):
-                inputs[(run_key, dataset_id)].tags.append(KeyValue(key=key, value=value))
-        for run_key, model_id in tx.all(
-            f"SELECT run_id, model_id FROM run_model_inputs WHERE run_id IN ({marks})", ids
+        for run_key, dataset_id, key, value in tx.all(
+            "SELECT run_id, dataset_id, key, value FROM run_input_tags "
+            f"WHERE run_id IN ({marks}) ORDER BY key",
+            ids,
         ):
-            runs[run_key].inputs.model_inputs.append(ModelInput(model_id=model_id))
-        for run_key, model_id, step in tx.all(
-            f"SELECT run_id, model_id, step FROM run_model_outputs WHERE run_id IN ({marks})", ids
-        ):
-            runs[run_key].outputs.model_outputs.append(ModelOutput(model_id=model_id, step=step))
+            inputs[(run_key, dataset_id)].tags.append(KeyValue(key=key, value=value))
 
     def get_run(self, run_id: str) -> Run:
         with self.db.read() as tx:
@@ -634,6 +642,9 @@ class SqlTrackingStore(TrackingStore):
             metric_keys = [c.key for c in clauses if c.entity == "metric"]
             metric_keys += [o.key for o in order_by if o.entity == "metric"]
             key_ids = self._metric_key_ids(tx, metric_keys, create=False)
+            if self.db.dialect.name == "postgresql":
+                # Starting parallel workers costs more than walking one page of an index.
+                tx.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             stages = LIFECYCLE_BY_VIEW[view_type]
             query.add_where(
                 f"r.experiment_id IN ({placeholders(len(experiment_keys))})", *experiment_keys
@@ -656,22 +667,73 @@ class SqlTrackingStore(TrackingStore):
         last_segment, last = rows[max_results - 1]
         return runs, encode_keyset(last_segment, last[len(_RUN_COLUMNS) :])
 
-    @staticmethod
+    @classmethod
     def _segment_rows(
-        tx: Tx, query: q.Query, segment: q.Segment, after: list | None, limit: int
+        cls, tx: Tx, query: q.Query, segment: q.Segment, after: list | None, limit: int
     ) -> list[Row]:
-        """Run rows of one segment, followed by their sort values (for the page token)."""
-        where, params = [query.where_sql()], [*query.params]
-        if segment.condition:
-            where.append(segment.condition)
+        """Run rows of one segment, each followed by its sort values (for the page token).
+
+        A segment ordered by a metric, param or tag first takes the next WALK_SPAN entries
+        of that key's value index (bounded, so a search of a small experiment in a large
+        database stays cheap) and walks them in order; only if they hold less than a page
+        does the rest come from the planner's own plan. PostgreSQL's planner finds the walk
+        itself (an index scan under an incremental sort that stops after the page), and
+        would hash-join a bounded one, so it is left to plan on its own.
+        """
+        if segment.walk is None or tx.dialect.name != "sqlite":
+            return cls._select(tx, query, segment, after, limit)
+        first = segment.terms[0]
+        op = ">" if first.ascending else "<"
+        scope = [f"o0.{segment.walk.key_column} = ?", str(segment.condition)]
+        params: list = [segment.walk.key]
+        if after is not None:
+            scope.append(f"o0.value {op}= ?")
+            params.append(after[0])
+        edge = tx.scalar(
+            f"SELECT o0.value FROM {segment.walk.table} o0 WHERE {' AND '.join(scope)} "
+            f"ORDER BY o0.value {'ASC' if first.ascending else 'DESC'} LIMIT 1 OFFSET ?",
+            [*params, max(WALK_SPAN, 8 * limit) - 1],
+        )
+        if edge is None:  # fewer entries left than the span: walk them all
+            return cls._select(tx, query, segment, after, limit, walk=True)
+        within = "<=" if first.ascending else ">="
+        rows = cls._select(tx, query, segment, after, limit, walk=True, bound=(within, edge))
+        if len(rows) < limit:
+            rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(op, edge))
+        return rows
+
+    @staticmethod
+    def _select(
+        tx: Tx,
+        query: q.Query,
+        segment: q.Segment,
+        after: list | None,
+        limit: int,
+        walk: bool = False,
+        bound: tuple[str, object] | None = None,
+    ) -> list[Row]:
+        """One query of a segment. `walk` drives it from the first order key's index (its
+        table as o0, joined first); `bound` limits that key's value (operator, value)."""
+        source, params = f"runs r {' '.join(query.joins)}", [*query.params]
+        where = [query.where_sql(), str(segment.condition)]
+        if walk and segment.walk is not None:
+            # o0's join and its one parameter move into FROM and WHERE.
+            source = f"{segment.walk.table} o0 CROSS JOIN runs r {' '.join(query.joins[1:])}"
+            where.insert(0, f"o0.{segment.walk.key_column} = ? AND r.id = o0.run_id")
+            params = [*query.join_params[1:], segment.walk.key, *query.where_params]
+        if segment.condition is None:
+            where.pop()
+        if bound is not None:
+            where.append(f"o0.value {bound[0]} ?")
+            params.append(bound[1])
         if after is not None:
             condition, values = q.keyset_condition(segment.terms, after)
             where.append(condition)
             params += values
         order = ", ".join(f"{t.sql} {'ASC' if t.ascending else 'DESC'}" for t in segment.terms)
         return tx.all(
-            f"SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} FROM runs r "
-            f"{' '.join(query.joins)} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
+            f"SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} "
+            f"FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
             [*params, limit],
         )
 
