@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..search.grammar import Clause, OrderKey
@@ -187,7 +187,8 @@ class _KeyOrder:
     def segments(self, tail: list[SortTerm]) -> list[Segment]:
         """As the first key: its groups in MLflow's order, each a segment."""
         present = " AND ".join(has for _, has in self.missing)
-        segments = [Segment(present, [self.value, *tail], self.walk)]
+        value = replace(self.value, nullable=False)  # numbers only: never NULL or NaN
+        segments = [Segment(present, [value, *tail], self.walk)]
         for index in reversed(range(len(self.missing))):
             outer = [has for _, has in self.missing[:index]]
             segments.append(Segment(" AND ".join([*outer, self.missing[index][0]]), tail))

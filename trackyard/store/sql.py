@@ -715,14 +715,15 @@ class SqlTrackingStore(TrackingStore):
         """One query of a segment. `walk` drives it from the first order key's index (its
         table as o0, joined first); `bound` limits that key's value (operator, value)."""
         source, params = f"runs r {' '.join(query.joins)}", [*query.params]
-        where = [query.where_sql(), str(segment.condition)]
+        where = [query.where_sql()]
         if walk and segment.walk is not None:
-            # o0's join and its one parameter move into FROM and WHERE.
+            # o0's join and its one parameter move into FROM and WHERE; CROSS JOIN makes
+            # SQLite loop over o0 first, in the order of its value index.
             source = f"{segment.walk.table} o0 CROSS JOIN runs r {' '.join(query.joins[1:])}"
             where.insert(0, f"o0.{segment.walk.key_column} = ? AND r.id = o0.run_id")
             params = [*query.join_params[1:], segment.walk.key, *query.where_params]
-        if segment.condition is None:
-            where.pop()
+        if segment.condition is not None:
+            where.append(segment.condition)
         if bound is not None:
             where.append(f"o0.value {bound[0]} ?")
             params.append(bound[1])
