@@ -723,3 +723,28 @@ def test_bad_metric_value_in_page_token_is_invalid_parameter_value(
     token = _token({"segment": 0, "after": [value, 1000, "abc"]})
     response = http.post(f"{API}/runs/search", json={**body, "page_token": token})
     assert_error(response, "INVALID_PARAMETER_VALUE", 400)
+
+
+def test_paging_a_selective_filter_over_many_runs_ordered_by_a_metric(http, client, experiment_id):
+    """More runs than a search walks of one key's index before it falls back to sorting;
+    the few matches sit low in the order, and another experiment shares the key."""
+    other = client.create_experiment(f"{experiment_id}-other")
+    expected = []
+    for index in range(1100):
+        experiment = other if index % 10 == 0 else experiment_id
+        body = {"experiment_id": experiment, "start_time": index}
+        run_id = http.post(f"{API}/runs/create", json=body).json()["run"]["info"]["run_id"]
+        keep = index % 37 == 0
+        value = float(index % 7) - (5 if keep else 0)
+        batch = {
+            "run_id": run_id,
+            "metrics": [{"key": "m", "value": value, "timestamp": 0, "step": 0}],
+            "params": [{"key": "keep", "value": "y" if keep else "n"}],
+        }
+        assert http.post(f"{API}/runs/log-batch", json=batch).status_code == 200
+        if keep and experiment == experiment_id:
+            expected.append((-value, -index, run_id))
+    found = paged_ids(
+        client, experiment_id, 4, filter_string="params.keep = 'y'", order_by=["metrics.m DESC"]
+    )
+    assert found == [run_id for *_, run_id in sorted(expected)]
