@@ -76,6 +76,21 @@ _EXPERIMENT_SELECT = (
 )
 
 
+def _plan_for_pages(tx: Tx) -> None:
+    """PostgreSQL: plan this transaction's queries with nested loops over indexes only.
+
+    A search reads one page: its cost model prices a thousand index probes above a scan of
+    every run, and so hash-joins a bounded index walk (O(runs) where O(page) is wanted), and
+    starting parallel workers costs more than a page. SQLite follows the walk's CROSS JOIN.
+    """
+    if tx.dialect.name == "postgresql":
+        tx.one(
+            "SELECT set_config('enable_hashjoin', 'off', true), "
+            "set_config('enable_mergejoin', 'off', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"
+        )
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -642,9 +657,7 @@ class SqlTrackingStore(TrackingStore):
             metric_keys = [c.key for c in clauses if c.entity == "metric"]
             metric_keys += [o.key for o in order_by if o.entity == "metric"]
             key_ids = self._metric_key_ids(tx, metric_keys, create=False)
-            if self.db.dialect.name == "postgresql":
-                # Starting parallel workers costs more than walking one page of an index.
-                tx.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            _plan_for_pages(tx)
             stages = LIFECYCLE_BY_VIEW[view_type]
             query.add_where(
                 f"r.experiment_id IN ({placeholders(len(experiment_keys))})", *experiment_keys
@@ -676,11 +689,9 @@ class SqlTrackingStore(TrackingStore):
         A segment ordered by a metric, param or tag first takes the next WALK_SPAN entries
         of that key's value index (bounded, so a search of a small experiment in a large
         database stays cheap) and walks them in order; only if they hold less than a page
-        does the rest come from the planner's own plan. PostgreSQL's planner finds the walk
-        itself (an index scan under an incremental sort that stops after the page), and
-        would hash-join a bounded one, so it is left to plan on its own.
+        does the rest come from the planner's own plan.
         """
-        if segment.walk is None or tx.dialect.name != "sqlite":
+        if segment.walk is None:
             return cls._select(tx, query, segment, after, limit)
         first = segment.terms[0]
         op = ">" if first.ascending else "<"
@@ -694,11 +705,10 @@ class SqlTrackingStore(TrackingStore):
             f"ORDER BY o0.value {'ASC' if first.ascending else 'DESC'} LIMIT 1 OFFSET ?",
             [*params, max(WALK_SPAN, 8 * limit) - 1],
         )
-        if edge is None:  # fewer entries left than the span: walk them all
-            return cls._select(tx, query, segment, after, limit, walk=True)
         within = "<=" if first.ascending else ">="
-        rows = cls._select(tx, query, segment, after, limit, walk=True, bound=(within, edge))
-        if len(rows) < limit:
+        bound = None if edge is None else (within, edge)  # None: walk all that is left
+        rows = cls._select(tx, query, segment, after, limit, walk=True, bound=bound)
+        if edge is not None and len(rows) < limit:
             rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(op, edge))
         return rows
 
