@@ -54,22 +54,6 @@ _RUN_COLUMNS = (
     "r.lifecycle_stage",
 )
 _RUN_SELECT = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs r"
-# A page's params (kind 0), tags (1), latest metrics (2), model inputs (3) and outputs (4)
-# in one round trip, each kind in key order; kind 5 marks runs that have dataset inputs.
-_RUN_DATA = (
-    "SELECT run_id, 0, key, value, CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), "
-    "CAST(NULL AS BIGINT) FROM run_params WHERE run_id IN ({marks}) "
-    "UNION ALL SELECT run_id, 1, key, value, NULL, NULL, NULL FROM run_tags "
-    "WHERE run_id IN ({marks}) "
-    "UNION ALL SELECT l.run_id, 2, k.key, NULL, l.value, l.timestamp, l.step "
-    "FROM latest_metrics l JOIN metric_keys k ON k.id = l.key_id WHERE l.run_id IN ({marks}) "
-    "UNION ALL SELECT run_id, 3, model_id, NULL, NULL, NULL, NULL FROM run_model_inputs "
-    "WHERE run_id IN ({marks}) "
-    "UNION ALL SELECT run_id, 4, model_id, NULL, NULL, step, NULL FROM run_model_outputs "
-    "WHERE run_id IN ({marks}) "
-    "UNION ALL SELECT run_id, 5, NULL, NULL, NULL, NULL, NULL FROM run_inputs "
-    "WHERE run_id IN ({marks}) ORDER BY 2, 3"
-)
 _EXPERIMENT_SELECT = (
     "SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "
     "e.last_update_time, e.creation_time FROM experiments e"
@@ -393,36 +377,39 @@ class SqlTrackingStore(TrackingStore):
         )
 
     def _runs(self, tx: Tx, rows: list[Row]) -> list[Run]:
-        """Whole runs for a page of run rows: one query per 500 runs (two with datasets)."""
+        """Whole runs for a page of run rows, in a fixed number of queries."""
         runs = {row[0]: Run(info=self._run_info(row)) for row in rows}
         keys = list(runs)
         for ids in chunks(keys):
             marks = placeholders(len(ids))
-            with_datasets: dict[int, None] = {}
-            for run_key, kind, key, text, number, integer, step in tx.all(
-                _RUN_DATA.format(marks=marks), list(ids) * _RUN_DATA.count("{marks}")
+            for run_key, key, value in tx.all(
+                f"SELECT run_id, key, value FROM run_params WHERE run_id IN ({marks}) ORDER BY key",
+                ids,
             ):
-                data = runs[run_key].data
-                if kind == 0:
-                    data.params.append(KeyValue(key=key, value=text))
-                elif kind == 1:
-                    data.tags.append(KeyValue(key=key, value=text))
-                elif kind == 2:
-                    value = wire_float(from_db_float(number))
-                    data.metrics.append(Metric(key=key, value=value, timestamp=integer, step=step))
-                elif kind == 3:
-                    runs[run_key].inputs.model_inputs.append(ModelInput(model_id=key))
-                elif kind == 4:
-                    output = ModelOutput(model_id=key, step=integer)
-                    runs[run_key].outputs.model_outputs.append(output)
-                else:
-                    with_datasets[run_key] = None
-            if with_datasets:
-                self._load_datasets(tx, list(with_datasets), runs)
+                runs[run_key].data.params.append(KeyValue(key=key, value=value))
+            for run_key, key, value in tx.all(
+                f"SELECT run_id, key, value FROM run_tags WHERE run_id IN ({marks}) ORDER BY key",
+                ids,
+            ):
+                runs[run_key].data.tags.append(KeyValue(key=key, value=value))
+            for run_key, key, value, timestamp, step in tx.all(
+                "SELECT l.run_id, k.key, l.value, l.timestamp, l.step FROM latest_metrics l "
+                f"JOIN metric_keys k ON k.id = l.key_id WHERE l.run_id IN ({marks}) ORDER BY k.key",
+                ids,
+            ):
+                runs[run_key].data.metrics.append(
+                    Metric(
+                        key=key,
+                        value=wire_float(from_db_float(value)),
+                        timestamp=timestamp,
+                        step=step,
+                    )
+                )
+            self._load_inputs(tx, ids, runs)
         return [runs[key] for key in keys]
 
     @staticmethod
-    def _load_datasets(tx: Tx, ids: Sequence[int], runs: dict[int, Run]) -> None:
+    def _load_inputs(tx: Tx, ids: Sequence[int], runs: dict[int, Run]) -> None:
         marks = placeholders(len(ids))
         inputs: dict[tuple[int, int], DatasetInput] = {}
         for run_key, dataset_id, name, digest, source_type, source, schema, profile in tx.all(
@@ -441,12 +428,21 @@ class SqlTrackingStore(TrackingStore):
             )
             inputs[(run_key, dataset_id)] = DatasetInput(dataset=dataset)
             runs[run_key].inputs.dataset_inputs.append(inputs[(run_key, dataset_id)])
-        for run_key, dataset_id, key, value in tx.all(
-            "SELECT run_id, dataset_id, key, value FROM run_input_tags "
-            f"WHERE run_id IN ({marks}) ORDER BY key",
-            ids,
+        if inputs:
+            for run_key, dataset_id, key, value in tx.all(
+                "SELECT run_id, dataset_id, key, value FROM run_input_tags "
+                f"WHERE run_id IN ({marks}) ORDER BY key",
+                ids,
+            ):
+                inputs[(run_key, dataset_id)].tags.append(KeyValue(key=key, value=value))
+        for run_key, model_id in tx.all(
+            f"SELECT run_id, model_id FROM run_model_inputs WHERE run_id IN ({marks})", ids
         ):
-            inputs[(run_key, dataset_id)].tags.append(KeyValue(key=key, value=value))
+            runs[run_key].inputs.model_inputs.append(ModelInput(model_id=model_id))
+        for run_key, model_id, step in tx.all(
+            f"SELECT run_id, model_id, step FROM run_model_outputs WHERE run_id IN ({marks})", ids
+        ):
+            runs[run_key].outputs.model_outputs.append(ModelOutput(model_id=model_id, step=step))
 
     def get_run(self, run_id: str) -> Run:
         with self.db.read() as tx:
