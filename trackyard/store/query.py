@@ -241,6 +241,12 @@ def run_ordering(
     return keys[0].segments(tail)
 
 
+def token_kinds(order_by: Sequence[OrderKey], dialect: Dialect) -> list[list[tuple[str, bool]]]:
+    """Per segment, each sort term's kind and whether it may be None: what a token holds."""
+    segments = run_ordering(order_by, dialect, lambda key: None, Query())
+    return [[(term.kind, term.nullable) for term in segment.terms] for segment in segments]
+
+
 def keyset_condition(terms: Sequence[SortTerm], values: Sequence[Any]) -> tuple[str, list[Any]]:
     """Rows strictly after `values` in the order of `terms`: t1 >= a AND (t1 > a OR ...).
 

@@ -640,11 +640,9 @@ class SqlTrackingStore(TrackingStore):
         """One page in MLflow's order, fetched segment by segment (see `query.Segment`) with
         keyset page tokens: each query walks its order and stops after the page, however
         many runs match or precede it."""
-        query = q.Query()
-        segments = q.run_ordering(order_by, self.db.dialect, lambda key: None, q.Query())
         segment, after = 0, None
         if page_token:
-            kinds = [[(t.kind, t.nullable) for t in s.terms] for s in segments]
+            kinds = q.token_kinds(order_by, self.db.dialect)
             segment, after = decode_keyset(page_token, kinds)
         experiment_keys = [int(e) for e in experiment_ids if q.is_id(e)]
         if not experiment_keys:
@@ -654,6 +652,7 @@ class SqlTrackingStore(TrackingStore):
             metric_keys += [o.key for o in order_by if o.entity == "metric"]
             key_ids = self._metric_key_ids(tx, metric_keys, create=False)
             _plan_for_pages(tx)
+            query = q.Query()
             stages = LIFECYCLE_BY_VIEW[view_type]
             query.add_where(
                 f"r.experiment_id IN ({placeholders(len(experiment_keys))})", *experiment_keys
