@@ -61,17 +61,22 @@ _EXPERIMENT_SELECT = (
 
 
 def _plan_for_pages(tx: Tx) -> None:
-    """PostgreSQL: plan this transaction's queries with nested loops over indexes only.
+    """PostgreSQL: plan this transaction's queries as ordered index scans and nested loops,
+    in the written join order, without parallel workers.
 
-    A search reads one page: its cost model prices a thousand index probes above a scan of
-    every run, and so hash-joins a bounded index walk (O(runs) where O(page) is wanted), and
-    starting parallel workers costs more than a page. SQLite follows the walk's CROSS JOIN.
+    A search reads one page, but the cost model prices a thousand index probes above a scan
+    of every run: it hash-joins a bounded index walk, drives it from a filter's matches or
+    reads it as an unordered bitmap (O(runs) or a whole span where O(page) is wanted), and
+    starting parallel workers costs more than a page. SQLite follows the walk's CROSS JOIN
+    order by itself.
     """
     if tx.dialect.name == "postgresql":
         tx.one(
             "SELECT set_config('enable_hashjoin', 'off', true), "
             "set_config('enable_mergejoin', 'off', true), "
-            "set_config('max_parallel_workers_per_gather', '0', true)"
+            "set_config('max_parallel_workers_per_gather', '0', true), "
+            "set_config('join_collapse_limit', '1', true), "
+            "set_config('enable_bitmapscan', 'off', true)"
         )
 
 
