@@ -6,7 +6,8 @@ import itertools
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from ..errors import already_exists, invalid, not_found
 from ..messages.base import wire_float
@@ -60,24 +61,41 @@ _EXPERIMENT_SELECT = (
 )
 
 
-def _plan_for_pages(tx: Tx) -> None:
-    """PostgreSQL: plan this transaction's queries as ordered index scans and nested loops,
-    in the written join order, without parallel workers.
+_WALK_PLAN = (
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+    ("enable_bitmapscan", "off"),
+    ("join_collapse_limit", "1"),
+)
 
-    A search reads one page, but the cost model prices a thousand index probes above a scan
-    of every run: it hash-joins a bounded index walk, drives it from a filter's matches or
-    reads it as an unordered bitmap (O(runs) or a whole span where O(page) is wanted), and
-    starting parallel workers costs more than a page. SQLite follows the walk's CROSS JOIN
-    order by itself.
-    """
+
+def _no_parallel_workers(tx: Tx) -> None:
+    """PostgreSQL: starting parallel workers costs more than reading a page."""
     if tx.dialect.name == "postgresql":
-        tx.one(
-            "SELECT set_config('enable_hashjoin', 'off', true), "
-            "set_config('enable_mergejoin', 'off', true), "
-            "set_config('max_parallel_workers_per_gather', '0', true), "
-            "set_config('join_collapse_limit', '1', true), "
-            "set_config('enable_bitmapscan', 'off', true)"
-        )
+        tx.one("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+
+
+@contextmanager
+def _walk_plan(tx: Tx) -> Iterator[None]:
+    """PostgreSQL: plan the walk as an ordered index scan with nested loops, in the written
+    join order.
+
+    Its cost model prices a thousand index probes above a scan of every run: it hash-joins
+    the bounded walk, drives it from a filter's matches or reads it as an unordered bitmap
+    (O(runs), or the whole span, where O(page) is wanted). SQLite follows the CROSS JOIN.
+    """
+    if tx.dialect.name != "postgresql":
+        yield
+        return
+    names = ", ".join(f"current_setting('{name}')" for name, _ in _WALK_PLAN)
+    changes = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _WALK_PLAN)
+    # The materialized CTE reads the settings before the outer row changes them.
+    saved = tx.one(
+        f"WITH saved AS MATERIALIZED (SELECT {names}) SELECT saved.*, {changes} FROM saved"
+    )
+    yield
+    restore = ", ".join(f"set_config('{name}', ?, true)" for name, _ in _WALK_PLAN)
+    tx.one(f"SELECT {restore}", saved[: len(_WALK_PLAN)])
 
 
 def now_ms() -> int:
@@ -656,7 +674,7 @@ class SqlTrackingStore(TrackingStore):
             metric_keys = [c.key for c in clauses if c.entity == "metric"]
             metric_keys += [o.key for o in order_by if o.entity == "metric"]
             key_ids = self._metric_key_ids(tx, metric_keys, create=False)
-            _plan_for_pages(tx)
+            _no_parallel_workers(tx)
             query = q.Query()
             stages = LIFECYCLE_BY_VIEW[view_type]
             query.add_where(
@@ -707,7 +725,8 @@ class SqlTrackingStore(TrackingStore):
         )
         within = "<=" if first.ascending else ">="
         bound = None if edge is None else (within, edge)  # None: walk all that is left
-        rows = cls._select(tx, query, segment, after, limit, walk=True, bound=bound)
+        with _walk_plan(tx):
+            rows = cls._select(tx, query, segment, after, limit, walk=True, bound=bound)
         if edge is not None and len(rows) < limit:
             rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(op, edge))
         return rows
