@@ -603,3 +603,148 @@ def test_whitespace_around_comparators_is_optional(client, runs):
     assert search(client, runs, "metrics.acc>0.8") == ["alpha"]
     assert search(client, runs, "params.model='boost'") == ["delta"]
     assert search(client, runs, "metrics.loss>=-1 AND metrics.loss<0.15") == ["gamma"]
+
+
+# ---------------------------------------------------------------- keyset page tokens
+
+
+@pytest.fixture
+def mixed(client, experiment_id) -> list[str]:
+    """Twelve runs: metric `m` tied, NaN, infinite or absent; param `p` tied or absent;
+    several runs share a start time, so ties fall through to the run id."""
+    values = [1.0, 1.0, math.nan, None, -math.inf, 2.5, 1.0, None, math.inf, math.nan, 0.0, 2.5]
+    ids = []
+    for index, value in enumerate(values):
+        run_id = client.create_run(experiment_id, start_time=1000 + index // 3).info.run_id
+        metrics = [] if value is None else [Metric("m", value, 0, 0)]
+        params = [Param("p", "xy"[index % 2])] if index % 4 else []
+        client.log_batch(run_id, metrics=metrics, params=params)
+        ids.append(run_id)
+    return ids
+
+
+def paged_ids(client, experiment_id: str, page_size: int, **kwargs) -> list[str]:
+    seen, token = [], None
+    while True:
+        page = client.search_runs(
+            [experiment_id], max_results=page_size, page_token=token, **kwargs
+        )
+        seen += [run.info.run_id for run in page]
+        token = page.token
+        if not token:
+            return seen
+
+
+@pytest.mark.parametrize(
+    "order_by",
+    [
+        [],
+        ["metrics.m ASC"],
+        ["metrics.m DESC"],
+        ["params.p ASC", "metrics.m DESC"],
+        ["params.p DESC", "attributes.start_time ASC"],
+        ["attributes.end_time DESC", "params.p ASC"],
+        ["metrics.m DESC", "params.p DESC"],
+    ],
+)
+def test_keyset_pages_join_up_to_the_one_page_order(client, experiment_id, mixed, order_by):
+    whole = paged_ids(client, experiment_id, 100, order_by=order_by)
+    assert sorted(whole) == sorted(mixed)
+    for page_size in (1, 2, 5):
+        assert paged_ids(client, experiment_id, page_size, order_by=order_by) == whole
+
+
+def test_keyset_pages_with_a_filter(client, experiment_id, mixed):
+    whole = paged_ids(
+        client, experiment_id, 100, filter_string="params.p = 'y'", order_by=["metrics.m DESC"]
+    )
+    assert len(whole) == 6
+    assert (
+        paged_ids(
+            client, experiment_id, 1, filter_string="params.p = 'y'", order_by=["metrics.m DESC"]
+        )
+        == whole
+    )
+
+
+def test_page_token_of_another_order_is_invalid_parameter_value(http, experiment_id, mixed):
+    first = http.post(
+        f"{API}/runs/search",
+        json={"experiment_ids": [experiment_id], "max_results": 1, "order_by": ["metrics.m"]},
+    ).json()
+    response = http.post(
+        f"{API}/runs/search",
+        json={
+            "experiment_ids": [experiment_id],
+            "page_token": first["next_page_token"],
+            "order_by": ["metrics.m", "params.p"],
+        },
+    )
+    assert_error(response, "INVALID_PARAMETER_VALUE", 400)
+
+
+def _token(body: dict) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not base64!",
+        "bm90IGpzb24=",
+        _token({"offset": 5}),
+        _token({"segment": 0, "after": [1000]}),
+        _token({"segment": 1, "after": [1000, "abc"]}),
+        _token({"segment": -1, "after": [1000, "abc"]}),
+        _token({"segment": 0, "after": ["1000", "abc"]}),
+        _token({"segment": 0, "after": [2**64, "abc"]}),
+        _token({"segment": 0, "after": [1000, None]}),
+        _token({"segment": 0, "after": [1000, "a\u0000b"]}),
+        _token({"segment": 0, "after": [True, "abc"]}),
+        _token({"segment": 0, "after": [1000, "abc"], "extra": 1}),
+        _token({"segment": 0, "after": {"a": 1}}),
+    ],
+)
+def test_bad_page_token_is_invalid_parameter_value(http, experiment_id, mixed, token):
+    response = http.post(
+        f"{API}/runs/search", json={"experiment_ids": [experiment_id], "page_token": token}
+    )
+    assert_error(response, "INVALID_PARAMETER_VALUE", 400)
+
+
+@pytest.mark.parametrize("value", ["zz", "nan", 1.5, None])
+def test_bad_metric_value_in_page_token_is_invalid_parameter_value(
+    http, experiment_id, mixed, value
+):
+    body = {"experiment_ids": [experiment_id], "order_by": ["metrics.m DESC"]}
+    token = _token({"segment": 0, "after": [value, 1000, "abc"]})
+    response = http.post(f"{API}/runs/search", json={**body, "page_token": token})
+    assert_error(response, "INVALID_PARAMETER_VALUE", 400)
+
+
+def test_paging_a_selective_filter_over_many_runs_ordered_by_a_metric(http, client, experiment_id):
+    """More runs than a search walks of one key's index before it falls back to sorting;
+    the few matches sit low in the order, and another experiment shares the key."""
+    other = client.create_experiment(f"{experiment_id}-other")
+    expected = []
+    for index in range(1100):
+        experiment = other if index % 10 == 0 else experiment_id
+        body = {"experiment_id": experiment, "start_time": index}
+        run_id = http.post(f"{API}/runs/create", json=body).json()["run"]["info"]["run_id"]
+        keep = index % 37 == 0
+        value = float(index % 7) - (5 if keep else 0)
+        batch = {
+            "run_id": run_id,
+            "metrics": [{"key": "m", "value": value, "timestamp": 0, "step": 0}],
+            "params": [{"key": "keep", "value": "y" if keep else "n"}],
+        }
+        assert http.post(f"{API}/runs/log-batch", json=batch).status_code == 200
+        if keep and experiment == experiment_id:
+            expected.append((-value, -index, run_id))
+    found = paged_ids(
+        client, experiment_id, 4, filter_string="params.keep = 'y'", order_by=["metrics.m DESC"]
+    )
+    assert found == [run_id for *_, run_id in sorted(expected)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..search.grammar import Clause, OrderKey
@@ -133,36 +133,137 @@ def _nulls_last(column: str, ascending: bool, missing: str | None = None) -> str
     return f"CASE WHEN {missing} THEN 1 ELSE 0 END, {column} {'ASC' if ascending else 'DESC'}"
 
 
-def run_ordering(order_by: Sequence[OrderKey], dialect: Dialect, key_id: KeyIds, query: Query):
+@dataclass(frozen=True)
+class SortTerm:
+    """One ORDER BY term of a runs search; `kind` types its value in keyset page tokens."""
+
+    sql: str
+    ascending: bool
+    kind: str  # "int", "str" or "float"
+    nullable: bool = True
+
+
+@dataclass
+class Segment:
+    """The runs sharing the first order key's missing (and NaN) flags, ordered by `terms`.
+
+    With the flags moved from ORDER BY into WHERE, each segment orders by plain columns, so
+    the planner can walk an index in that order and stop after one page.
+    """
+
+    condition: str | None
+    terms: list[SortTerm]
+    walk: Walk | None = None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The first order key's own rows (`table` o0 where o0.`key_column` = `key`), whose
+    (key, value) index lists the segment's runs in order: search can walk it instead of
+    sorting every matching run."""
+
+    table: str
+    key_column: str
+    key: Any
+
+
+@dataclass
+class _KeyOrder:
+    """An order key as SQL: conditions for its missing groups (outermost first), each paired
+    with its negation, and the value term that orders the rest."""
+
+    missing: list[tuple[str, str]]
+    value: SortTerm
+    walk: Walk | None = None
+
+    def terms(self) -> list[SortTerm]:
+        """As a later key: flags, then the value (constant within a flagged group)."""
+        flags = [
+            SortTerm(f"CASE WHEN {miss} THEN 1 ELSE 0 END", True, "int", False)
+            for miss, _ in self.missing
+        ]
+        return [*flags, self.value]
+
+    def segments(self, tail: list[SortTerm]) -> list[Segment]:
+        """As the first key: its groups in MLflow's order, each a segment."""
+        present = " AND ".join(has for _, has in self.missing)
+        value = replace(self.value, nullable=False)  # numbers only: never NULL or NaN
+        segments = [Segment(present, [value, *tail], self.walk)]
+        for index in reversed(range(len(self.missing))):
+            outer = [has for _, has in self.missing[:index]]
+            segments.append(Segment(" AND ".join([*outer, self.missing[index][0]]), tail))
+        return segments
+
+
+def _order_key(
+    index: int, key: OrderKey, dialect: Dialect, key_id: KeyIds, query: Query
+) -> _KeyOrder:
+    if key.entity == "attribute":
+        column = RUN_COLUMNS[key.key]
+        kind = "int" if key.key in ("start_time", "end_time") else "str"
+        return _KeyOrder(_null(column), SortTerm(column, key.ascending, kind))
+    alias = f"o{index}"
+    value = f"{alias}.value"
+    if key.entity == "metric":
+        query.joins.append(
+            f"LEFT JOIN latest_metrics {alias} ON {alias}.run_id = r.id AND {alias}.key_id = ?"
+        )
+        metric_key = key_id(key.key) or -1
+        query.join_params.append(metric_key)
+        number = dialect.is_number(value)
+        # MLflow's order: numbers, then NaN, then runs without the metric (both directions).
+        missing = [*_null(f"{alias}.run_id"), (f"NOT ({number})", number)]
+        walk = Walk("latest_metrics", "key_id", metric_key)
+        return _KeyOrder(missing, SortTerm(value, key.ascending, "float"), walk)
+    table = "run_params" if key.entity == "param" else "run_tags"
+    query.joins.append(f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.id AND {alias}.key = ?")
+    query.join_params.append(key.key)
+    return _KeyOrder(
+        _null(value), SortTerm(value, key.ascending, "str"), Walk(table, "key", key.key)
+    )
+
+
+def _null(column: str) -> list[tuple[str, str]]:
+    return [(f"{column} IS NULL", f"{column} IS NOT NULL")]
+
+
+def run_ordering(
+    order_by: Sequence[OrderKey], dialect: Dialect, key_id: KeyIds, query: Query
+) -> list[Segment]:
     """MLflow's order: the given keys with missing values last, then newest first, then id."""
-    ordered_by_start = False
-    for index, key in enumerate(order_by):
-        alias = f"o{index}"
-        if key.entity == "attribute":
-            column = RUN_COLUMNS[key.key]
-            ordered_by_start |= key.key == "start_time"
-            query.order.append(_nulls_last(column, key.ascending))
+    keys = [_order_key(i, key, dialect, key_id, query) for i, key in enumerate(order_by)]
+    tail = [term for key in keys[1:] for term in key.terms()]
+    if not any(k.entity == "attribute" and k.key == "start_time" for k in order_by):
+        tail.append(SortTerm("r.start_time", False, "int", False))
+    tail.append(SortTerm("r.run_uuid", True, "str", False))
+    if not keys:
+        return [Segment(None, tail)]
+    return keys[0].segments(tail)
+
+
+def token_kinds(order_by: Sequence[OrderKey], dialect: Dialect) -> list[list[tuple[str, bool]]]:
+    """Per segment, each sort term's kind and whether it may be None: what a token holds."""
+    segments = run_ordering(order_by, dialect, lambda key: None, Query())
+    return [[(term.kind, term.nullable) for term in segment.terms] for segment in segments]
+
+
+def keyset_condition(terms: Sequence[SortTerm], values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """Rows strictly after `values` in the order of `terms`: t1 >= a AND (t1 > a OR ...).
+
+    A None value belongs to a term that is constant within its group (NULL or NaN behind an
+    equal flag), so it is left out. The leading range lets the planner seek in an index.
+    """
+    sql, params = "", []
+    for term, value in reversed(list(zip(terms, values, strict=True))):
+        if value is None:
             continue
-        if key.entity == "metric":
-            query.joins.append(
-                f"LEFT JOIN latest_metrics {alias} ON {alias}.run_id = r.id AND {alias}.key_id = ?"
-            )
-            query.join_params.append(key_id(key.key) or -1)
-            column = f"{alias}.value"
-            # MLflow's order: numbers, then NaN, then runs without the metric (both directions).
-            query.order.append(f"CASE WHEN {alias}.run_id IS NULL THEN 1 ELSE 0 END")
-            missing = f"NOT ({dialect.is_number(column)})"
-        else:
-            table = "run_params" if key.entity == "param" else "run_tags"
-            query.joins.append(
-                f"LEFT JOIN {table} {alias} ON {alias}.run_id = r.id AND {alias}.key = ?"
-            )
-            query.join_params.append(key.key)
-            column, missing = f"{alias}.value", None
-        query.order.append(_nulls_last(column, key.ascending, missing))
-    if not ordered_by_start:
-        query.order.append("r.start_time DESC")
-    query.order.append("r.run_uuid ASC")
+        op = ">" if term.ascending else "<"
+        if not sql:
+            sql, params = f"{term.sql} {op} ?", [value]
+            continue
+        sql = f"{term.sql} {op}= ? AND ({term.sql} {op} ? OR {sql})"
+        params = [value, value, *params]
+    return sql or "1 = 0", params
 
 
 def experiment_filters(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> None:

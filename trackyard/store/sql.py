@@ -6,7 +6,8 @@ import itertools
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from ..errors import already_exists, invalid, not_found
 from ..messages.base import wire_float
@@ -25,7 +26,7 @@ from ..messages.tracking import (
     RunInfo,
 )
 from ..names import random_run_name
-from ..paging import decode_position, decode_token, encode_position, next_token
+from ..paging import decode_keyset, decode_token, encode_keyset, next_token
 from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
@@ -35,16 +36,66 @@ from .params import insert_write_once
 ACTIVE, DELETED = "active", "deleted"
 RUN_NAME_TAG = "mlflow.runName"
 DEFAULT_EXPERIMENT_ID = 0
+# Index entries a search ordered by a metric, param or tag walks before it falls back to
+# sorting: enough for pages of runs that a filter matches one in a few, bounded so a small
+# experiment in a large database is not searched through every run with that key.
+WALK_SPAN = 1000
 LIFECYCLE_BY_VIEW = {"ACTIVE_ONLY": (ACTIVE,), "DELETED_ONLY": (DELETED,), "ALL": (ACTIVE, DELETED)}
 
-_RUN_SELECT = (
-    "SELECT r.id, r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "
-    "r.end_time, r.artifact_uri, r.lifecycle_stage FROM runs r"
+_RUN_COLUMNS = (
+    "r.id",
+    "r.run_uuid",
+    "r.name",
+    "r.experiment_id",
+    "r.user_id",
+    "r.status",
+    "r.start_time",
+    "r.end_time",
+    "r.artifact_uri",
+    "r.lifecycle_stage",
 )
+_RUN_SELECT = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs r"
 _EXPERIMENT_SELECT = (
     "SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "
     "e.last_update_time, e.creation_time FROM experiments e"
 )
+
+
+_WALK_PLAN = (
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+    ("enable_bitmapscan", "off"),
+    ("join_collapse_limit", "1"),
+)
+
+
+def _no_parallel_workers(tx: Tx) -> None:
+    """PostgreSQL: starting parallel workers costs more than reading a page."""
+    if tx.dialect.name == "postgresql":
+        tx.one("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+
+
+@contextmanager
+def _walk_plan(tx: Tx) -> Iterator[None]:
+    """PostgreSQL: plan the walk as an ordered index scan with nested loops, in the written
+    join order.
+
+    Its cost model prices a thousand index probes above a scan of every run: it hash-joins
+    the bounded walk, drives it from a filter's matches or reads it as an unordered bitmap
+    (O(runs), or the whole span, where O(page) is wanted). SQLite follows the CROSS JOIN.
+    """
+    if tx.dialect.name != "postgresql":
+        yield
+        return
+    names = ", ".join(f"current_setting('{name}')" for name, _ in _WALK_PLAN)
+    changes = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _WALK_PLAN)
+    # The materialized CTE reads the settings before the outer row changes them.
+    saved = tx.one(
+        f"WITH saved AS MATERIALIZED (SELECT {names}) SELECT saved.*, {changes} FROM saved"
+    )
+    yield
+    restore = ", ".join(f"set_config('{name}', ?, true)" for name, _ in _WALK_PLAN)
+    tx.one(f"SELECT {restore}", saved[: len(_WALK_PLAN)])
 
 
 def now_ms() -> int:
@@ -76,6 +127,10 @@ def _latest_points(metrics: Sequence[BatchMetric]) -> list[BatchMetric]:
         ):
             latest[metric.key] = metric
     return list(latest.values())
+
+
+# A get-history page token: the last point's step, timestamp and value (None for NaN).
+_HISTORY_TOKEN_TERMS = (("int", False), ("int", False), ("float", True))
 
 
 class SqlTrackingStore(TrackingStore):
@@ -656,7 +711,13 @@ class SqlTrackingStore(TrackingStore):
         order_by: Sequence[OrderKey],
         page_token: str,
     ) -> tuple[list[Run], str | None]:
-        offset = decode_token(page_token)
+        """One page in MLflow's order, fetched segment by segment (see `query.Segment`) with
+        keyset page tokens: each query walks its order and stops after the page, however
+        many runs match or precede it."""
+        segment, after = 0, None
+        if page_token:
+            kinds = q.token_kinds(order_by, self.db.dialect)
+            segment, after = decode_keyset(page_token, kinds)
         experiment_keys = [int(e) for e in experiment_ids if q.is_id(e)]
         if not experiment_keys:
             return [], None
@@ -664,6 +725,7 @@ class SqlTrackingStore(TrackingStore):
             metric_keys = [c.key for c in clauses if c.entity == "metric"]
             metric_keys += [o.key for o in order_by if o.entity == "metric"]
             key_ids = self._metric_key_ids(tx, metric_keys, create=False)
+            _no_parallel_workers(tx)
             query = q.Query()
             stages = LIFECYCLE_BY_VIEW[view_type]
             query.add_where(
@@ -671,14 +733,90 @@ class SqlTrackingStore(TrackingStore):
             )
             query.add_where(f"r.lifecycle_stage IN ({placeholders(len(stages))})", *stages)
             q.run_filters(clauses, self.db.dialect, key_ids.get, query)
-            q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
-            rows = tx.all(
-                f"{_RUN_SELECT} {' '.join(query.joins)} WHERE {query.where_sql()} "
-                f"ORDER BY {', '.join(query.order)} LIMIT ? OFFSET ?",
-                [*query.params, max_results + 1, offset],
-            )
-            runs = self._runs(tx, rows[:max_results])
-        return runs, next_token(offset, max_results, len(rows))
+            segments = q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
+            rows: list[tuple[int, Row]] = []
+            for index in range(segment, len(segments)):
+                found = self._segment_rows(
+                    tx, query, segments[index], after, max_results + 1 - len(rows)
+                )
+                rows += [(index, row) for row in found]
+                if len(rows) > max_results:
+                    break
+                after = None
+            runs = self._runs(tx, [row for _, row in rows[:max_results]])
+        if len(rows) <= max_results:
+            return runs, None
+        last_segment, last = rows[max_results - 1]
+        return runs, encode_keyset(last_segment, last[len(_RUN_COLUMNS) :])
+
+    @classmethod
+    def _segment_rows(
+        cls, tx: Tx, query: q.Query, segment: q.Segment, after: list | None, limit: int
+    ) -> list[Row]:
+        """Run rows of one segment, each followed by its sort values (for the page token).
+
+        A segment ordered by a metric, param or tag first takes the next WALK_SPAN entries
+        of that key's value index (bounded, so a search of a small experiment in a large
+        database stays cheap) and walks them in order; only if they hold less than a page
+        does the rest come from the planner's own plan.
+        """
+        if segment.walk is None:
+            return cls._select(tx, query, segment, after, limit)
+        first = segment.terms[0]
+        op = ">" if first.ascending else "<"
+        scope = [f"o0.{segment.walk.key_column} = ?", str(segment.condition)]
+        params: list = [segment.walk.key]
+        if after is not None:
+            scope.append(f"o0.value {op}= ?")
+            params.append(after[0])
+        edge = tx.scalar(
+            f"SELECT o0.value FROM {segment.walk.table} o0 WHERE {' AND '.join(scope)} "
+            f"ORDER BY o0.value {'ASC' if first.ascending else 'DESC'} LIMIT 1 OFFSET ?",
+            [*params, max(WALK_SPAN, 8 * limit) - 1],
+        )
+        within = "<=" if first.ascending else ">="
+        bound = None if edge is None else (within, edge)  # None: walk all that is left
+        with _walk_plan(tx):
+            rows = cls._select(tx, query, segment, after, limit, walk=True, bound=bound)
+        if edge is not None and len(rows) < limit:
+            rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(op, edge))
+        return rows
+
+    @staticmethod
+    def _select(
+        tx: Tx,
+        query: q.Query,
+        segment: q.Segment,
+        after: list | None,
+        limit: int,
+        walk: bool = False,
+        bound: tuple[str, object] | None = None,
+    ) -> list[Row]:
+        """One query of a segment. `walk` drives it from the first order key's index (its
+        table as o0, joined first); `bound` limits that key's value (operator, value)."""
+        source, params = f"runs r {' '.join(query.joins)}", [*query.params]
+        where = [query.where_sql()]
+        if walk and segment.walk is not None:
+            # o0's join and its one parameter move into FROM and WHERE; CROSS JOIN makes
+            # SQLite loop over o0 first, in the order of its value index.
+            source = f"{segment.walk.table} o0 CROSS JOIN runs r {' '.join(query.joins[1:])}"
+            where.insert(0, f"o0.{segment.walk.key_column} = ? AND r.id = o0.run_id")
+            params = [*query.join_params[1:], segment.walk.key, *query.where_params]
+        if segment.condition is not None:
+            where.append(segment.condition)
+        if bound is not None:
+            where.append(f"o0.value {bound[0]} ?")
+            params.append(bound[1])
+        if after is not None:
+            condition, values = q.keyset_condition(segment.terms, after)
+            where.append(condition)
+            params += values
+        order = ", ".join(f"{t.sql} {'ASC' if t.ascending else 'DESC'}" for t in segment.terms)
+        return tx.all(
+            f"SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} "
+            f"FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
+            [*params, limit],
+        )
 
     # ------------------------------------------------------------------ metric history
 
@@ -709,22 +847,15 @@ class SqlTrackingStore(TrackingStore):
         ]
         if len(rows) <= max_results:
             return metrics, None
-        last = metrics[-1]
-        return metrics, encode_position((last.step, last.timestamp, last.value))
+        step, timestamp, value = rows[max_results - 1]
+        return metrics, encode_keyset(0, (step, timestamp, float(from_db_float(value))))
 
     def _history_position(self, page_token: str) -> tuple | None:
         """The last point of the previous page, as the database compares it."""
-        after = decode_position(page_token, 3)
-        if after is None:
+        if not page_token:
             return None
-        step, timestamp, value = after
-        if not all(isinstance(n, int) and -(2**63) <= n < 2**63 for n in (step, timestamp)):
-            raise invalid(f"Invalid page token '{page_token}'.")
-        try:
-            number = float(value)
-        except ValueError:
-            raise invalid(f"Invalid page token '{page_token}'.") from None
-        return step, timestamp, number if number == number else self.db.dialect.nan_point
+        _, (step, timestamp, value) = decode_keyset(page_token, [_HISTORY_TOKEN_TERMS])
+        return step, timestamp, self.db.dialect.nan_point if value is None else value
 
     def get_metric_history_sampled(
         self,
