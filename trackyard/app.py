@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .artifacts import open_repository
 from .config import ServerConfig
-from .errors import ApiError, http_error
+from .errors import ApiError, http_error, internal_error
 from .routes import (
     ApiApp,
     artifacts,
@@ -76,8 +76,7 @@ class UnexpectedErrors:
             logger.exception("Unexpected error on %s %s", scope["method"], scope["path"])
             if started:
                 raise
-            message = f"Internal error: {type(error).__name__}"
-            await error_response(ApiError(message, "INTERNAL_ERROR"))(scope, receive, send)
+            await error_response(internal_error(error))(scope, receive, send)
 
 
 def create_app(config: ServerConfig) -> ASGIApp:

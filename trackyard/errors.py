@@ -59,3 +59,8 @@ def http_error(method: str, path: str, status: int, detail: str) -> ApiError:
     """An unknown path or a wrong method, answered in MLflow's error shape."""
     code = "ENDPOINT_NOT_FOUND" if status == 404 else "BAD_REQUEST"
     return ApiError(f"{method} {path}: {detail}", code, status)
+
+
+def internal_error(error: Exception) -> ApiError:
+    """A bug, answered in MLflow's shape; its details belong in the log, not the answer."""
+    return ApiError(f"Internal error: {type(error).__name__}", "INTERNAL_ERROR")

@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..errors import ApiError
+from ..errors import ApiError, internal_error
 from ..wire import JSONResponse, decode_message, encode_json, read_message
 
 Handler = Callable[[Any, Any], Any]
@@ -127,12 +127,11 @@ class ApiApp:
             status, body = 200, await self._call(endpoint, scope, receive)
         except ClientGone:
             return
-        except ApiError as error:
-            status, body = error.status, encode_json(error.to_dict())
         except Exception as error:
-            logger.exception("Unexpected error on %s %s", scope["method"], scope["path"])
-            failure = ApiError(f"Internal error: {type(error).__name__}", "INTERNAL_ERROR")
-            status, body = failure.status, encode_json(failure.to_dict())
+            if not isinstance(error, ApiError):
+                logger.exception("Unexpected error on %s %s", scope["method"], scope["path"])
+                error = internal_error(error)
+            status, body = error.status, encode_json(error.to_dict())
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
