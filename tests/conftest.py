@@ -31,6 +31,17 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(params=BACKENDS)
+def database_uri(request, tmp_path) -> Iterator[str]:
+    """An empty database of the test's own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.db'}"
+        return
+    require_postgres()
+    with postgres_database() as uri:
+        yield uri
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(request, tmp_path_factory) -> Iterator[ServerProcess]:
     """One server per backend for the whole session; tests use their own experiments."""

@@ -25,17 +25,6 @@ from .servers import ServerProcess, postgres_database, start_server
 WRITERS = 8
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_uri(request, tmp_path) -> Iterator[str]:
-    """An empty database of the test's own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.db'}"
-        return
-    require_postgres()
-    with postgres_database() as uri:
-        yield uri
-
-
 @pytest.fixture
 def postgres_uri() -> Iterator[str]:
     require_postgres()

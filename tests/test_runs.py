@@ -311,6 +311,26 @@ def test_writing_to_a_deleted_run_is_refused_with_400(client, http, experiment_i
     assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
+def test_a_known_metric_key_logged_to_a_deleted_or_unknown_run_stores_nothing(
+    client, http, experiment_id
+):
+    # A key the server has seen takes PostgreSQL's one-statement path for single points.
+    run_id = client.create_run(experiment_id).info.run_id
+    for step in range(3):
+        client.log_metric(run_id, "seen", 1.0, step=step)
+    client.delete_run(run_id)
+    point = {"key": "seen", "value": 9.0, "timestamp": 1, "step": 10}
+    response = http.post(f"{API}/runs/log-metric", json={"run_id": run_id, **point})
+    assert assert_error(response, "INVALID_PARAMETER_VALUE", 400)["message"] == (
+        f"The run {run_id} must be in the 'active' state. Current state is deleted."
+    )
+    unknown = http.post(f"{API}/runs/log-metric", json={"run_id": "f" * 32, **point})
+    assert_error(unknown, "RESOURCE_DOES_NOT_EXIST", 404)
+    client.restore_run(run_id)
+    assert [m.step for m in client.get_metric_history(run_id, "seen")] == [0, 1, 2]
+    assert client.get_run(run_id).data.metrics == {"seen": 1.0}
+
+
 def test_delete_run_and_restore_run(client, experiment_id):
     run_id = client.create_run(experiment_id).info.run_id
     client.delete_run(run_id)

@@ -108,6 +108,12 @@ class Database(ABC):
     def write(self) -> AbstractContextManager[Tx]:
         """A transaction that commits durably on success and rolls back on any error."""
 
+    def write_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """One statement that is a whole write transaction; its first row. A driver that pays
+        a round trip for BEGIN and another for COMMIT can send it alone (autocommit)."""
+        with self.write() as tx:
+            return tx.one(sql, params)
+
     @abstractmethod
     def close(self) -> None: ...
 

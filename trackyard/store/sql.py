@@ -108,6 +108,13 @@ def _experiment_key(experiment_id: str) -> int:
     return int(experiment_id)
 
 
+def _require_active(run_id: str, lifecycle_stage: str) -> None:
+    if lifecycle_stage != ACTIVE:
+        raise invalid(
+            f"The run {run_id} must be in the 'active' state. Current state is {lifecycle_stage}."
+        )
+
+
 def _rank(metric: BatchMetric) -> tuple[int, int, float]:
     """MLflow's notion of later: larger step, then timestamp, then value, NaN lowest."""
     value = metric.value
@@ -128,6 +135,31 @@ def _latest_points(metrics: Sequence[BatchMetric]) -> list[BatchMetric]:
             latest[metric.key] = metric
     return list(latest.values())
 
+
+# Keeps a series' latest point: MLflow's order (see _rank), the first of equals winning.
+_KEEP_LATEST = (
+    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
+    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
+    "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+    "AND (excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
+    "latest_metrics.timestamp AND (latest_metrics.value IS NULL "
+    "OR excluded.value >= latest_metrics.value))))"
+)
+
+# One metric point as one statement (PostgreSQL runs data-changing WITH queries): the run
+# check, the latest_metrics upsert and the point, as log_batch does them. The point's
+# insert reads `latest` first, so the series' latest_metrics row is locked before the point
+# goes in, in the same order as in log_batch (see _insert_points).
+_LOG_POINT = (
+    "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
+    "latest AS (INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
+    "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
+    f"{_KEEP_LATEST} RETURNING 1), "
+    "point AS (INSERT INTO metrics (run_id, key_id, step, timestamp, value) "
+    "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
+    "AND (SELECT COUNT(*) FROM latest) >= 0 ON CONFLICT DO NOTHING) "
+    "SELECT lifecycle_stage FROM run"
+)
 
 # A get-history page token: the last point's step, timestamp and value (None for NaN).
 _HISTORY_TOKEN_TERMS = (("int", False), ("int", False), ("float", True))
@@ -397,10 +429,7 @@ class SqlTrackingStore(TrackingStore):
 
     def _active_run_key(self, tx: Tx, run_id: str) -> int:
         row = self._run_row(tx, run_id)
-        if row[9] != ACTIVE:
-            raise invalid(
-                f"The run {run_id} must be in the 'active' state. Current state is {row[9]}."
-            )
+        _require_active(run_id, row[9])
         return row[0]
 
     @staticmethod
@@ -529,6 +558,8 @@ class SqlTrackingStore(TrackingStore):
         params: Sequence[KeyValue],
         tags: Sequence[KeyValue],
     ) -> None:
+        if len(metrics) == 1 and not params and not tags and self._log_point(run_id, metrics[0]):
+            return
         with self.db.write() as tx:
             run_key = self._active_run_key(tx, run_id)
             if params:
@@ -537,6 +568,19 @@ class SqlTrackingStore(TrackingStore):
                 self._upsert_tags(tx, run_key, tags)
             if metrics:
                 self._insert_metrics(tx, run_key, metrics)
+
+    def _log_point(self, run_id: str, metric: BatchMetric) -> bool:
+        """A single point in one statement on PostgreSQL, where BEGIN and COMMIT would each
+        cost a round trip; False where log_batch's way is needed (SQLite, a new key)."""
+        key_id = self._key_ids.get(metric.key)
+        if self.db.dialect.name != "postgresql" or key_id is None:
+            return False
+        point = (key_id, metric.step, metric.timestamp, metric.value)
+        row = self.db.write_one(_LOG_POINT, (run_id, *point, *point))
+        if row is None:
+            raise not_found(f"Run with id={run_id} not found")
+        _require_active(run_id, row[0])
+        return True
 
     @staticmethod
     def _insert_params(tx: Tx, run_id: str, run_key: int, params: Sequence[KeyValue]) -> None:
@@ -607,12 +651,7 @@ class SqlTrackingStore(TrackingStore):
         )
         tx.many(
             "INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, key_id) DO UPDATE SET "
-            "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
-            "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
-            "AND (excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
-            "latest_metrics.timestamp AND (latest_metrics.value IS NULL "
-            "OR excluded.value >= latest_metrics.value))))",
+            f"VALUES (?, ?, ?, ?, ?) {_KEEP_LATEST}",
             rows,
         )
 

@@ -1,0 +1,85 @@
+"""The database layer's transactions, on both backends: all-or-nothing, committed once the
+block returns, and each statement's result its own, whatever the driver batches."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from trackyard.store import open_database
+from trackyard.store.db import Database
+
+NOT_NULL_VIOLATION = (sqlite3.IntegrityError, psycopg.errors.NotNullViolation)
+
+
+@pytest.fixture
+def database(database_uri: str) -> Iterator[Database]:
+    db = open_database(database_uri)
+    yield db
+    db.close()
+
+
+def _keys(db: Database) -> list[str]:
+    with db.read() as tx:
+        return [row[0] for row in tx.all("SELECT key FROM metric_keys ORDER BY key")]
+
+
+def test_a_failing_batch_insert_rolls_back_the_whole_write(database):
+    with pytest.raises(NOT_NULL_VIOLATION), database.write() as tx:
+        tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("first",))
+        tx.many("INSERT INTO metric_keys (key) VALUES (?)", [("second",), (None,)])
+    assert _keys(database) == []
+
+
+def test_an_exception_after_queued_inserts_rolls_them_back(database):
+    with pytest.raises(RuntimeError), database.write() as tx:
+        tx.many("INSERT INTO metric_keys (key) VALUES (?)", [("a",), ("b",)])
+        raise RuntimeError("the caller gives up")
+    assert _keys(database) == []
+
+
+def test_a_write_is_committed_when_its_block_returns(database, database_uri):
+    with database.write() as tx:
+        tx.many("INSERT INTO metric_keys (key) VALUES (?)", [("a",), ("b",)])
+    # Another Database object has its own connections: it sees only what was committed.
+    other = open_database(database_uri)
+    try:
+        assert _keys(other) == ["a", "b"]
+    finally:
+        other.close()
+
+
+def test_a_statement_sees_the_queued_inserts_before_it(database):
+    with database.write() as tx:
+        tx.many("INSERT INTO metric_keys (key) VALUES (?)", [("a",), ("b",), ("c",)])
+        assert tx.scalar("SELECT COUNT(*) FROM metric_keys") == 3
+
+
+def test_rowcount_counts_only_its_own_statements_rows(database):
+    with database.write() as tx:
+        tx.many("INSERT INTO metric_keys (key) VALUES (?)", [("a",), ("b",), ("c",)])
+        deleted = tx.execute("DELETE FROM metric_keys WHERE key IN (?, ?)", ("a", "b"))
+        assert deleted.rowcount == 2
+    assert _keys(database) == ["c"]
+
+
+def test_a_one_statement_write_is_committed_and_returns_its_row(database, database_uri):
+    row = database.write_one("INSERT INTO metric_keys (key) VALUES (?) RETURNING key", ("a",))
+    assert row == ("a",)
+    other = open_database(database_uri)
+    try:
+        assert _keys(other) == ["a"]
+    finally:
+        other.close()
+
+
+def test_a_failed_one_statement_write_leaves_later_transactions_whole(database):
+    with pytest.raises(NOT_NULL_VIOLATION):
+        database.write_one("INSERT INTO metric_keys (key) VALUES (?)", (None,))
+    with pytest.raises(RuntimeError), database.write() as tx:
+        tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("rolled back",))
+        raise RuntimeError("the caller gives up")
+    assert _keys(database) == []
