@@ -30,7 +30,8 @@ from .routes import (
     ui,
 )
 from .services import Services
-from .store import open_model_stores, open_store
+from .store import open_database, open_model_stores, open_store
+from .store.db import Database
 from .wire import error_response
 
 CONFIG_ENV = "TRACKYARD_SERVER_CONFIG"
@@ -79,8 +80,11 @@ class UnexpectedErrors:
             await error_response(internal_error(error))(scope, receive, send)
 
 
-def create_app(config: ServerConfig) -> ASGIApp:
-    store = open_store(config.backend_store_uri, config.experiment_artifact_root)
+def create_app(config: ServerConfig, database: Database | None = None) -> ASGIApp:
+    """The app over the backend store's `database`, opened here unless the caller did."""
+    if database is None:
+        database = open_database(config.backend_store_uri)
+    store = open_store(database, config.experiment_artifact_root)
     registry_store, logged_model_store = open_model_stores(store)
     services = Services(
         config=config,

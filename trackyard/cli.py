@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .artifacts.options import destination_options
 from .config import DATA_DIR, ServerConfig
+
+if TYPE_CHECKING:
+    from .store.db import Database
 
 
 @click.group()
@@ -17,12 +20,12 @@ def main() -> None:
     """trackyard: a fast, self-hosted experiment tracking workspace speaking MLflow's API."""
 
 
-def _prepare_backend(config: ServerConfig) -> None:
-    """Migrate (or refuse) before any worker starts, so a problem is one clear line."""
+def _open_backend(config: ServerConfig) -> Database:
+    """Migrate (or refuse) before serving, so that a problem is one clear line."""
     from .store import open_database
 
     try:
-        open_database(config.backend_store_uri).close()
+        return open_database(config.backend_store_uri)
     except Exception as error:  # any driver's connection or schema error ends start-up
         raise click.ClickException(f"Cannot open the backend store: {error}") from None
 
@@ -74,7 +77,7 @@ def server(
     """Run the tracking server (REST API, artifact proxy and web UI) on one port."""
     import uvicorn
 
-    from .app import config_to_environment
+    from .app import config_to_environment, create_app
 
     config = ServerConfig(
         host=host,
@@ -86,12 +89,19 @@ def server(
         workers=workers,
         **artifact_options,
     )
-    _prepare_backend(config)
-    config_to_environment(config)
+    database = _open_backend(config)
+    if workers > 1:
+        # Each worker process builds its app from the environment and opens its own stores;
+        # this process only migrated, once, before they start.
+        database.close()
+        config_to_environment(config)
+        app: Any = "trackyard.app:app_from_environment"
+    else:
+        app = create_app(config, database)
     click.echo(f"trackyard {__version__} serving on http://{host}:{port} ({backend_store_uri})")
     uvicorn.run(
-        "trackyard.app:app_from_environment",
-        factory=True,
+        app,
+        factory=workers > 1,
         host=host,
         port=port,
         workers=workers if workers > 1 else None,

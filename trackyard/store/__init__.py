@@ -24,10 +24,10 @@ def open_database(uri: str) -> Database:
     )
 
 
-def open_store(uri: str, default_artifact_root: str) -> TrackingStore:
+def open_store(db: Database, default_artifact_root: str) -> TrackingStore:
     from .sql import SqlTrackingStore
 
-    return SqlTrackingStore(open_database(uri), default_artifact_root)
+    return SqlTrackingStore(db, default_artifact_root)
 
 
 def open_model_stores(tracking: TrackingStore) -> tuple[RegistryStore, LoggedModelStore]:

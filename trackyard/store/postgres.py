@@ -220,10 +220,28 @@ def migrate(uri: str) -> None:
                     f"The database has schema revision {revision}, newer than this trackyard "
                     f"knows (head {migrations.head_revision()}). Upgrade trackyard."
                 )
-            if revision != migrations.head_revision():
+            if revision is None and _is_empty(connection):
+                _create_head(connection)
+            if _revision(connection) != migrations.head_revision():
                 _upgrade(uri)
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _is_empty(connection: psycopg.Connection) -> bool:
+    """Nothing at all in the schema that new tables go to, as after CREATE DATABASE."""
+    row = connection.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_class JOIN pg_namespace ON pg_namespace.oid = "
+        "relnamespace WHERE nspname = current_schema())"
+    ).fetchone()
+    return not row[0]
+
+
+def _create_head(connection: psycopg.Connection) -> None:
+    """The head schema and its stamp in one transaction, without alembic (fast start)."""
+    with connection.transaction():
+        for statement in migrations.head_statements(PostgresDialect.name):
+            connection.execute(statement)
 
 
 def _upgrade(uri: str) -> None:

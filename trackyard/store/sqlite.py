@@ -75,7 +75,9 @@ class SQLiteDatabase(Database):
                     f"The database {self.path} has schema revision {revision}, newer than this "
                     f"trackyard knows (head {migrations.head_revision()}). Upgrade trackyard."
                 )
-            if revision != migrations.head_revision():
+            if revision is None and self._is_empty():
+                self._create_head()
+            if self._revision() != migrations.head_revision():
                 self._upgrade()
 
     def _revision(self) -> str | None:
@@ -84,6 +86,21 @@ class SQLiteDatabase(Database):
             return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
         except (sqlite3.OperationalError, TypeError):
             return None
+
+    def _is_empty(self) -> bool:
+        return self._connection().execute("SELECT 1 FROM sqlite_master").fetchone() is None
+
+    def _create_head(self) -> None:
+        """The head schema and its stamp in one transaction, without alembic (fast start)."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migrations.head_statements(self.dialect.name):
+                connection.execute(statement)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     def _upgrade(self) -> None:
         import sqlalchemy

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from .launcher import Workspace, run
-
 
 def passthrough(backend_store_uri: str | None, artifacts_destination: str | None) -> list[str]:
     """Server flags given on our command line; unset ones keep the server's own defaults."""
@@ -81,6 +79,10 @@ def up(
     Arguments after `--` go to `trackyard server` as they are, e.g.
     `trackyard up -- --workers 2`.
     """
+    # Here, not at the top: `trackyard server` loads this module with the CLI, and the
+    # launcher's imports (urllib.request, subprocess, ...) would only slow its start-up.
+    from .launcher import Workspace, run
+
     workspace = Workspace(
         host=host,
         port=port,
