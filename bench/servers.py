@@ -7,6 +7,7 @@ when it has to stop.
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import http.client
 import os
@@ -348,6 +349,9 @@ def make_server(
             argv += ["--workers", str(mlflow_workers)]
     else:
         argv = [sys.executable, "-m", "trackyard", "server", *common]
-        # Runs from the checkout whether or not trackyard is pip-installed in the venv.
+        # Runs from the checkout whether or not trackyard is pip-installed in the venv, compiled
+        # to bytecode first as pip does at install (mlflow's venv has its bytecode): where
+        # PYTHONDONTWRITEBYTECODE is set, every start would otherwise compile the source.
+        compileall.compile_dir(REPO_ROOT / "trackyard", quiet=1)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return Server(name, argv, port, data_dir, env, cleanups=cleanups, store_uri=uri)
