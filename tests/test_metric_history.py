@@ -111,6 +111,22 @@ def test_history_keeps_non_finite_values(client, experiment_id):
     assert values[1:] == [math.inf, -math.inf, 0.0]
 
 
+def test_a_batch_keeps_extreme_steps_timestamps_and_values_exactly(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    extremes = [
+        (-(2**63), 0, math.nan),
+        (-1, -(2**63), math.inf),
+        (0, 2**63 - 1, -math.inf),
+        (1, 1, -0.0),
+        (2, 2, 5e-324),
+        (2**63 - 1, 3, 1.7976931348623157e308),
+    ]
+    metrics = [Metric("edge", value, timestamp, step) for step, timestamp, value in extremes]
+    client.log_batch(run_id, metrics=metrics)
+    expected = [(s, t, "NaN" if math.isnan(v) else v) for s, t, v in extremes]
+    assert _points(client, run_id, "edge") == expected
+
+
 def test_long_history_comes_in_pages_of_25000_that_the_stock_client_follows(
     client, http, experiment_id
 ):
