@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 Row = tuple[Any, ...]
+Statement = tuple[str, Sequence[Any]]
 # One row's placeholders in an INSERT, and how many parameters one statement may carry
 # (SQLite's smallest compiled-in limit).
 _VALUES_ROW = re.compile(r"\bVALUES (\(\?(?:, \?)*\))")
@@ -41,6 +42,17 @@ class Dialect:
     def param(self, sql: str) -> str:
         return sql
 
+    def per_row(self, table: str, alias: str, condition: str) -> tuple[str, str | None]:
+        """A FROM item, after CROSS JOIN, that joins `table` to each row of the items before
+        it on `condition` (with its parameters where the item stands), whatever the planner
+        estimates; and the condition if WHERE must still apply it. SQLite keeps the written
+        order of a CROSS JOIN."""
+        return f"{table} {alias}", condition
+
+    def any_id(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        """`column` equal to one of `ids` (at most MAX_PARAMS of them), as SQL and params."""
+        return f"{column} IN ({placeholders(len(ids))})", list(ids)
+
 
 def from_db_float(value: float | str | None) -> float:
     """SQLite stores NaN as NULL (or as the text 'NaN' in a metric point); turn it back."""
@@ -66,6 +78,17 @@ class Tx:
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.one(sql, params)
         return None if row is None else row[0]
+
+    def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Each query's rows, in order. PostgreSQL sends them all in one round trip."""
+        return [self.all(sql, params) for sql, params in statements]
+
+    def page_rows(self, sql: str, params: Sequence[Any], written_order: bool = False) -> list[Row]:
+        """Rows of a search query that reads one page. On PostgreSQL it runs without parallel
+        workers (starting them costs more than reading a page) and, with `written_order`, as
+        nested loops over index scans in its written join order; SQLite plans it as written
+        (it follows CROSS JOIN)."""
+        return self.all(sql, params)
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """An INSERT of many rows as a few multi-row statements: half the CPU of executemany,

@@ -20,7 +20,7 @@ from psycopg.pq import Format
 from psycopg_pool import ConnectionPool
 
 from . import migrations
-from .db import Database, Dialect, Tx
+from .db import Database, Dialect, Row, Statement, Tx
 
 # Any fixed 64-bit number, private to trackyard, names the migration lock.
 MIGRATION_LOCK = 7_362_514_019
@@ -57,6 +57,16 @@ class PostgresDialect(Dialect):
 
     def param(self, sql: str) -> str:
         return _format_style(sql)
+
+    def per_row(self, table: str, alias: str, condition: str) -> tuple[str, str | None]:
+        """LATERAL: only a nested loop can evaluate it, so the rows before it come first;
+        OFFSET 0 keeps the planner from flattening it into a join it may turn around."""
+        return f"LATERAL (SELECT * FROM {table} {alias} WHERE {condition} OFFSET 0) {alias}", None
+
+    def any_id(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        """One array parameter, sent packed: one statement text (prepared once) for any
+        number of ids, and no per-id parameter to adapt."""
+        return f"{column} = ANY(CAST(? AS integer[]))", [_array_param(ids, "integer")]
 
 
 ColumnTypes = Callable[[str], dict[str, str]]
@@ -111,10 +121,57 @@ def _array_param(column: Sequence[Any], column_type: str) -> Any:
     return PackedArray(packed)
 
 
+# A search page's query plans: parallel workers cost more to start than a page costs to read,
+# and the best plan depends on the values (an experiment's size, a walk's bounds), so a
+# prepared query is planned for each execution's own values, never once for any.
+_SEARCH_PLAN = (
+    ("max_parallel_workers_per_gather", "0"),
+    ("plan_cache_mode", "force_custom_plan"),
+)
+# A walk of an index in order: the cost model prices a thousand index probes above a scan of
+# every run, so left alone it hash-joins a bounded walk, drives it from a filter's matches or
+# reads the index as an unordered bitmap (O(runs) where O(page) is wanted).
+_WRITTEN_ORDER_PLAN = (
+    *_SEARCH_PLAN,
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+    ("enable_bitmapscan", "off"),
+    ("enable_seqscan", "off"),
+    ("join_collapse_limit", "1"),
+)
+
+
 class PostgresTx(Tx):
     def __init__(self, cursor: Any, dialect: Dialect, column_types: ColumnTypes) -> None:
         super().__init__(cursor, dialect)
         self.column_types = column_types
+
+    def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """All statements in one pipeline: one round trip, each on a cursor of its own."""
+        connection = self.cursor.connection
+        with connection.pipeline():
+            cursors = [connection.cursor() for _ in statements]
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(self.dialect.param(sql), params)
+        results = [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+        for cursor in cursors:
+            cursor.close()
+        return results
+
+    def page_rows(self, sql: str, params: Sequence[Any], written_order: bool = False) -> list[Row]:
+        """The query between planner settings that a savepoint scopes to it alone (rolling
+        back to it undoes them), all in one round trip."""
+        plan = _WRITTEN_ORDER_PLAN if written_order else _SEARCH_PLAN
+        settings = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in plan)
+        return self.batch(
+            [
+                ("SAVEPOINT search_plan", ()),
+                (f"SELECT {settings}", ()),
+                (sql, params),
+                ("ROLLBACK TO SAVEPOINT search_plan", ()),
+                ("RELEASE SAVEPOINT search_plan", ()),
+            ]
+        )[2]
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """A whole batch as one INSERT ... SELECT FROM unnest(arrays): one statement, one
