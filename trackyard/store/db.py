@@ -11,6 +11,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from enum import Enum
 from typing import Any
 
 Row = tuple[Any, ...]
@@ -19,6 +20,18 @@ Statement = tuple[str, Sequence[Any]]
 # (SQLite's smallest compiled-in limit).
 _VALUES_ROW = re.compile(r"\bVALUES (\(\?(?:, \?)*\))")
 MAX_PARAMS = 999
+
+
+class Plan(Enum):
+    """How PostgreSQL plans a search's queries (SQLite plans them as written: it follows
+    CROSS JOIN). Each costs about one page of index reads, so none starts parallel workers."""
+
+    CHOSEN = "chosen"  # the planner's choice, made for each execution's own values
+    WRITTEN_ORDER = "written order"  # as CHOSEN, but nested loops over index scans in the
+    # written join order: its cost model prices a thousand index probes above a scan of
+    # every run, and would read all of them where a page is wanted
+    BY_INDEX = "by index"  # rows of a page of runs, by index: however small a table, a scan
+    # of it grows with it, while a page's index reads stay as many
 
 
 class Dialect:
@@ -48,6 +61,11 @@ class Dialect:
         estimates; and the condition if WHERE must still apply it. SQLite keeps the written
         order of a CROSS JOIN."""
         return f"{table} {alias}", condition
+
+    def first_with_ties(self, ordered: str) -> str | None:
+        """The rows of the `ordered` query up to a number (a parameter after its own) and
+        any tied with the last of them in its order; None if the database cannot."""
+        return None
 
     def any_id(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
         """`column` equal to one of `ids` (at most MAX_PARAMS of them), as SQL and params."""
@@ -79,16 +97,10 @@ class Tx:
         row = self.one(sql, params)
         return None if row is None else row[0]
 
-    def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
-        """Each query's rows, in order. PostgreSQL sends them all in one round trip."""
+    def batch(self, statements: Sequence[Statement], plan: Plan | None = None) -> list[list[Row]]:
+        """Each query's rows, in order, planned as `plan` says. PostgreSQL sends them all in
+        one round trip."""
         return [self.all(sql, params) for sql, params in statements]
-
-    def page_rows(self, sql: str, params: Sequence[Any], written_order: bool = False) -> list[Row]:
-        """Rows of a search query that reads one page. On PostgreSQL it runs without parallel
-        workers (starting them costs more than reading a page) and, with `written_order`, as
-        nested loops over index scans in its written join order; SQLite plans it as written
-        (it follows CROSS JOIN)."""
-        return self.all(sql, params)
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """An INSERT of many rows as a few multi-row statements: half the CPU of executemany,

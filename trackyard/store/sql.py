@@ -30,7 +30,7 @@ from ..paging import decode_keyset, decode_token, encode_keyset, next_token
 from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
-from .db import Database, Row, Tx, chunks, from_db_float, placeholders
+from .db import Database, Plan, Row, Tx, chunks, from_db_float, placeholders
 from .params import insert_write_once
 
 ACTIVE, DELETED = "active", "deleted"
@@ -403,7 +403,8 @@ class SqlTrackingStore(TrackingStore):
         for ids in chunks(keys):
             run_ids, id_params = tx.dialect.any_id("run_id", ids)
             params, tags, metrics, datasets, input_tags, model_inputs, model_outputs = tx.batch(
-                [(sql.format(run_ids=run_ids), id_params) for sql in _RUN_DATA_QUERIES]
+                [(sql.format(run_ids=run_ids), id_params) for sql in _RUN_DATA_QUERIES],
+                Plan.BY_INDEX,
             )
             for run_key, key, value in params:
                 runs[run_key].data.params.append(KeyValue(key=key, value=value))
@@ -723,50 +724,57 @@ class SqlTrackingStore(TrackingStore):
     ) -> list[Row]:
         """Run rows of one segment, each followed by its sort values (for the page token).
 
-        A segment ordered by a metric, param or tag reads the next `span` entries of that
-        key's value index in order, stopping once the page is full; only if they hold less
-        than a page does the rest come from the planner's own plan. A search of at most
-        `span` runs reads each of them instead (probing each for the filters and its sort
-        value, then sorting the matches): that costs no more than the walk, and a walk of a
-        key that many other runs share (a small experiment in a large database) finds few.
+        A segment ordered by a metric, param or tag walks the next `span` entries of that
+        key's value index in order (and any tied with the last), stopping once the page is
+        full; only if they hold less than a page does the rest come from the planner's own
+        plan. A search of at most `span` runs reads each of them instead (probing each for
+        the filters and its sort value, then sorting the matches): that costs no more than
+        the walk, and a walk of a key that many other runs share (a small experiment in a
+        large database) finds few.
         """
         if segment.walk is None:
             return cls._select(tx, query, segment, after, limit)
         span = max(WALK_SPAN, 8 * limit)
-        runs, edge = cls._walk_probe(tx, scope, segment, after, span)
-        if runs <= span:
+        if cls._count_runs(tx, scope, span + 1) <= span:
             return cls._select(tx, query, segment, after, limit, drive="runs")
+        entries, params = cls._walk_entries(segment, after)
+        walked = tx.dialect.first_with_ties(f"SELECT * {entries}")
         first = segment.terms[0]
-        within = "<=" if first.ascending else ">="
-        bound = None if edge is None else (within, edge)  # None: walk all that is left
-        rows = cls._select(tx, query, segment, after, limit, drive="key", bound=bound)
+        edge_query = (f"SELECT o0.value {entries} LIMIT 1 OFFSET ?", [*params, span - 1])
+        if walked is None:  # bounded by the value `span` entries on, then walked to it
+            edge = tx.scalar(*edge_query)
+            within = "<=" if first.ascending else ">="
+            bound = None if edge is None else (within, edge)  # None: walk all that is left
+            rows = cls._select(tx, query, segment, after, limit, drive="key", bound=bound)
+        else:  # walked only as far as the page takes; the edge matters only if that is all
+            walk = (f"({walked}) o0", [*params, span])
+            rows = cls._select(tx, query, segment, after, limit, drive="key", entries=walk)
+            edge = tx.scalar(*edge_query) if len(rows) < limit else None
         if edge is not None and len(rows) < limit:
             beyond = ">" if first.ascending else "<"
             rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(beyond, edge))
         return rows
 
     @staticmethod
-    def _walk_probe(
-        tx: Tx, scope: q.Query, segment: q.Segment, after: list | None, span: int
-    ) -> tuple[int, object]:
-        """How many runs the search covers, counted up to `span` + 1, and if more, the sort
-        value `span` entries into the walk (None when fewer are left). One statement: the
-        edge is read only when the count asks for a walk."""
+    def _count_runs(tx: Tx, scope: q.Query, most: int) -> int:
+        """How many runs the search covers, counted up to `most`."""
+        return tx.scalar(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM runs r WHERE {scope.where_sql()} LIMIT ?) AS s",
+            [*scope.where_params, most],
+        )
+
+    @staticmethod
+    def _walk_entries(segment: q.Segment, after: list | None) -> tuple[str, list]:
+        """The first order key's own rows (o0) from where the page starts, in the order of
+        its value index: FROM ... ORDER BY, and its parameters."""
         assert segment.walk is not None
         walk, first = segment.walk, segment.terms[0]
         where, params = [f"o0.{walk.key_column} = ?", str(segment.condition)], [walk.key]
         if after is not None:
             where.append(f"o0.value {'>' if first.ascending else '<'}= ?")
             params.append(after[0])
-        runs, edge = tx.one(
-            "SELECT n.runs, CASE WHEN n.runs > ? THEN (SELECT o0.value FROM "
-            f"{walk.table} o0 WHERE {' AND '.join(where)} ORDER BY o0.value "
-            f"{'ASC' if first.ascending else 'DESC'} LIMIT 1 OFFSET ?) END FROM (SELECT "
-            f"COUNT(*) AS runs FROM (SELECT 1 FROM runs r WHERE {scope.where_sql()} LIMIT ?) "
-            "AS s) AS n",
-            [span, *params, span - 1, *scope.where_params, span + 1],
-        )
-        return runs, edge
+        order = f"o0.value {'ASC' if first.ascending else 'DESC'}"
+        return f"FROM {walk.table} o0 WHERE {' AND '.join(where)} ORDER BY {order}", params
 
     @staticmethod
     def _select(
@@ -777,11 +785,13 @@ class SqlTrackingStore(TrackingStore):
         limit: int,
         drive: Literal["key", "runs"] | None = None,
         bound: tuple[str, object] | None = None,
+        entries: tuple[str, list] | None = None,
     ) -> list[Row]:
         """One query of a segment. `drive` names where its plan starts, joining the rest by
         nested loops in the written order: "key" walks the first order key's value index
         (its table as o0), "runs" reads the searched runs; without it, the planner chooses.
-        `bound` limits that key's value (operator, value)."""
+        `bound` limits that key's value (operator, value). `entries` replaces the key's table
+        in a walk by a subquery of the entries to walk (SQL and parameters)."""
         head, source, params = "", f"runs r {' '.join(query.joins)}", [*query.params]
         where = [query.where_sql()]
         if drive is not None and segment.walk is not None:
@@ -790,7 +800,11 @@ class SqlTrackingStore(TrackingStore):
             walk, others = segment.walk, " ".join(query.joins[1:])
             own = f"o0.{walk.key_column} = ? AND o0.run_id = r.id"
             params = [*query.join_params[1:], walk.key, *query.where_params]
-            if drive == "key":
+            if drive == "key" and entries is not None:
+                source = f"{entries[0]} CROSS JOIN runs r {others}"
+                where.insert(0, "o0.run_id = r.id")
+                params = [*entries[1], *query.join_params[1:], *query.where_params]
+            elif drive == "key":
                 source = f"{walk.table} o0 CROSS JOIN runs r {others}"
                 where.insert(0, own)
             else:
@@ -809,12 +823,12 @@ class SqlTrackingStore(TrackingStore):
             where.append(condition)
             params += values
         order = ", ".join(f"{t.sql} {'ASC' if t.ascending else 'DESC'}" for t in segment.terms)
-        return tx.page_rows(
+        sql = (
             f"{head}SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} "
-            f"FROM {source} WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {order} LIMIT ?",
-            [*params, limit],
-            written_order=drive is not None,
+            f"FROM {source} WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {order} LIMIT ?"
         )
+        plan = Plan.CHOSEN if drive is None else Plan.WRITTEN_ORDER
+        return tx.batch([(sql, [*params, limit])], plan)[0]
 
     # ------------------------------------------------------------------ metric history
 
