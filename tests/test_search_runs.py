@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import httpx
 import mlflow
 import pandas as pd
 import pytest
 from mlflow.entities import Metric, Param, RunTag, ViewType
 from mlflow.exceptions import MlflowException
 
-from .helpers import API, assert_error
+from .helpers import API, assert_error, create_run, unique
 
 
 @dataclass
@@ -83,6 +84,82 @@ def test_search_returns_whole_runs_with_data(client, runs):
     assert run.data.params == {"model": "forest", "depth": "3"}
     assert run.data.tags["team"] == "vision"
     assert run.info.status == "FINISHED"
+
+
+def _log_everything(http: httpx.Client, run_id: str, index: int) -> None:
+    """Params, tags, metrics (a NaN among them), two datasets with input tags, a model input
+    and two model outputs: every part of a run that a page loads besides its row."""
+    batch = {
+        "run_id": run_id,
+        "params": [{"key": "depth", "value": str(index)}, {"key": "algo", "value": "tree"}],
+        "tags": [{"key": "team", "value": f"t{index}"}],
+        "metrics": [
+            {"key": "m", "value": float(index), "timestamp": 5, "step": 2},
+            {"key": "loss", "value": "NaN", "timestamp": 6, "step": 0},
+        ],
+    }
+    datasets = [
+        {
+            "dataset": {
+                "name": f"train-{index}",
+                "digest": f"d{index}",
+                "source_type": "local",
+                "source": "{}",
+                "schema": "{}",
+                "profile": "{}",
+            },
+            "tags": [{"key": "mlflow.data.context", "value": "training"}],
+        },
+        {"dataset": {"name": "eval", "digest": "e"}, "tags": []},
+    ]
+    outputs = [{"model_id": f"m-out-{index}", "step": 3}, {"model_id": "m-shared", "step": 0}]
+    for path, body in [
+        ("runs/log-batch", batch),
+        (
+            "runs/log-inputs",
+            {"run_id": run_id, "datasets": datasets, "models": [{"model_id": f"m-in-{index}"}]},
+        ),
+        ("runs/outputs", {"run_id": run_id, "models": outputs}),
+    ]:
+        assert http.post(f"{API}/{path}", json=body).status_code == 200
+
+
+@pytest.mark.parametrize("order_by", [[], ["metrics.m DESC"]])
+def test_a_page_holds_each_run_whole_as_get_run_answers_it(http, experiment_id, order_by):
+    full = [create_run(http, experiment_id, start_time=index) for index in range(3)]
+    for index, run_id in enumerate(full):
+        _log_everything(http, run_id, index)
+    bare = create_run(http, experiment_id, start_time=10, run_name="bare")
+    body = {"experiment_ids": [experiment_id], "order_by": order_by}
+    page = http.post(f"{API}/runs/search", json=body).json()["runs"]
+    by_id = {run["info"]["run_id"]: run for run in page}
+    assert set(by_id) == {bare, *full}
+    for run_id, run in by_id.items():
+        got = http.get(f"{API}/runs/get", params={"run_id": run_id}).json()
+        assert run == got["run"]
+    whole = by_id[full[2]]
+    assert whole["data"]["params"] == [
+        {"key": "algo", "value": "tree"},
+        {"key": "depth", "value": "2"},
+    ]
+    assert whole["data"]["metrics"] == [
+        {"key": "loss", "value": "NaN", "timestamp": 6, "step": 0},
+        {"key": "m", "value": 2.0, "timestamp": 5, "step": 2},
+    ]
+    assert {"key": "team", "value": "t2"} in whole["data"]["tags"]
+    datasets = whole["inputs"]["dataset_inputs"]
+    assert [(d["dataset"]["name"], d.get("tags", [])) for d in datasets] == [
+        ("eval", []),  # in the order the datasets were first logged in the experiment
+        ("train-2", [{"key": "mlflow.data.context", "value": "training"}]),
+    ]
+    assert datasets[1]["dataset"]["source"] == "{}"
+    assert whole["inputs"]["model_inputs"] == [{"model_id": "m-in-2"}]
+    assert sorted(whole["outputs"]["model_outputs"], key=lambda m: m["model_id"]) == [
+        {"model_id": "m-out-2", "step": 3},
+        {"model_id": "m-shared"},  # step 0, the default, is left out
+    ]
+    assert by_id[bare]["data"].get("params", []) == []
+    assert by_id[bare].get("inputs", {}).get("dataset_inputs", []) == []
 
 
 def test_search_across_several_experiments(client, runs):
@@ -725,26 +802,124 @@ def test_bad_metric_value_in_page_token_is_invalid_parameter_value(
     assert_error(response, "INVALID_PARAMETER_VALUE", 400)
 
 
-def test_paging_a_selective_filter_over_many_runs_ordered_by_a_metric(http, client, experiment_id):
-    """More runs than a search walks of one key's index before it falls back to sorting;
-    the few matches sit low in the order, and another experiment shares the key."""
-    other = client.create_experiment(f"{experiment_id}-other")
-    expected = []
-    for index in range(1100):
-        experiment = other if index % 10 == 0 else experiment_id
-        body = {"experiment_id": experiment, "start_time": index}
-        run_id = http.post(f"{API}/runs/create", json=body).json()["run"]["info"]["run_id"]
-        keep = index % 37 == 0
-        value = float(index % 7) - (5 if keep else 0)
-        batch = {
-            "run_id": run_id,
-            "metrics": [{"key": "m", "value": value, "timestamp": 0, "step": 0}],
-            "params": [{"key": "keep", "value": "y" if keep else "n"}],
-        }
-        assert http.post(f"{API}/runs/log-batch", json=batch).status_code == 200
-        if keep and experiment == experiment_id:
-            expected.append((-value, -index, run_id))
+# ---------------------------------------------------------------- larger experiments
+
+
+@dataclass
+class Large:
+    """An experiment of more runs than a search reads one by one (it walks the order key's
+    index instead), and a smaller one whose runs share its keys."""
+
+    experiment_id: str
+    other_id: str
+    runs: dict[str, dict]  # run id -> experiment, start_time, m (None: missing), params
+
+    def ids(self, experiment_id: str, **params: str) -> list[str]:
+        return [
+            run_id
+            for run_id, run in self.runs.items()
+            if run["experiment"] == experiment_id
+            and all(run[key] == value for key, value in params.items())
+        ]
+
+    def mlflow_order(self, run_ids: list[str], key: str, descending: bool) -> list[str]:
+        """MLflow's order by one key: values (either direction), then NaN, then runs without
+        it; ties newest first, then by run id."""
+        newest_first = sorted(
+            run_ids, key=lambda run_id: (-self.runs[run_id]["start_time"], run_id)
+        )
+        value = {run_id: self.runs[run_id][key] for run_id in run_ids}
+        missing = [run_id for run_id in newest_first if value[run_id] is None]
+        nan = [run_id for run_id in newest_first if value[run_id] != value[run_id]]
+        numbers = [run_id for run_id in newest_first if run_id not in {*missing, *nan}]
+        # Python's sort is stable in both directions: ties keep the newest-first order.
+        return [*sorted(numbers, key=value.__getitem__, reverse=descending), *nan, *missing]
+
+
+@pytest.fixture(scope="module")
+def large(server) -> Large:
+    """1300 runs, one in ten in the other experiment. metrics.m is 0..6 (long runs of ties),
+    NaN or missing; params.p alternates x and y; params.keep = 'y' for one run in 37, whose
+    m is below every other's; params.sparse = 'y' for one run in 20."""
+    runs: dict[str, dict] = {}
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        ids = [
+            http.post(f"{API}/experiments/create", json={"name": unique(name)}).json()[
+                "experiment_id"
+            ]
+            for name in ("large", "large-other")
+        ]
+        for index in range(1300):
+            keep = index % 37 == 0
+            run = {
+                "experiment": ids[1] if index % 10 == 0 else ids[0],
+                "start_time": index,
+                "m": {1: math.nan, 2: None}.get(index % 50, index % 7 - (9.0 if keep else 0.0)),
+                "p": "xy"[index % 2],
+                "keep": "y" if keep else "n",
+                "sparse": "y" if index % 20 == 3 else "n",
+            }
+            run_id = create_run(http, run["experiment"], start_time=index)
+            batch = {
+                "run_id": run_id,
+                "metrics": []
+                if run["m"] is None
+                else [
+                    {
+                        "key": "m",
+                        "value": "NaN" if math.isnan(run["m"]) else run["m"],
+                        "timestamp": 0,
+                    }
+                ],
+                "params": [{"key": key, "value": run[key]} for key in ("p", "keep", "sparse")],
+            }
+            assert http.post(f"{API}/runs/log-batch", json=batch).status_code == 200
+            runs[run_id] = run
+    return Large(ids[0], ids[1], runs)
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("page_size", [97, 1000])  # 1000: more than the walk would read
+def test_pages_ordered_by_a_metric_over_a_large_experiment(client, large, descending, page_size):
+    order = f"metrics.m {'DESC' if descending else 'ASC'}"
+    found = paged_ids(client, large.experiment_id, page_size, order_by=[order])
+    assert found == large.mlflow_order(large.ids(large.experiment_id), "m", descending)
+
+
+def test_pages_ordered_by_a_param_over_a_large_experiment(client, large):
+    found = paged_ids(client, large.experiment_id, 60, order_by=["params.p DESC"])
+    assert found == large.mlflow_order(large.ids(large.experiment_id), "p", True)
+
+
+def test_paging_a_selective_filter_over_a_large_experiment_ordered_by_a_metric(client, large):
+    """The few matches sit lower in the order than the walk of the key's index reaches."""
     found = paged_ids(
-        client, experiment_id, 4, filter_string="params.keep = 'y'", order_by=["metrics.m DESC"]
+        client,
+        large.experiment_id,
+        4,
+        filter_string="params.keep = 'y'",
+        order_by=["metrics.m DESC"],
     )
-    assert found == [run_id for *_, run_id in sorted(expected)]
+    assert found == large.mlflow_order(large.ids(large.experiment_id, keep="y"), "m", True)
+
+
+@pytest.mark.parametrize("page_size", [60, 97])
+def test_a_page_of_a_sparse_filter_goes_on_past_the_walk_of_a_large_experiment(
+    client, large, page_size
+):
+    """Fewer matches than a page among the entries a walk reads: the rest follow them, each
+    once, however many runs share the value where the walk stopped."""
+    found = paged_ids(
+        client,
+        large.experiment_id,
+        page_size,
+        filter_string="params.sparse = 'y'",
+        order_by=["metrics.m DESC"],
+    )
+    assert found == large.mlflow_order(large.ids(large.experiment_id, sparse="y"), "m", True)
+
+
+def test_paging_a_small_experiment_whose_order_key_a_large_one_shares(client, large):
+    """Most runs with the key are in the other experiment, where a walk of it would go."""
+    found = paged_ids(client, large.other_id, 7, order_by=["metrics.m DESC"])
+    assert found == large.mlflow_order(large.ids(large.other_id), "m", True)

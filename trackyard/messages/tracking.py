@@ -14,7 +14,11 @@ Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 # ---------------------------------------------------------------- entities
 
 
-class KeyValue(Message, kw_only=True):
+class KeyValue(Message, kw_only=True, gc=False):
+    """A page of runs holds thousands of these (and of Metric, RunInfo...): with atomic
+    fields only they form no reference cycles, so the garbage collector need not track
+    them, nor run (and scan every tracked object) as they are made."""
+
     key: str
     value: str | None = None
 
@@ -35,7 +39,7 @@ class Experiment(Message, kw_only=True):
     tags: list[ExperimentTag] = []
 
 
-class Metric(Message, kw_only=True):
+class Metric(Message, kw_only=True, gc=False):  # see KeyValue
     key: str
     value: float | str
     timestamp: int | None = None
@@ -46,7 +50,7 @@ class Metric(Message, kw_only=True):
     run_id: str | None = None
 
 
-class RunInfo(Message, kw_only=True):
+class RunInfo(Message, kw_only=True, gc=False):  # see KeyValue
     run_id: str
     run_uuid: str
     run_name: str | None = None
@@ -65,7 +69,7 @@ class RunData(Message, kw_only=True):
     tags: list[RunTag] = []
 
 
-class Dataset(Message, kw_only=True):
+class Dataset(Message, kw_only=True, gc=False):  # see KeyValue
     name: str
     digest: str
     source_type: str | None = None
@@ -79,11 +83,11 @@ class DatasetInput(Message, kw_only=True):
     dataset: Dataset
 
 
-class ModelInput(Message, kw_only=True):
+class ModelInput(Message, kw_only=True, gc=False):  # see KeyValue
     model_id: str
 
 
-class ModelOutput(Message, kw_only=True):
+class ModelOutput(Message, kw_only=True, gc=False):  # see KeyValue
     model_id: str
     step: Int64 = 0
 

@@ -11,13 +11,27 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from enum import Enum
 from typing import Any
 
 Row = tuple[Any, ...]
+Statement = tuple[str, Sequence[Any]]
 # One row's placeholders in an INSERT, and how many parameters one statement may carry
 # (SQLite's smallest compiled-in limit).
 _VALUES_ROW = re.compile(r"\bVALUES (\(\?(?:, \?)*\))")
 MAX_PARAMS = 999
+
+
+class Plan(Enum):
+    """How PostgreSQL plans a search's queries (SQLite plans them as written: it follows
+    CROSS JOIN). Each costs about one page of index reads, so none starts parallel workers."""
+
+    CHOSEN = "chosen"  # the planner's choice, made for each execution's own values
+    WRITTEN_ORDER = "written order"  # as CHOSEN, but nested loops over index scans in the
+    # written join order: its cost model prices a thousand index probes above a scan of
+    # every run, and would read all of them where a page is wanted
+    BY_INDEX = "by index"  # rows of a page of runs, by index: however small a table, a scan
+    # of it grows with it, while a page's index reads stay as many
 
 
 class Dialect:
@@ -40,6 +54,22 @@ class Dialect:
 
     def param(self, sql: str) -> str:
         return sql
+
+    def per_row(self, table: str, alias: str, condition: str) -> tuple[str, str | None]:
+        """A FROM item, after CROSS JOIN, that joins `table` to each row of the items before
+        it on `condition` (with its parameters where the item stands), whatever the planner
+        estimates; and the condition if WHERE must still apply it. SQLite keeps the written
+        order of a CROSS JOIN."""
+        return f"{table} {alias}", condition
+
+    def first_with_ties(self, ordered: str) -> str | None:
+        """The rows of the `ordered` query up to a number (a parameter after its own) and
+        any tied with the last of them in its order; None if the database cannot."""
+        return None
+
+    def any_id(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        """`column` equal to one of `ids` (at most MAX_PARAMS of them), as SQL and params."""
+        return f"{column} IN ({placeholders(len(ids))})", list(ids)
 
 
 def from_db_float(value: float | str | None) -> float:
@@ -66,6 +96,11 @@ class Tx:
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.one(sql, params)
         return None if row is None else row[0]
+
+    def batch(self, statements: Sequence[Statement], plan: Plan | None = None) -> list[list[Row]]:
+        """Each query's rows, in order, planned as `plan` says. PostgreSQL sends them all in
+        one round trip."""
+        return [self.all(sql, params) for sql, params in statements]
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """An INSERT of many rows as a few multi-row statements: half the CPU of executemany,

@@ -6,8 +6,8 @@ import itertools
 import math
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from typing import Literal
 
 from ..errors import already_exists, invalid, not_found
 from ..messages.base import wire_float
@@ -30,15 +30,16 @@ from ..paging import decode_keyset, decode_token, encode_keyset, next_token
 from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
-from .db import Database, Row, Tx, chunks, from_db_float, placeholders
+from .db import Database, Plan, Row, Tx, chunks, from_db_float, placeholders
 from .params import insert_write_once
 
 ACTIVE, DELETED = "active", "deleted"
 RUN_NAME_TAG = "mlflow.runName"
 DEFAULT_EXPERIMENT_ID = 0
 # Index entries a search ordered by a metric, param or tag walks before it falls back to
-# sorting: enough for pages of runs that a filter matches one in a few, bounded so a small
-# experiment in a large database is not searched through every run with that key.
+# sorting (at least; 8 per run of the page): enough for pages of runs that a filter matches
+# one in a few, bounded so a search in a large database does not walk every run with that key.
+# A search of no more runs than that reads each of them instead.
 WALK_SPAN = 1000
 LIFECYCLE_BY_VIEW = {"ACTIVE_ONLY": (ACTIVE,), "DELETED_ONLY": (DELETED,), "ALL": (ACTIVE, DELETED)}
 
@@ -55,47 +56,23 @@ _RUN_COLUMNS = (
     "r.lifecycle_stage",
 )
 _RUN_SELECT = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs r"
+# What a whole run holds besides its row, for the runs whose ids replace {run_ids}: params,
+# tags, latest metrics, dataset inputs and their tags, model inputs and model outputs.
+_RUN_DATA_QUERIES = (
+    "SELECT run_id, key, value FROM run_params WHERE {run_ids} ORDER BY key",
+    "SELECT run_id, key, value FROM run_tags WHERE {run_ids} ORDER BY key",
+    "SELECT l.run_id, k.key, l.value, l.timestamp, l.step FROM latest_metrics l "
+    "JOIN metric_keys k ON k.id = l.key_id WHERE l.{run_ids} ORDER BY k.key",
+    "SELECT i.run_id, d.id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile "
+    "FROM run_inputs i JOIN datasets d ON d.id = i.dataset_id WHERE i.{run_ids} ORDER BY d.id",
+    "SELECT run_id, dataset_id, key, value FROM run_input_tags WHERE {run_ids} ORDER BY key",
+    "SELECT run_id, model_id FROM run_model_inputs WHERE {run_ids}",
+    "SELECT run_id, model_id, step FROM run_model_outputs WHERE {run_ids}",
+)
 _EXPERIMENT_SELECT = (
     "SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "
     "e.last_update_time, e.creation_time FROM experiments e"
 )
-
-
-_WALK_PLAN = (
-    ("enable_hashjoin", "off"),
-    ("enable_mergejoin", "off"),
-    ("enable_bitmapscan", "off"),
-    ("join_collapse_limit", "1"),
-)
-
-
-def _no_parallel_workers(tx: Tx) -> None:
-    """PostgreSQL: starting parallel workers costs more than reading a page."""
-    if tx.dialect.name == "postgresql":
-        tx.one("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
-
-
-@contextmanager
-def _walk_plan(tx: Tx) -> Iterator[None]:
-    """PostgreSQL: plan the walk as an ordered index scan with nested loops, in the written
-    join order.
-
-    Its cost model prices a thousand index probes above a scan of every run: it hash-joins
-    the bounded walk, drives it from a filter's matches or reads it as an unordered bitmap
-    (O(runs), or the whole span, where O(page) is wanted). SQLite follows the CROSS JOIN.
-    """
-    if tx.dialect.name != "postgresql":
-        yield
-        return
-    names = ", ".join(f"current_setting('{name}')" for name, _ in _WALK_PLAN)
-    changes = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _WALK_PLAN)
-    # The materialized CTE reads the settings before the outer row changes them.
-    saved = tx.one(
-        f"WITH saved AS MATERIALIZED (SELECT {names}) SELECT saved.*, {changes} FROM saved"
-    )
-    yield
-    restore = ", ".join(f"set_config('{name}', ?, true)" for name, _ in _WALK_PLAN)
-    tx.one(f"SELECT {restore}", saved[: len(_WALK_PLAN)])
 
 
 def now_ms() -> int:
@@ -448,26 +425,21 @@ class SqlTrackingStore(TrackingStore):
         )
 
     def _runs(self, tx: Tx, rows: list[Row]) -> list[Run]:
-        """Whole runs for a page of run rows, in a fixed number of queries."""
+        """Whole runs for a page of run rows: per chunk of runs, one batch of queries (one
+        round trip on PostgreSQL) for their params, tags, latest metrics, inputs and outputs."""
         runs = {row[0]: Run(info=self._run_info(row)) for row in rows}
         keys = list(runs)
         for ids in chunks(keys):
-            marks = placeholders(len(ids))
-            for run_key, key, value in tx.all(
-                f"SELECT run_id, key, value FROM run_params WHERE run_id IN ({marks}) ORDER BY key",
-                ids,
-            ):
+            run_ids, id_params = tx.dialect.any_id("run_id", ids)
+            params, tags, metrics, datasets, input_tags, model_inputs, model_outputs = tx.batch(
+                [(sql.format(run_ids=run_ids), id_params) for sql in _RUN_DATA_QUERIES],
+                Plan.BY_INDEX,
+            )
+            for run_key, key, value in params:
                 runs[run_key].data.params.append(KeyValue(key=key, value=value))
-            for run_key, key, value in tx.all(
-                f"SELECT run_id, key, value FROM run_tags WHERE run_id IN ({marks}) ORDER BY key",
-                ids,
-            ):
+            for run_key, key, value in tags:
                 runs[run_key].data.tags.append(KeyValue(key=key, value=value))
-            for run_key, key, value, timestamp, step in tx.all(
-                "SELECT l.run_id, k.key, l.value, l.timestamp, l.step FROM latest_metrics l "
-                f"JOIN metric_keys k ON k.id = l.key_id WHERE l.run_id IN ({marks}) ORDER BY k.key",
-                ids,
-            ):
+            for run_key, key, value, timestamp, step in metrics:
                 runs[run_key].data.metrics.append(
                     Metric(
                         key=key,
@@ -476,19 +448,19 @@ class SqlTrackingStore(TrackingStore):
                         step=step,
                     )
                 )
-            self._load_inputs(tx, ids, runs)
+            self._add_inputs(runs, datasets, input_tags, model_inputs, model_outputs)
         return [runs[key] for key in keys]
 
     @staticmethod
-    def _load_inputs(tx: Tx, ids: Sequence[int], runs: dict[int, Run]) -> None:
-        marks = placeholders(len(ids))
+    def _add_inputs(
+        runs: dict[int, Run],
+        datasets: list[Row],
+        input_tags: list[Row],
+        model_inputs: list[Row],
+        model_outputs: list[Row],
+    ) -> None:
         inputs: dict[tuple[int, int], DatasetInput] = {}
-        for run_key, dataset_id, name, digest, source_type, source, schema, profile in tx.all(
-            "SELECT i.run_id, d.id, d.name, d.digest, d.source_type, d.source, d.schema, "
-            f"d.profile FROM run_inputs i JOIN datasets d ON d.id = i.dataset_id "
-            f"WHERE i.run_id IN ({marks}) ORDER BY d.id",
-            ids,
-        ):
+        for run_key, dataset_id, name, digest, source_type, source, schema, profile in datasets:
             dataset = Dataset(
                 name=name,
                 digest=digest,
@@ -499,20 +471,11 @@ class SqlTrackingStore(TrackingStore):
             )
             inputs[(run_key, dataset_id)] = DatasetInput(dataset=dataset)
             runs[run_key].inputs.dataset_inputs.append(inputs[(run_key, dataset_id)])
-        if inputs:
-            for run_key, dataset_id, key, value in tx.all(
-                "SELECT run_id, dataset_id, key, value FROM run_input_tags "
-                f"WHERE run_id IN ({marks}) ORDER BY key",
-                ids,
-            ):
-                inputs[(run_key, dataset_id)].tags.append(KeyValue(key=key, value=value))
-        for run_key, model_id in tx.all(
-            f"SELECT run_id, model_id FROM run_model_inputs WHERE run_id IN ({marks})", ids
-        ):
+        for run_key, dataset_id, key, value in input_tags:
+            inputs[(run_key, dataset_id)].tags.append(KeyValue(key=key, value=value))
+        for run_key, model_id in model_inputs:
             runs[run_key].inputs.model_inputs.append(ModelInput(model_id=model_id))
-        for run_key, model_id, step in tx.all(
-            f"SELECT run_id, model_id, step FROM run_model_outputs WHERE run_id IN ({marks})", ids
-        ):
+        for run_key, model_id, step in model_outputs:
             runs[run_key].outputs.model_outputs.append(ModelOutput(model_id=model_id, step=step))
 
     def get_run(self, run_id: str) -> Run:
@@ -760,23 +723,23 @@ class SqlTrackingStore(TrackingStore):
         experiment_keys = [int(e) for e in experiment_ids if q.is_id(e)]
         if not experiment_keys:
             return [], None
+        scope = q.Query()
+        stages = LIFECYCLE_BY_VIEW[view_type]
+        scope.add_where(
+            f"r.experiment_id IN ({placeholders(len(experiment_keys))})", *experiment_keys
+        )
+        scope.add_where(f"r.lifecycle_stage IN ({placeholders(len(stages))})", *stages)
         with self.db.read() as tx:
             metric_keys = [c.key for c in clauses if c.entity == "metric"]
             metric_keys += [o.key for o in order_by if o.entity == "metric"]
             key_ids = self._metric_key_ids(tx, metric_keys, create=False)
-            _no_parallel_workers(tx)
-            query = q.Query()
-            stages = LIFECYCLE_BY_VIEW[view_type]
-            query.add_where(
-                f"r.experiment_id IN ({placeholders(len(experiment_keys))})", *experiment_keys
-            )
-            query.add_where(f"r.lifecycle_stage IN ({placeholders(len(stages))})", *stages)
+            query = q.Query(where=[*scope.where], where_params=[*scope.where_params])
             q.run_filters(clauses, self.db.dialect, key_ids.get, query)
             segments = q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
             rows: list[tuple[int, Row]] = []
             for index in range(segment, len(segments)):
                 found = self._segment_rows(
-                    tx, query, segments[index], after, max_results + 1 - len(rows)
+                    tx, scope, query, segments[index], after, max_results + 1 - len(rows)
                 )
                 rows += [(index, row) for row in found]
                 if len(rows) > max_results:
@@ -790,36 +753,67 @@ class SqlTrackingStore(TrackingStore):
 
     @classmethod
     def _segment_rows(
-        cls, tx: Tx, query: q.Query, segment: q.Segment, after: list | None, limit: int
+        cls,
+        tx: Tx,
+        scope: q.Query,
+        query: q.Query,
+        segment: q.Segment,
+        after: list | None,
+        limit: int,
     ) -> list[Row]:
         """Run rows of one segment, each followed by its sort values (for the page token).
 
-        A segment ordered by a metric, param or tag first takes the next WALK_SPAN entries
-        of that key's value index (bounded, so a search of a small experiment in a large
-        database stays cheap) and walks them in order; only if they hold less than a page
-        does the rest come from the planner's own plan.
+        A segment ordered by a metric, param or tag walks the next `span` entries of that
+        key's value index in order (and any tied with the last), stopping once the page is
+        full; only if they hold less than a page does the rest come from the planner's own
+        plan. A search of at most `span` runs reads each of them instead (probing each for
+        the filters and its sort value, then sorting the matches): that costs no more than
+        the walk, and a walk of a key that many other runs share (a small experiment in a
+        large database) finds few.
         """
         if segment.walk is None:
             return cls._select(tx, query, segment, after, limit)
+        span = max(WALK_SPAN, 8 * limit)
+        if cls._count_runs(tx, scope, span + 1) <= span:
+            return cls._select(tx, query, segment, after, limit, drive="runs")
+        entries, params = cls._walk_entries(segment, after)
+        walked = tx.dialect.first_with_ties(f"SELECT * {entries}")
         first = segment.terms[0]
-        op = ">" if first.ascending else "<"
-        scope = [f"o0.{segment.walk.key_column} = ?", str(segment.condition)]
-        params: list = [segment.walk.key]
-        if after is not None:
-            scope.append(f"o0.value {op}= ?")
-            params.append(after[0])
-        edge = tx.scalar(
-            f"SELECT o0.value FROM {segment.walk.table} o0 WHERE {' AND '.join(scope)} "
-            f"ORDER BY o0.value {'ASC' if first.ascending else 'DESC'} LIMIT 1 OFFSET ?",
-            [*params, max(WALK_SPAN, 8 * limit) - 1],
-        )
-        within = "<=" if first.ascending else ">="
-        bound = None if edge is None else (within, edge)  # None: walk all that is left
-        with _walk_plan(tx):
-            rows = cls._select(tx, query, segment, after, limit, walk=True, bound=bound)
+        edge_query = (f"SELECT o0.value {entries} LIMIT 1 OFFSET ?", [*params, span - 1])
+        if walked is None:  # bounded by the value `span` entries on, then walked to it
+            edge = tx.scalar(*edge_query)
+            within = "<=" if first.ascending else ">="
+            bound = None if edge is None else (within, edge)  # None: walk all that is left
+            rows = cls._select(tx, query, segment, after, limit, drive="key", bound=bound)
+        else:  # walked only as far as the page takes; the edge matters only if that is all
+            walk = (f"({walked}) o0", [*params, span])
+            rows = cls._select(tx, query, segment, after, limit, drive="key", entries=walk)
+            edge = tx.scalar(*edge_query) if len(rows) < limit else None
         if edge is not None and len(rows) < limit:
-            rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(op, edge))
+            beyond = ">" if first.ascending else "<"
+            rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(beyond, edge))
         return rows
+
+    @staticmethod
+    def _count_runs(tx: Tx, scope: q.Query, most: int) -> int:
+        """How many runs the search covers, counted up to `most`."""
+        return tx.scalar(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM runs r WHERE {scope.where_sql()} LIMIT ?) AS s",
+            [*scope.where_params, most],
+        )
+
+    @staticmethod
+    def _walk_entries(segment: q.Segment, after: list | None) -> tuple[str, list]:
+        """The first order key's own rows (o0) from where the page starts, in the order of
+        its value index: FROM ... ORDER BY, and its parameters."""
+        assert segment.walk is not None
+        walk, first = segment.walk, segment.terms[0]
+        where, params = [f"o0.{walk.key_column} = ?", str(segment.condition)], [walk.key]
+        if after is not None:
+            where.append(f"o0.value {'>' if first.ascending else '<'}= ?")
+            params.append(after[0])
+        order = f"o0.value {'ASC' if first.ascending else 'DESC'}"
+        return f"FROM {walk.table} o0 WHERE {' AND '.join(where)} ORDER BY {order}", params
 
     @staticmethod
     def _select(
@@ -828,19 +822,36 @@ class SqlTrackingStore(TrackingStore):
         segment: q.Segment,
         after: list | None,
         limit: int,
-        walk: bool = False,
+        drive: Literal["key", "runs"] | None = None,
         bound: tuple[str, object] | None = None,
+        entries: tuple[str, list] | None = None,
     ) -> list[Row]:
-        """One query of a segment. `walk` drives it from the first order key's index (its
-        table as o0, joined first); `bound` limits that key's value (operator, value)."""
-        source, params = f"runs r {' '.join(query.joins)}", [*query.params]
+        """One query of a segment. `drive` names where its plan starts, joining the rest by
+        nested loops in the written order: "key" walks the first order key's value index
+        (its table as o0), "runs" reads the searched runs; without it, the planner chooses.
+        `bound` limits that key's value (operator, value). `entries` replaces the key's table
+        in a walk by a subquery of the entries to walk (SQL and parameters)."""
+        head, source, params = "", f"runs r {' '.join(query.joins)}", [*query.params]
         where = [query.where_sql()]
-        if walk and segment.walk is not None:
-            # o0's join and its one parameter move into FROM and WHERE; CROSS JOIN makes
-            # SQLite loop over o0 first, in the order of its value index.
-            source = f"{segment.walk.table} o0 CROSS JOIN runs r {' '.join(query.joins[1:])}"
-            where.insert(0, f"o0.{segment.walk.key_column} = ? AND r.id = o0.run_id")
-            params = [*query.join_params[1:], segment.walk.key, *query.where_params]
+        if drive is not None and segment.walk is not None:
+            # o0's join and its one parameter move into FROM and WHERE: first, walked in the
+            # order of its value index, or last, probed for each run that passed the filters.
+            walk, others = segment.walk, " ".join(query.joins[1:])
+            own = f"o0.{walk.key_column} = ? AND o0.run_id = r.id"
+            params = [*query.join_params[1:], walk.key, *query.where_params]
+            if drive == "key" and entries is not None:
+                source = f"{entries[0]} CROSS JOIN runs r {others}"
+                where.insert(0, "o0.run_id = r.id")
+                params = [*entries[1], *query.join_params[1:], *query.where_params]
+            elif drive == "key":
+                source = f"{walk.table} o0 CROSS JOIN runs r {others}"
+                where.insert(0, own)
+            else:
+                head = f"WITH r AS MATERIALIZED (SELECT * FROM runs r WHERE {where.pop()}) "
+                item, on = tx.dialect.per_row(walk.table, "o0", own)
+                source = f"r {others} CROSS JOIN {item}"
+                where = [] if on is None else [on]
+                params = [*query.where_params, *query.join_params[1:], walk.key]
         if segment.condition is not None:
             where.append(segment.condition)
         if bound is not None:
@@ -851,11 +862,12 @@ class SqlTrackingStore(TrackingStore):
             where.append(condition)
             params += values
         order = ", ".join(f"{t.sql} {'ASC' if t.ascending else 'DESC'}" for t in segment.terms)
-        return tx.all(
-            f"SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} "
-            f"FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
-            [*params, limit],
+        sql = (
+            f"{head}SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} "
+            f"FROM {source} WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {order} LIMIT ?"
         )
+        plan = Plan.CHOSEN if drive is None else Plan.WRITTEN_ORDER
+        return tx.batch([(sql, [*params, limit])], plan)[0]
 
     # ------------------------------------------------------------------ metric history
 
