@@ -23,15 +23,21 @@ MAX_PARAMS = 999
 
 
 class Plan(Enum):
-    """How PostgreSQL plans a search's queries (SQLite plans them as written: it follows
-    CROSS JOIN). Each costs about one page of index reads, so none starts parallel workers."""
+    """How PostgreSQL plans a search's queries; SQLite plans them as written (it follows
+    CROSS JOIN). Each reads about a page's worth of index entries, so none starts parallel
+    workers.
 
-    CHOSEN = "chosen"  # the planner's choice, made for each execution's own values
-    WRITTEN_ORDER = "written order"  # as CHOSEN, but nested loops over index scans in the
-    # written join order: its cost model prices a thousand index probes above a scan of
-    # every run, and would read all of them where a page is wanted
-    BY_INDEX = "by index"  # rows of a page of runs, by index: however small a table, a scan
-    # of it grows with it, while a page's index reads stay as many
+    CHOSEN: the planner's choice, made for each execution's own values.
+    WRITTEN_ORDER: nested loops over index scans in the written join order. Its cost model
+    prices a thousand index probes above a scan of every run, and would read all of them
+    where one page is wanted.
+    BY_INDEX: the rows of a page of runs, by index: a scan of even a small table grows with
+    it, while the index reads of a page stay as many.
+    """
+
+    CHOSEN = "chosen"
+    WRITTEN_ORDER = "written order"
+    BY_INDEX = "by index"
 
 
 class Dialect:

@@ -30,7 +30,7 @@ from ..paging import decode_keyset, decode_token, encode_keyset, next_token
 from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
-from .db import Database, Plan, Row, Tx, chunks, from_db_float, placeholders
+from .db import Database, Plan, Row, Statement, Tx, chunks, from_db_float, placeholders
 from .params import insert_write_once
 
 ACTIVE, DELETED = "active", "deleted"
@@ -786,7 +786,7 @@ class SqlTrackingStore(TrackingStore):
             bound = None if edge is None else (within, edge)  # None: walk all that is left
             rows = cls._select(tx, query, segment, after, limit, drive="key", bound=bound)
         else:  # walked only as far as the page takes; the edge matters only if that is all
-            walk = (f"({walked}) o0", [*params, span])
+            walk = (walked, [*params, span])
             rows = cls._select(tx, query, segment, after, limit, drive="key", entries=walk)
             edge = tx.scalar(*edge_query) if len(rows) < limit else None
         if edge is not None and len(rows) < limit:
@@ -796,9 +796,12 @@ class SqlTrackingStore(TrackingStore):
 
     @staticmethod
     def _count_runs(tx: Tx, scope: q.Query, most: int) -> int:
-        """How many runs the search covers, counted up to `most`."""
+        """How many runs the search covers, counted up to `most`. Ordered as their index is,
+        so that a plan made for any experiment (a prepared query's) reads that index and
+        stops at `most`, rather than scanning every run for another experiment's few."""
         return tx.scalar(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM runs r WHERE {scope.where_sql()} LIMIT ?) AS s",
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM runs r WHERE {scope.where_sql()} "
+            "ORDER BY r.experiment_id, r.lifecycle_stage, r.start_time LIMIT ?) AS s",
             [*scope.where_params, most],
         )
 
@@ -815,8 +818,9 @@ class SqlTrackingStore(TrackingStore):
         order = f"o0.value {'ASC' if first.ascending else 'DESC'}"
         return f"FROM {walk.table} o0 WHERE {' AND '.join(where)} ORDER BY {order}", params
 
-    @staticmethod
+    @classmethod
     def _select(
+        cls,
         tx: Tx,
         query: q.Query,
         segment: q.Segment,
@@ -824,34 +828,18 @@ class SqlTrackingStore(TrackingStore):
         limit: int,
         drive: Literal["key", "runs"] | None = None,
         bound: tuple[str, object] | None = None,
-        entries: tuple[str, list] | None = None,
+        entries: Statement | None = None,
     ) -> list[Row]:
         """One query of a segment. `drive` names where its plan starts, joining the rest by
         nested loops in the written order: "key" walks the first order key's value index
-        (its table as o0), "runs" reads the searched runs; without it, the planner chooses.
-        `bound` limits that key's value (operator, value). `entries` replaces the key's table
-        in a walk by a subquery of the entries to walk (SQL and parameters)."""
-        head, source, params = "", f"runs r {' '.join(query.joins)}", [*query.params]
-        where = [query.where_sql()]
+        (its table as o0, or `entries`, a subquery of the entries to walk), "runs" reads the
+        searched runs; without it, the planner chooses. `bound` limits that key's value
+        (operator, value)."""
+        head, source, where, params = "", f"runs r {' '.join(query.joins)}", [], query.params
         if drive is not None and segment.walk is not None:
-            # o0's join and its one parameter move into FROM and WHERE: first, walked in the
-            # order of its value index, or last, probed for each run that passed the filters.
-            walk, others = segment.walk, " ".join(query.joins[1:])
-            own = f"o0.{walk.key_column} = ? AND o0.run_id = r.id"
-            params = [*query.join_params[1:], walk.key, *query.where_params]
-            if drive == "key" and entries is not None:
-                source = f"{entries[0]} CROSS JOIN runs r {others}"
-                where.insert(0, "o0.run_id = r.id")
-                params = [*entries[1], *query.join_params[1:], *query.where_params]
-            elif drive == "key":
-                source = f"{walk.table} o0 CROSS JOIN runs r {others}"
-                where.insert(0, own)
-            else:
-                head = f"WITH r AS MATERIALIZED (SELECT * FROM runs r WHERE {where.pop()}) "
-                item, on = tx.dialect.per_row(walk.table, "o0", own)
-                source = f"r {others} CROSS JOIN {item}"
-                where = [] if on is None else [on]
-                params = [*query.where_params, *query.join_params[1:], walk.key]
+            head, source, where, params = cls._driven(tx, query, segment.walk, drive, entries)
+        else:
+            where.append(query.where_sql())
         if segment.condition is not None:
             where.append(segment.condition)
         if bound is not None:
@@ -864,10 +852,43 @@ class SqlTrackingStore(TrackingStore):
         order = ", ".join(f"{t.sql} {'ASC' if t.ascending else 'DESC'}" for t in segment.terms)
         sql = (
             f"{head}SELECT {', '.join([*_RUN_COLUMNS, *(t.sql for t in segment.terms)])} "
-            f"FROM {source} WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {order} LIMIT ?"
+            f"FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         )
         plan = Plan.CHOSEN if drive is None else Plan.WRITTEN_ORDER
         return tx.batch([(sql, [*params, limit])], plan)[0]
+
+    @staticmethod
+    def _driven(
+        tx: Tx,
+        query: q.Query,
+        walk: q.Walk,
+        drive: Literal["key", "runs"],
+        entries: Statement | None,
+    ) -> tuple[str, str, list[str], list]:
+        """WITH (ahead of the SELECT), FROM, WHERE and parameters of a query that starts from
+        `drive`. o0's join and its one parameter move into FROM and WHERE: first, to be walked
+        in the order of its value index, or last, probed for each run that passed the filters
+        (applied first, in a materialized CTE of the searched runs)."""
+        others, other_params = " ".join(query.joins[1:]), query.join_params[1:]
+        own = f"o0.{walk.key_column} = ? AND o0.run_id = r.id"
+        if drive == "runs":
+            item, on = tx.dialect.per_row(walk.table, "o0", own)
+            return (
+                f"WITH r AS MATERIALIZED (SELECT * FROM runs r WHERE {query.where_sql()}) ",
+                f"r {others} CROSS JOIN {item}",
+                [] if on is None else [on],
+                [*query.where_params, *other_params, walk.key],
+            )
+        where = [query.where_sql()]
+        if entries is None:
+            source, params = (
+                f"{walk.table} o0 CROSS JOIN runs r {others}",
+                [*other_params, walk.key],
+            )
+            return "", source, [own, *where], [*params, *query.where_params]
+        source = f"({entries[0]}) o0 CROSS JOIN runs r {others}"
+        params = [*entries[1], *other_params, *query.where_params]
+        return "", source, ["o0.run_id = r.id", *where], params
 
     # ------------------------------------------------------------------ metric history
 
