@@ -47,6 +47,8 @@ class Dialect:
     # A NaN metric point as stored: SQLite turns a NaN parameter into NULL, which the
     # point's primary key cannot hold (migration 0003), so it stores this text instead.
     nan_point: float | str = "NaN"
+    # Whether a WITH query may hold INSERTs, making several writes one statement.
+    writes_in_with = False
 
     def like(self, column: str) -> str:
         return f"{column} LIKE ?"  # case-sensitive: the connection sets case_sensitive_like

@@ -44,6 +44,7 @@ def _format_style(sql: str) -> str:
 class PostgresDialect(Dialect):
     name = "postgresql"
     nan_point = math.nan
+    writes_in_with = True
 
     def like(self, column: str) -> str:
         return f"{column} LIKE ?"

@@ -536,7 +536,7 @@ class SqlTrackingStore(TrackingStore):
         """A single point in one statement on PostgreSQL, where BEGIN and COMMIT would each
         cost a round trip; False where log_batch's way is needed (SQLite, a new key)."""
         key_id = self._key_ids.get(metric.key)
-        if self.db.dialect.name != "postgresql" or key_id is None:
+        if not self.db.dialect.writes_in_with or key_id is None:
             return False
         point = (key_id, metric.step, metric.timestamp, metric.value)
         row = self.db.write_one(_LOG_POINT, (run_id, *point, *point))
