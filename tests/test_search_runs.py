@@ -923,3 +923,25 @@ def test_paging_a_small_experiment_whose_order_key_a_large_one_shares(client, la
     """Most runs with the key are in the other experiment, where a walk of it would go."""
     found = paged_ids(client, large.other_id, 7, order_by=["metrics.m DESC"])
     assert found == large.mlflow_order(large.ids(large.other_id), "m", True)
+
+
+def test_paging_filters_of_every_kind_over_a_large_experiment_ordered_by_a_metric(client, large):
+    """Metric, param and attribute filters, and a key that must be missing, over a walk."""
+    found = paged_ids(
+        client,
+        large.experiment_id,
+        50,
+        filter_string=(
+            "metrics.m >= 2 AND params.p = 'x' AND params.sparse != 'y' "
+            "AND attributes.start_time > 100 AND params.absent IS NULL"
+        ),
+        order_by=["metrics.m DESC"],
+    )
+    expected = [
+        run_id
+        for run_id in large.ids(large.experiment_id, p="x")
+        if (large.runs[run_id]["m"] or 0) >= 2
+        and large.runs[run_id]["sparse"] != "y"
+        and large.runs[run_id]["start_time"] > 100
+    ]
+    assert found == large.mlflow_order(expected, "m", True)

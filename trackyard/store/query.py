@@ -29,15 +29,35 @@ DATASET_CONTEXT_TAG = "mlflow.data.context"
 KeyIds = Callable[[str], "int | None"]
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A filter on one of the run's own keyed rows: its latest metric, param or tag of one key,
+    of which a run has at most one. Tested as EXISTS for the run, or, where a walk of another
+    key's entries drives the plan, joined to each entry ahead of the run itself."""
+
+    table: str
+    key_column: str
+    key: Any
+    test: Callable[[str], tuple[str | None, list[Any]]]  # the value column -> condition
+
+    def condition(self, alias: str, run_id: str) -> tuple[str, list[Any]]:
+        """The row `alias` is this run's row of the key and passes the test."""
+        test, params = self.test(f"{alias}.value")
+        parts = [f"{alias}.run_id = {run_id}", f"{alias}.{self.key_column} = ?"]
+        return " AND ".join([*parts, *([test] if test else [])]), [self.key, *params]
+
+
 @dataclass
 class Query:
-    """SQL fragments with their parameters, kept in the order they appear in the statement."""
+    """SQL fragments with their parameters, kept in the order they appear in the statement:
+    joins, then the WHERE conditions, then the probes (as EXISTS conditions)."""
 
     joins: list[str] = field(default_factory=list)
     join_params: list[Any] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
     where_params: list[Any] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
 
     def add_where(self, sql: str, *params: Any) -> None:
         self.where.append(sql)
@@ -45,10 +65,21 @@ class Query:
 
     @property
     def params(self) -> list[Any]:
-        return [*self.join_params, *self.where_params]
+        return [*self.join_params, *self.filter_params(probes=True)]
 
-    def where_sql(self) -> str:
-        return " AND ".join(self.where) if self.where else "1 = 1"
+    def filter_params(self, probes: bool) -> list[Any]:
+        """The parameters of `where_sql(probes)`."""
+        tested = [self._exists(probe)[1] for probe in self.probes] if probes else []
+        return [*self.where_params, *(param for params in tested for param in params)]
+
+    def where_sql(self, probes: bool = True) -> str:
+        tested = [self._exists(probe)[0] for probe in self.probes] if probes else []
+        return " AND ".join([*self.where, *tested]) or "1 = 1"
+
+    @staticmethod
+    def _exists(probe: Probe) -> tuple[str, list[Any]]:
+        condition, params = probe.condition("x", "r.id")
+        return f"EXISTS (SELECT 1 FROM {probe.table} x WHERE {condition})", params
 
 
 def compare(dialect: Dialect, column: str, comparator: str, value: Any) -> tuple[str, list[Any]]:
@@ -67,7 +98,7 @@ def compare(dialect: Dialect, column: str, comparator: str, value: Any) -> tuple
 
 
 def _key_value_exists(table: str, owner: str, clause: Clause, dialect: Dialect, query: Query):
-    """Params and tags: the key must exist (IS NULL asks that it does not)."""
+    """Key-value rows of an owner: the key must exist (IS NULL asks that it does not)."""
     if clause.comparator == "IS NULL":
         query.add_where(
             f"NOT EXISTS (SELECT 1 FROM {table} x WHERE {owner} AND x.key = ?)", clause.key
@@ -84,23 +115,40 @@ def _key_value_exists(table: str, owner: str, clause: Clause, dialect: Dialect, 
     )
 
 
+def _key_value_filter(table: str, clause: Clause, dialect: Dialect, query: Query) -> None:
+    """A run's params and tags: the key must exist (IS NULL asks that it does not)."""
+    if clause.comparator == "IS NULL":
+        _key_value_exists(table, "x.run_id = r.id", clause, dialect, query)
+        return
+
+    def test(column: str) -> tuple[str | None, list[Any]]:
+        if clause.comparator == "IS NOT NULL":
+            return None, []
+        return compare(dialect, column, clause.comparator, clause.value)
+
+    query.probes.append(Probe(table, "key", clause.key, test))
+
+
+def _metric_filter(clause: Clause, dialect: Dialect, key_id: KeyIds, query: Query) -> None:
+    metric_key = key_id(clause.key)
+    if metric_key is None:
+        query.add_where("1 = 0")
+        return
+
+    def test(column: str) -> tuple[str | None, list[Any]]:
+        return f"{dialect.is_number(column)} AND {column} {clause.comparator} ?", [clause.value]
+
+    query.probes.append(Probe("latest_metrics", "key_id", metric_key, test))
+
+
 def run_filters(clauses: Sequence[Clause], dialect: Dialect, key_id: KeyIds, query: Query):
     for clause in clauses:
         if clause.entity == "metric":
-            metric_key = key_id(clause.key)
-            if metric_key is None:
-                query.add_where("1 = 0")
-                continue
-            query.add_where(
-                "EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_id = r.id AND x.key_id = ? "
-                f"AND {dialect.is_number('x.value')} AND x.value {clause.comparator} ?)",
-                metric_key,
-                clause.value,
-            )
+            _metric_filter(clause, dialect, key_id, query)
         elif clause.entity == "param":
-            _key_value_exists("run_params", "x.run_id = r.id", clause, dialect, query)
+            _key_value_filter("run_params", clause, dialect, query)
         elif clause.entity == "tag":
-            _key_value_exists("run_tags", "x.run_id = r.id", clause, dialect, query)
+            _key_value_filter("run_tags", clause, dialect, query)
         elif clause.entity == "dataset":
             _dataset_filter(clause, dialect, query)
         else:

@@ -877,18 +877,20 @@ class SqlTrackingStore(TrackingStore):
                 f"WITH r AS MATERIALIZED (SELECT * FROM runs r WHERE {query.where_sql()}) ",
                 f"r {others} CROSS JOIN {item}",
                 [] if on is None else [on],
-                [*query.where_params, *other_params, walk.key],
+                [*query.filter_params(probes=True), *other_params, walk.key],
             )
-        where = [query.where_sql()]
+        # The probes come before the run: a walk bets that the experiment holds most of its
+        # key's runs, so the filters reject more of the walked entries than the run does.
+        probes = [(f"p{index}", probe) for index, probe in enumerate(query.probes)]
+        joined = "".join(f" CROSS JOIN {probe.table} {alias}" for alias, probe in probes)
+        tests = [probe.condition(alias, "o0.run_id") for alias, probe in probes]
+        where = [*(sql for sql, _ in tests), query.where_sql(probes=False)]
+        params = [*(param for _, values in tests for param in values), *query.where_params]
         if entries is None:
-            source, params = (
-                f"{walk.table} o0 CROSS JOIN runs r {others}",
-                [*other_params, walk.key],
-            )
-            return "", source, [own, *where], [*params, *query.where_params]
-        source = f"({entries[0]}) o0 CROSS JOIN runs r {others}"
-        params = [*entries[1], *other_params, *query.where_params]
-        return "", source, ["o0.run_id = r.id", *where], params
+            source = f"{walk.table} o0{joined} CROSS JOIN runs r {others}"
+            return "", source, [own, *where], [*other_params, walk.key, *params]
+        source = f"({entries[0]}) o0{joined} CROSS JOIN runs r {others}"
+        return "", source, ["o0.run_id = r.id", *where], [*entries[1], *other_params, *params]
 
     # ------------------------------------------------------------------ metric history
 
