@@ -7,6 +7,7 @@ import math
 import time
 import uuid
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Literal
 
 from ..errors import already_exists, invalid, not_found
@@ -41,6 +42,7 @@ DEFAULT_EXPERIMENT_ID = 0
 # one in a few, bounded so a search in a large database does not walk every run with that key.
 # A search of no more runs than that reads each of them instead.
 WALK_SPAN = 1000
+_BY_KEY = attrgetter("key")
 LIFECYCLE_BY_VIEW = {"ACTIVE_ONLY": (ACTIVE,), "DELETED_ONLY": (DELETED,), "ALL": (ACTIVE, DELETED)}
 
 _RUN_COLUMNS = (
@@ -57,12 +59,13 @@ _RUN_COLUMNS = (
 )
 _RUN_SELECT = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs r"
 # What a whole run holds besides its row, for the runs whose ids replace {run_ids}: params,
-# tags, latest metrics, dataset inputs and their tags, model inputs and model outputs.
+# tags, latest metrics (by key id: the store knows the names), dataset inputs and their tags,
+# model inputs and model outputs. Python orders each run's lists: sorting a run's dozen rows
+# there costs less than PostgreSQL's sort of a page's thousands.
 _RUN_DATA_QUERIES = (
-    "SELECT run_id, key, value FROM run_params WHERE {run_ids} ORDER BY key",
-    "SELECT run_id, key, value FROM run_tags WHERE {run_ids} ORDER BY key",
-    "SELECT l.run_id, k.key, l.value, l.timestamp, l.step FROM latest_metrics l "
-    "JOIN metric_keys k ON k.id = l.key_id WHERE l.{run_ids} ORDER BY k.key",
+    "SELECT run_id, key, value FROM run_params WHERE {run_ids}",
+    "SELECT run_id, key, value FROM run_tags WHERE {run_ids}",
+    "SELECT run_id, key_id, value, timestamp, step FROM latest_metrics WHERE {run_ids}",
     "SELECT i.run_id, d.id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile "
     "FROM run_inputs i JOIN datasets d ON d.id = i.dataset_id WHERE i.{run_ids} ORDER BY d.id",
     "SELECT run_id, dataset_id, key, value FROM run_input_tags WHERE {run_ids} ORDER BY key",
@@ -149,6 +152,7 @@ class SqlTrackingStore(TrackingStore):
         # Metric key ids never change once committed, so this cache cannot go stale,
         # even with other processes writing to the same database.
         self._key_ids: dict[str, int] = {}
+        self._key_names: dict[int, str] = {}
         self._create_default_experiment()
 
     # ================================================================== experiments
@@ -439,16 +443,20 @@ class SqlTrackingStore(TrackingStore):
                 runs[run_key].data.params.append(KeyValue(key=key, value=value))
             for run_key, key, value in tags:
                 runs[run_key].data.tags.append(KeyValue(key=key, value=value))
-            for run_key, key, value, timestamp, step in metrics:
+            names = self._metric_names(tx, {row[1] for row in metrics})
+            for run_key, key_id, value, timestamp, step in metrics:
                 runs[run_key].data.metrics.append(
                     Metric(
-                        key=key,
+                        key=names[key_id],
                         value=wire_float(from_db_float(value)),
                         timestamp=timestamp,
                         step=step,
                     )
                 )
             self._add_inputs(runs, datasets, input_tags, model_inputs, model_outputs)
+        for run in runs.values():
+            for items in (run.data.params, run.data.tags, run.data.metrics):
+                items.sort(key=_BY_KEY)
         return [runs[key] for key in keys]
 
     @staticmethod
@@ -567,6 +575,16 @@ class SqlTrackingStore(TrackingStore):
         if RUN_NAME_TAG in latest:
             tx.execute("UPDATE runs SET name = ? WHERE id = ?", (latest[RUN_NAME_TAG], run_key))
 
+    def _metric_names(self, tx: Tx, key_ids: set[int]) -> dict[int, str]:
+        """Names of metric key ids, from the store's cache (see `_key_ids`) or the table."""
+        missing = [key_id for key_id in key_ids if key_id not in self._key_names]
+        for batch in chunks(missing):
+            for key_id, key in tx.all(
+                f"SELECT id, key FROM metric_keys WHERE id IN ({placeholders(len(batch))})", batch
+            ):
+                self._key_names[key_id] = key
+        return self._key_names
+
     def _metric_key_ids(self, tx: Tx, keys: Sequence[str], create: bool) -> dict[str, int]:
         wanted = dict.fromkeys(keys)  # a batch repeats a few keys up to 1000 times
         found = {key: self._key_ids[key] for key in wanted if key in self._key_ids}
@@ -577,6 +595,7 @@ class SqlTrackingStore(TrackingStore):
                 batch,
             ):
                 found[key] = self._key_ids[key] = key_id
+                self._key_names[key_id] = key
         if create:
             for key in sorted(missing):  # one lock order for concurrent writers
                 if key not in found:
@@ -799,11 +818,12 @@ class SqlTrackingStore(TrackingStore):
         """How many runs the search covers, counted up to `most`. Ordered as their index is,
         so that a plan made for any experiment (a prepared query's) reads that index and
         stops at `most`, rather than scanning every run for another experiment's few."""
-        return tx.scalar(
+        count = (
             f"SELECT COUNT(*) FROM (SELECT 1 FROM runs r WHERE {scope.where_sql()} "
             "ORDER BY r.experiment_id, r.lifecycle_stage, r.start_time LIMIT ?) AS s",
             [*scope.where_params, most],
         )
+        return tx.batch([count])[0][0][0]  # a batch: PostgreSQL's BEGIN rides along
 
     @staticmethod
     def _walk_entries(segment: q.Segment, after: list | None) -> tuple[str, list]:
