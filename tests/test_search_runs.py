@@ -945,3 +945,36 @@ def test_paging_filters_of_every_kind_over_a_large_experiment_ordered_by_a_metri
         and large.runs[run_id]["start_time"] > 100
     ]
     assert found == large.mlflow_order(expected, "m", True)
+
+
+def test_a_search_stays_right_once_its_experiment_shrinks_below_the_walk(server, client):
+    """A search of more runs than it reads one by one walks the order key (and the server
+    remembers that the experiment is that large); deleting runs brings it below that size,
+    and the same search still leaves them out."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        experiment_id = http.post(
+            f"{API}/experiments/create", json={"name": unique("shrinking")}
+        ).json()["experiment_id"]
+        run_ids = []
+        for index in range(1002):
+            run_id = create_run(http, experiment_id, start_time=index)
+            metric = {"key": "m", "value": index, "timestamp": 0}
+            assert (
+                http.post(
+                    f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [metric]}
+                ).status_code
+                == 200
+            )
+            run_ids.append(run_id)
+    top = [
+        run.info.run_id
+        for run in client.search_runs([experiment_id], order_by=["metrics.m DESC"], max_results=5)
+    ]
+    assert top == run_ids[::-1][:5]
+    for run_id in run_ids[-3:]:
+        client.delete_run(run_id)
+    top = [
+        run.info.run_id
+        for run in client.search_runs([experiment_id], order_by=["metrics.m DESC"], max_results=5)
+    ]
+    assert top == run_ids[::-1][3:8]

@@ -42,6 +42,7 @@ DEFAULT_EXPERIMENT_ID = 0
 # one in a few, bounded so a search in a large database does not walk every run with that key.
 # A search of no more runs than that reads each of them instead.
 WALK_SPAN = 1000
+_LARGE_SCOPES_KEPT = 4096
 _BY_KEY = attrgetter("key")
 LIFECYCLE_BY_VIEW = {"ACTIVE_ONLY": (ACTIVE,), "DELETED_ONLY": (DELETED,), "ALL": (ACTIVE, DELETED)}
 
@@ -153,6 +154,7 @@ class SqlTrackingStore(TrackingStore):
         # even with other processes writing to the same database.
         self._key_ids: dict[str, int] = {}
         self._key_names: dict[int, str] = {}
+        self._large_scopes: set[tuple] = set()  # see _covers_at_most
         self._create_default_experiment()
 
     # ================================================================== experiments
@@ -770,9 +772,8 @@ class SqlTrackingStore(TrackingStore):
         last_segment, last = rows[max_results - 1]
         return runs, encode_keyset(last_segment, last[len(_RUN_COLUMNS) :])
 
-    @classmethod
     def _segment_rows(
-        cls,
+        self,
         tx: Tx,
         scope: q.Query,
         query: q.Query,
@@ -791,11 +792,11 @@ class SqlTrackingStore(TrackingStore):
         large database) finds few.
         """
         if segment.walk is None:
-            return cls._select(tx, query, segment, after, limit)
+            return self._select(tx, query, segment, after, limit)
         span = max(WALK_SPAN, 8 * limit)
-        if cls._count_runs(tx, scope, span + 1) <= span:
-            return cls._select(tx, query, segment, after, limit, drive="runs")
-        entries, params = cls._walk_entries(segment, after)
+        if self._covers_at_most(tx, scope, span):
+            return self._select(tx, query, segment, after, limit, drive="runs")
+        entries, params = self._walk_entries(segment, after)
         walked = tx.dialect.first_with_ties(f"SELECT * {entries}")
         first = segment.terms[0]
         edge_query = (f"SELECT o0.value {entries} LIMIT 1 OFFSET ?", [*params, span - 1])
@@ -803,27 +804,38 @@ class SqlTrackingStore(TrackingStore):
             edge = tx.scalar(*edge_query)
             within = "<=" if first.ascending else ">="
             bound = None if edge is None else (within, edge)  # None: walk all that is left
-            rows = cls._select(tx, query, segment, after, limit, drive="key", bound=bound)
+            rows = self._select(tx, query, segment, after, limit, drive="key", bound=bound)
         else:  # walked only as far as the page takes; the edge matters only if that is all
             walk = (walked, [*params, span])
-            rows = cls._select(tx, query, segment, after, limit, drive="key", entries=walk)
+            rows = self._select(tx, query, segment, after, limit, drive="key", entries=walk)
             edge = tx.scalar(*edge_query) if len(rows) < limit else None
         if edge is not None and len(rows) < limit:
             beyond = ">" if first.ascending else "<"
-            rows += cls._select(tx, query, segment, after, limit - len(rows), bound=(beyond, edge))
+            rows += self._select(tx, query, segment, after, limit - len(rows), bound=(beyond, edge))
         return rows
 
-    @staticmethod
-    def _count_runs(tx: Tx, scope: q.Query, most: int) -> int:
-        """How many runs the search covers, counted up to `most`. Ordered as their index is,
-        so that a plan made for any experiment (a prepared query's) reads that index and
-        stops at `most`, rather than scanning every run for another experiment's few."""
+    def _covers_at_most(self, tx: Tx, scope: q.Query, span: int) -> bool:
+        """Whether the search covers at most `span` runs, counted up to one more. Ordered as
+        their index is, so that a plan made for any experiment (a prepared query's) reads
+        that index and stops there, rather than scanning every run for another experiment's.
+
+        A scope found larger is remembered (a plan choice, not data): runs are seldom
+        deleted, and a search that walks a scope since shrunk is slower, never wrong.
+        """
+        known = (span, *scope.where_params)
+        if known in self._large_scopes:
+            return False
         count = (
             f"SELECT COUNT(*) FROM (SELECT 1 FROM runs r WHERE {scope.where_sql()} "
             "ORDER BY r.experiment_id, r.lifecycle_stage, r.start_time LIMIT ?) AS s",
-            [*scope.where_params, most],
+            [*scope.where_params, span + 1],
         )
-        return tx.batch([count])[0][0][0]  # a batch: PostgreSQL's BEGIN rides along
+        if tx.batch([count])[0][0][0] <= span:  # a batch: PostgreSQL's BEGIN rides along
+            return True
+        if len(self._large_scopes) >= _LARGE_SCOPES_KEPT:
+            self._large_scopes.clear()
+        self._large_scopes.add(known)
+        return False
 
     @staticmethod
     def _walk_entries(segment: q.Segment, after: list | None) -> tuple[str, list]:
