@@ -830,7 +830,7 @@ class SqlTrackingStore(TrackingStore):
             "ORDER BY r.experiment_id, r.lifecycle_stage, r.start_time LIMIT ?) AS s",
             [*scope.where_params, span + 1],
         )
-        if tx.batch([count])[0][0][0] <= span:  # a batch: PostgreSQL's BEGIN rides along
+        if tx.scalar(*count) <= span:
             return True
         if len(self._large_scopes) >= _LARGE_SCOPES_KEPT:
             self._large_scopes.clear()
