@@ -287,16 +287,13 @@ def migrate(uri: str) -> None:
             return
         connection.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            revision = _revision(connection)
-            if revision is not None and revision not in migrations.known_revisions():
-                raise RuntimeError(
-                    f"The database has schema revision {revision}, newer than this trackyard "
-                    f"knows (head {migrations.head_revision()}). Upgrade trackyard."
-                )
-            if revision is None and _is_empty(connection):
-                _create_head(connection)
-            if _revision(connection) != migrations.head_revision():
-                _upgrade(uri)
+            migrations.bring_to_head(
+                revision=lambda: _revision(connection),
+                is_empty=lambda: _is_empty(connection),
+                create_head=lambda: _create_head(connection),
+                upgrade_to_head=lambda: _upgrade(uri),
+                database="The database",
+            )
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 

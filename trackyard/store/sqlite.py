@@ -69,16 +69,13 @@ class SQLiteDatabase(Database):
             return
         with open(f"{self.path}.migrate-lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            revision = self._revision()
-            if revision is not None and revision not in migrations.known_revisions():
-                raise RuntimeError(
-                    f"The database {self.path} has schema revision {revision}, newer than this "
-                    f"trackyard knows (head {migrations.head_revision()}). Upgrade trackyard."
-                )
-            if revision is None and self._is_empty():
-                self._create_head()
-            if self._revision() != migrations.head_revision():
-                self._upgrade()
+            migrations.bring_to_head(
+                self._revision,
+                self._is_empty,
+                self._create_head,
+                self._upgrade,
+                database=f"The database {self.path}",
+            )
 
     def _revision(self) -> str | None:
         connection = self._connection()

@@ -12,6 +12,7 @@ SQLAlchemy and alembic costs ~0.8 s, ten times what the migrations themselves ta
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,27 @@ def known_revisions() -> list[str]:
 
 def head_revision() -> str:
     return known_revisions()[-1]
+
+
+def bring_to_head(
+    revision: Callable[[], str | None],
+    is_empty: Callable[[], bool],
+    create_head: Callable[[], None],
+    upgrade_to_head: Callable[[], None],
+    database: str,
+) -> None:
+    """Under the caller's migration lock: refuse a schema newer than the code, build an empty
+    database from the head SQL, and upgrade whatever is still short of head."""
+    current = revision()
+    if current is not None and current not in known_revisions():
+        raise RuntimeError(
+            f"{database} has schema revision {current}, newer than this trackyard knows "
+            f"(head {head_revision()}). Upgrade trackyard."
+        )
+    if current is None and is_empty():
+        create_head()
+    if revision() != head_revision():
+        upgrade_to_head()
 
 
 def head_sql_path(dialect: str) -> Path:
