@@ -7,7 +7,7 @@ import itertools
 import math
 
 import pytest
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Param, RunTag
 
 from .helpers import API, assert_error
 
@@ -82,6 +82,22 @@ def test_a_retried_batch_adds_no_points(client, experiment_id):
         (2, 7, "NaN"),
         (3, 7, 1.0),
     ]
+
+
+def test_a_batch_repeating_a_stored_point_keeps_its_params_tags_and_new_points(
+    client, experiment_id
+):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_batch(run_id, metrics=[Metric("m", 0.5, 7, 1)])
+    client.log_batch(
+        run_id,
+        metrics=[Metric("m", 0.5, 7, 1), Metric("m", 0.75, 8, 2)],
+        params=[Param("p", "1")],
+        tags=[RunTag("t", "x")],
+    )
+    run = client.get_run(run_id)
+    assert (run.data.params, run.data.tags["t"]) == ({"p": "1"}, "x")
+    assert _points(client, run_id, "m") == [(1, 7, 0.5), (2, 8, 0.75)]
 
 
 def test_history_of_a_metric_never_logged_is_empty(client, experiment_id):

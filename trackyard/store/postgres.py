@@ -20,7 +20,7 @@ from psycopg.pq import Format
 from psycopg_pool import ConnectionPool
 
 from . import migrations
-from .db import Database, Dialect, Plan, Row, Statement, Tx
+from .db import Database, Dialect, Plan, Row, RowsStored, Statement, Tx
 
 # Any fixed 64-bit number, private to trackyard, names the migration lock.
 MIGRATION_LOCK = 7_362_514_019
@@ -195,6 +195,17 @@ class PostgresTx(Tx):
         for cursor in cursors:
             cursor.close()
         return results
+
+    def insert_new(self, sql: str, rows: Sequence[Sequence[Any]], assume_new: bool) -> None:
+        """ON CONFLICT inserts speculatively, at 3-4x the cost of a plain insert (COPY). A
+        batch of metric points is new but for a retry, so the plain insert goes first."""
+        if not assume_new:
+            super().insert_new(sql, rows, assume_new)
+            return
+        try:
+            self.many(sql, rows)
+        except psycopg.errors.UniqueViolation as exc:
+            raise RowsStored from exc
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """A whole batch as one statement: a plain INSERT of numbers as a binary COPY, any

@@ -31,7 +31,7 @@ from ..paging import decode_keyset, decode_token, encode_keyset, next_token
 from ..search.grammar import Clause, OrderKey
 from . import query as q
 from .base import TrackingStore
-from .db import Database, Plan, Row, Statement, Tx, chunks, from_db_float, placeholders
+from .db import Database, Plan, Row, RowsStored, Statement, Tx, chunks, from_db_float, placeholders
 from .params import insert_write_once
 
 ACTIVE, DELETED = "active", "deleted"
@@ -130,7 +130,8 @@ _KEEP_LATEST = (
 # One metric point as one statement (PostgreSQL runs data-changing WITH queries): the run
 # check, the latest_metrics upsert and the point, as log_batch does them. The point's
 # insert reads `latest` first, so the series' latest_metrics row is locked before the point
-# goes in, in the same order as in log_batch (see _insert_points).
+# goes in, the order log_batch takes them in: two writers of one series never wait on each
+# other in opposite orders (a deadlock).
 _LOG_POINT = (
     "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
     "latest AS (INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
@@ -533,6 +534,19 @@ class SqlTrackingStore(TrackingStore):
     ) -> None:
         if len(metrics) == 1 and not params and not tags and self._log_point(run_id, metrics[0]):
             return
+        try:
+            self._write_batch(run_id, metrics, params, tags, new_points=True)
+        except RowsStored:  # a retried batch: write it again, skipping the points it repeats
+            self._write_batch(run_id, metrics, params, tags, new_points=False)
+
+    def _write_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[BatchMetric],
+        params: Sequence[KeyValue],
+        tags: Sequence[KeyValue],
+        new_points: bool,
+    ) -> None:
         with self.db.write() as tx:
             run_key = self._active_run_key(tx, run_id)
             if params:
@@ -540,7 +554,7 @@ class SqlTrackingStore(TrackingStore):
             if tags:
                 self._upsert_tags(tx, run_key, tags)
             if metrics:
-                self._insert_metrics(tx, run_key, metrics)
+                self._insert_metrics(tx, run_key, metrics, new_points)
 
     def _log_point(self, run_id: str, metric: BatchMetric) -> bool:
         """A single point in one statement on PostgreSQL, where BEGIN and COMMIT would each
@@ -609,20 +623,22 @@ class SqlTrackingStore(TrackingStore):
                     )
         return found
 
-    def _insert_metrics(self, tx: Tx, run_key: int, metrics: Sequence[BatchMetric]) -> None:
+    def _insert_metrics(
+        self, tx: Tx, run_key: int, metrics: Sequence[BatchMetric], new_points: bool
+    ) -> None:
+        """Points go in as they come, exact duplicates of stored ones dropped (a retried batch
+        changes nothing); see Tx.insert_new for `new_points`."""
         key_ids = self._metric_key_ids(tx, [m.key for m in metrics], create=True)
-        # First, as it locks each series' latest_metrics row until commit: from here on this
-        # transaction is the only writer of points to these series (see _insert_points).
         self._upsert_latest(tx, run_key, key_ids, metrics)
         nan = self.db.dialect.nan_point
-        self._insert_points(
-            tx,
-            run_key,
+        tx.insert_new(
+            "INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)",
             [
                 (run_key, key_ids[m.key], m.step, m.timestamp, v if v == v else nan)
                 for m in metrics
                 for v in (m.value,)
             ],
+            assume_new=new_points,
         )
 
     @staticmethod
@@ -638,29 +654,6 @@ class SqlTrackingStore(TrackingStore):
             f"VALUES (?, ?, ?, ?, ?) {_KEEP_LATEST}",
             rows,
         )
-
-    @staticmethod
-    def _insert_points(tx: Tx, run_key: int, rows: list[Row]) -> None:
-        """Store the points, dropping exact duplicates (a retried batch changes nothing).
-
-        ON CONFLICT DO NOTHING inserts speculatively: on PostgreSQL it costs 3-4x a plain
-        insert. The usual batch is fresh (new steps, each once), so it goes in as a plain
-        insert guarded by one index probe that no stored point of its series lies in its step
-        range. The caller holds the series' latest_metrics row locks, so no other writer can
-        add such a point before this transaction commits. A single point skips the probe: it
-        would cost about what it saves.
-        """
-        sql = "INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)"
-        if len(rows) > 1 and len({(row[1], row[2]) for row in rows}) == len(rows):
-            key_ids = sorted({row[1] for row in rows})
-            steps = [row[2] for row in rows]
-            guard = (
-                "SELECT 1 FROM metrics WHERE run_id = ? "
-                f"AND key_id IN ({placeholders(len(key_ids))}) AND step >= ? AND step <= ?"
-            )
-            if tx.insert_unless(sql, rows, guard, [run_key, *key_ids, min(steps), max(steps)]):
-                return
-        tx.many(f"{sql} ON CONFLICT DO NOTHING", rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.db.write() as tx:
