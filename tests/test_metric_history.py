@@ -100,6 +100,50 @@ def test_a_batch_repeating_a_stored_point_keeps_its_params_tags_and_new_points(
     assert _points(client, run_id, "m") == [(1, 7, 0.5), (2, 8, 0.75)]
 
 
+def test_batches_overlapping_earlier_ones_merge_into_one_ordered_history(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    _log_steps(client, run_id, "m", range(10, 1510))  # two requests, two blocks
+    client.log_batch(run_id, metrics=[Metric("m", -1.0, 5, step) for step in range(0, 1600, 50)])
+    client.log_batch(
+        run_id, metrics=[Metric("m", float(step), 1_000 + step, step) for step in (10, 11)]
+    )
+    expected = sorted(
+        [(step, 1_000 + step, float(step)) for step in range(10, 1510)]
+        + [(step, 5, -1.0) for step in range(0, 1600, 50)]
+    )
+    assert _points(client, run_id, "m") == expected
+
+
+def test_single_points_at_one_step_and_time_are_all_kept_in_value_order(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    for value in (3.0, 1.0, math.nan, 2.0, 1.0):
+        client.log_metric(run_id, "m", value, timestamp=7, step=4)
+    assert _points(client, run_id, "m") == [(4, 7, 1.0), (4, 7, 2.0), (4, 7, 3.0), (4, 7, "NaN")]
+    assert client.get_run(run_id).data.metrics["m"] == 3.0
+
+
+def test_single_points_logged_in_falling_steps_come_back_in_order(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    for step in range(9, -1, -1):
+        client.log_metric(run_id, "m", float(step), timestamp=100 - step, step=step)
+    assert _points(client, run_id, "m") == [(step, 100 - step, float(step)) for step in range(10)]
+    assert client.get_run(run_id).data.metrics["m"] == 9.0
+
+
+def test_history_pages_cross_from_one_batch_to_the_next_without_loss(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    _log_steps(client, run_id, "m", range(2_500))
+    client.log_metric(run_id, "m", 0.5, timestamp=1, step=2_500)
+    steps, params = [], {"run_id": run_id, "metric_key": "m", "max_results": 333}
+    while True:
+        page = http.get(HISTORY, params=params).json()
+        steps += [point["step"] for point in page["metrics"]]
+        if "next_page_token" not in page:
+            break
+        params["page_token"] = page["next_page_token"]
+    assert steps == list(range(2_501))
+
+
 def test_history_of_a_metric_never_logged_is_empty(client, experiment_id):
     run_id = client.create_run(experiment_id).info.run_id
     client.log_metric(run_id, "other", 1.0)
@@ -270,6 +314,19 @@ def test_bulk_interval_sampling_spreads_points_over_the_range(client, http, expe
     gaps = [later - earlier for earlier, later in itertools.pairwise(steps)]
     assert min(gaps) >= 100
     assert max(gaps) <= 400
+
+
+def test_bulk_interval_samples_across_batches_by_the_same_rule_as_within_one(
+    client, http, experiment_id
+):
+    one, three = (client.create_run(experiment_id).info.run_id for _ in range(2))
+    steps = range(0, 3000, 3)
+    for run_id, parts in ((one, [steps]), (three, [steps[:333], steps[333:666], steps[666:]])):
+        for part in parts:  # a block per batch
+            client.log_batch(run_id, metrics=[Metric("m", float(s), 1_000 + s, s) for s in part])
+    sampled = _steps_by_run(_bulk(http, [one, three], max_results=7))
+    assert sampled[one] == sampled[three]
+    assert (sampled[one][0], sampled[one][-1], len(sampled[one])) == (0, 2997, 7)
 
 
 def test_bulk_interval_limits_steps_to_start_and_end(client, http, experiment_id):

@@ -106,14 +106,7 @@ def test_metric_points_logged_before_0003_survive_the_upgrade(backend, tmp_path)
     uri, execute = backend
     _migrate_to(uri, "0002")
     nan = "NULL" if uri.startswith("sqlite") else "CAST('NaN' AS DOUBLE PRECISION)"
-    execute(
-        "INSERT INTO experiments (experiment_id, name, lifecycle_stage) VALUES (1, 'old', 'active')"
-    )
-    execute(
-        "INSERT INTO runs (id, run_uuid, experiment_id, status, lifecycle_stage) "
-        f"VALUES (1, '{'a' * 32}', 1, 'RUNNING', 'active')"
-    )
-    execute("INSERT INTO metric_keys (id, key) VALUES (1, 'loss')")
+    _old_run(execute, "loss")
     execute(
         "INSERT INTO metrics (run_id, key_id, step, timestamp, value) "
         f"VALUES (1, 1, 2, 12, -1.5), (1, 1, 0, 10, 0.5), (1, 1, 1, 11, {nan})"
@@ -136,6 +129,58 @@ def test_metric_points_logged_before_0003_survive_the_upgrade(backend, tmp_path)
         (1, 11, "NaN"),
         (2, 12, -1.5),
     ]
+
+
+def _old_run(execute: Callable[[str], list[tuple]], *keys: str) -> None:
+    """Experiment 1 with run 'aaa...' and metric keys 1, 2, ... as an older schema holds them."""
+    execute(
+        "INSERT INTO experiments (experiment_id, name, lifecycle_stage) VALUES (1, 'old', 'active')"
+    )
+    execute(
+        "INSERT INTO runs (id, run_uuid, experiment_id, status, lifecycle_stage) "
+        f"VALUES (1, '{'a' * 32}', 1, 'RUNNING', 'active')"
+    )
+    for key_id, key in enumerate(keys, start=1):
+        execute(f"INSERT INTO metric_keys (id, key) VALUES ({key_id}, '{key}')")
+
+
+def _full_history(http: httpx.Client, key: str) -> list[tuple]:
+    """Every point of run 'aaa...' and `key`, through get-history pages of 1000."""
+    points, token = [], None
+    while True:
+        params = {"run_id": "a" * 32, "metric_key": key, "max_results": 1000}
+        body = http.get(f"{API}/metrics/get-history", params={**params, "page_token": token})
+        page = body.json()
+        points += [(m["step"], m["timestamp"], m["value"]) for m in page.get("metrics", [])]
+        token = page.get("next_page_token")
+        if not token:
+            return points
+
+
+def test_metric_points_logged_before_0004_survive_the_move_into_blocks(backend, tmp_path):
+    uri, execute = backend
+    _migrate_to(uri, "0003")
+    _old_run(execute, "loss", "acc")
+    nan = "'NaN'" if uri.startswith("sqlite") else "CAST('NaN' AS DOUBLE PRECISION)"
+    execute(
+        "INSERT INTO metrics (run_id, key_id, step, timestamp, value) "
+        "WITH RECURSIVE steps (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM steps WHERE n < 2499) "
+        "SELECT 1, 1, n / 2, 100 + n / 2, n * 0.5 FROM steps"
+    )
+    execute(
+        "INSERT INTO metrics (run_id, key_id, step, timestamp, value) "
+        f"VALUES (1, 1, 7, 107, {nan}), (1, 2, 3, 1, 0.25), (1, 2, -1, 0, 1.0)"
+    )
+    server = start_server(tmp_path / "server", uri)
+    try:
+        with httpx.Client(base_url=server.url) as http:
+            loss, acc = _full_history(http, "loss"), _full_history(http, "acc")
+    finally:
+        server.stop()
+    expected_loss = sorted((n // 2, 100 + n // 2, n * 0.5) for n in range(2500))
+    expected_loss.insert(expected_loss.index((7, 107, 7.5)) + 1, (7, 107, "NaN"))
+    assert loss == expected_loss
+    assert acc == [(-1, 0, 1.0), (3, 1, 0.25)]
 
 
 REVISION = "SELECT version_num FROM alembic_version"

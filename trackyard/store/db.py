@@ -126,17 +126,6 @@ class Tx:
                 [value for row in part for value in row],
             )
 
-    def insert_new(self, sql: str, rows: Sequence[Sequence[Any]], assume_new: bool) -> None:
-        """Insert the rows not stored yet. `sql` is a plain INSERT into a table whose unique
-        index spans all the columns given. Where a plain insert is much cheaper than one that
-        skips stored rows, `assume_new` makes it plain, and a stored row raises RowsStored."""
-        self.many(f"{sql} ON CONFLICT DO NOTHING", rows)
-
-
-class RowsStored(Exception):
-    """An insert that assumed its rows new met one already stored. The transaction is lost:
-    the caller writes again without the assumption."""
-
 
 def placeholders(count: int) -> str:
     return ", ".join("?" * count)

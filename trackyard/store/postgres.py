@@ -20,7 +20,7 @@ from psycopg.pq import Format
 from psycopg_pool import ConnectionPool
 
 from . import migrations
-from .db import Database, Dialect, Plan, Row, RowsStored, Statement, Tx
+from .db import Database, Dialect, Plan, Row, Statement, Tx
 
 # Any fixed 64-bit number, private to trackyard, names the migration lock.
 MIGRATION_LOCK = 7_362_514_019
@@ -100,6 +100,9 @@ _PACKED_ELEMENTS = {
 }
 
 
+_LENGTH = struct.Struct(">i")
+
+
 @lru_cache(maxsize=256)
 def _array_layout(code: str, count: int) -> struct.Struct:
     """Header (dimensions, no nulls, element oid, length, lower bound), then each element
@@ -107,9 +110,16 @@ def _array_layout(code: str, count: int) -> struct.Struct:
     return struct.Struct(f">iiIii{('i' + code) * count}")
 
 
+_BYTEA_OID = pg_types.get("bytea").oid
+
+
 def _array_param(column: Sequence[Any], column_type: str) -> Any:
     """A column of numbers packed in C by struct, 10x faster than psycopg's per-element
-    dumping of a list; anything struct refuses (None, text, out of range) goes as a list."""
+    dumping of a list; anything struct refuses (None, text, out of range) goes as a list.
+    A column of bytes goes packed too: psycopg would send each element as escaped text."""
+    if column_type == "bytea" and all(type(value) is bytes for value in column):
+        header = _array_layout("", 0).pack(1, 0, _BYTEA_OID, len(column), 1)
+        return PackedArray(header + b"".join(_LENGTH.pack(len(v)) + v for v in column))
     element = _PACKED_ELEMENTS.get(column_type)
     if element is None:
         return list(column)
@@ -123,35 +133,6 @@ def _array_param(column: Sequence[Any], column_type: str) -> Any:
     except (struct.error, TypeError):
         return list(column)
     return PackedArray(packed)
-
-
-# COPY's binary format: signature, flags, header extension length ... rows ... -1.
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-_COPY_TRAILER = struct.pack(">h", -1)
-
-
-@lru_cache(maxsize=256)
-def _copy_layout(codes: str, count: int) -> struct.Struct:
-    """Each row: its field count, then each field as its length and big-endian value."""
-    return struct.Struct(">" + ("h" + "".join("i" + code for code in codes)) * count)
-
-
-def _copy_payload(rows: Sequence[Sequence[Any]], column_types: Sequence[str]) -> bytes | None:
-    """Rows of numbers in COPY's binary format, packed in C by struct; None where a column is
-    not numeric or struct refuses a value (None, out of range)."""
-    elements = [_PACKED_ELEMENTS.get(column_type) for column_type in column_types]
-    if None in elements:
-        return None
-    codes = "".join(code for _, code in elements)
-    count, stride = len(rows), 1 + 2 * len(codes)
-    fields: list[Any] = [len(codes)] * (count * stride)  # every row starts with its width
-    for index, (code, column) in enumerate(zip(codes, zip(*rows, strict=True), strict=True)):
-        fields[1 + 2 * index :: stride] = [struct.calcsize(code)] * count
-        fields[2 + 2 * index :: stride] = column
-    try:
-        return _COPY_HEADER + _copy_layout(codes, count).pack(*fields) + _COPY_TRAILER
-    except (struct.error, TypeError):
-        return None
 
 
 # Planner settings for each Plan. A prepared query is planned for each execution, as the best
@@ -196,34 +177,16 @@ class PostgresTx(Tx):
             cursor.close()
         return results
 
-    def insert_new(self, sql: str, rows: Sequence[Sequence[Any]], assume_new: bool) -> None:
-        """ON CONFLICT inserts speculatively, at 3-4x the cost of a plain insert (COPY). A
-        batch of metric points is new but for a retry, so the plain insert goes first."""
-        if not assume_new:
-            super().insert_new(sql, rows, assume_new)
-            return
-        try:
-            self.many(sql, rows)
-        except psycopg.errors.UniqueViolation as exc:
-            raise RowsStored from exc
-
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """A whole batch as one statement: a plain INSERT of numbers as a binary COPY, any
-        other as INSERT ... SELECT FROM unnest(arrays), one plan and one parameter per
-        column however many rows (about 3x faster than multi-row VALUES)."""
+        """A whole batch as one INSERT ... SELECT FROM unnest(arrays): one plan and one
+        parameter per column however many rows (about 3x faster than multi-row VALUES)."""
         rows = list(rows)
         match = _INSERT.match(sql)
         if not rows or not match:
             super().many(sql, rows)
             return
         table, columns, on_conflict = match.groups()
-        names = [name.strip() for name in columns.split(",")]
-        types = [self.column_types(table)[name] for name in names]
-        if not on_conflict and (payload := _copy_payload(rows, types)) is not None:
-            # COPY writes a page of rows per WAL record where INSERT writes one per row.
-            with self.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.write(payload)
-            return
+        types = [self.column_types(table)[name.strip()] for name in columns.split(",")]
         arrays = ", ".join(f"CAST(? AS {column_type}[])" for column_type in types)
         params = [
             _array_param(column, column_type)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import time
@@ -29,9 +30,20 @@ from ..messages.tracking import (
 from ..names import random_run_name
 from ..paging import decode_keyset, decode_token, encode_keyset, next_token
 from ..search.grammar import Clause, OrderKey
+from . import points as pts
 from . import query as q
 from .base import TrackingStore
-from .db import Database, Plan, Row, RowsStored, Statement, Tx, chunks, from_db_float, placeholders
+from .db import (
+    MAX_PARAMS,
+    Database,
+    Plan,
+    Row,
+    Statement,
+    Tx,
+    chunks,
+    from_db_float,
+    placeholders,
+)
 from .params import insert_write_once
 
 ACTIVE, DELETED = "active", "deleted"
@@ -96,52 +108,45 @@ def _require_active(run_id: str, lifecycle_stage: str) -> None:
         )
 
 
-def _rank(metric: BatchMetric) -> tuple[int, int, float]:
-    """MLflow's notion of later: larger step, then timestamp, then value, NaN lowest."""
-    value = metric.value
-    return (metric.step, metric.timestamp, value if value == value else -math.inf)
-
-
-def _latest_points(metrics: Sequence[BatchMetric]) -> list[BatchMetric]:
-    """Each key's latest point (the first of equals wins). Runs per point, so the step alone
-    decides when it differs, as it does in all but ties."""
-    latest: dict[str, BatchMetric] = {}
-    for metric in metrics:
-        best = latest.get(metric.key)
-        if (
-            best is None
-            or metric.step > best.step
-            or (metric.step == best.step and _rank(metric) > _rank(best))
-        ):
-            latest[metric.key] = metric
-    return list(latest.values())
-
-
-# Keeps a series' latest point: MLflow's order (see _rank), the first of equals winning.
+# Keeps a series' latest point: MLflow's order (see points.latest), the first of equals winning.
+# NaN is NULL on SQLite; on PostgreSQL it compares above every number, hence the 'NaN' tests.
 _KEEP_LATEST = (
     "ON CONFLICT (run_id, key_id) DO UPDATE SET "
     "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
     "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
     "AND (excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
     "latest_metrics.timestamp AND (latest_metrics.value IS NULL "
-    "OR excluded.value >= latest_metrics.value))))"
+    "OR latest_metrics.value = 'NaN' OR (excluded.value <> 'NaN' "
+    "AND excluded.value >= latest_metrics.value)))))"
 )
 
 # One metric point as one statement (PostgreSQL runs data-changing WITH queries): the run
-# check, the latest_metrics upsert and the point, as log_batch does them. The point's
-# insert reads `latest` first, so the series' latest_metrics row is locked before the point
-# goes in, the order log_batch takes them in: two writers of one series never wait on each
-# other in opposite orders (a deadlock).
+# check, the latest_metrics upsert and the point's block. Only a point after every stored
+# point of its series in (step, timestamp) goes in this way: it needs a block of its own and
+# no merge (see points.py). The upsert locks the series' latest_metrics row and compares
+# with its newest committed version, so the test holds however writers interleave; it is
+# stricter than _KEEP_LATEST, and a point that fails it (nothing returned) goes the way of a
+# batch.
 _LOG_POINT = (
     "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
     "latest AS (INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
     "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
-    f"{_KEEP_LATEST} RETURNING 1), "
-    "point AS (INSERT INTO metrics (run_id, key_id, step, timestamp, value) "
-    "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
-    "AND (SELECT COUNT(*) FROM latest) >= 0 ON CONFLICT DO NOTHING) "
-    "SELECT lifecycle_stage FROM run"
+    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
+    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
+    "WHERE (excluded.step, excluded.timestamp) > (latest_metrics.step, latest_metrics.timestamp) "
+    "RETURNING run_id), "
+    "block AS (INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, "
+    "last_step, last_timestamp, points) SELECT run_id, ?, ?, ?, ?, ?, ? FROM latest) "
+    "SELECT lifecycle_stage, (SELECT COUNT(*) FROM latest) FROM run"
 )
+
+_POINT = attrgetter("step", "timestamp", "value")
+_INSERT_BLOCK = (
+    "INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, last_step, "
+    "last_timestamp, points) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# A series' range takes five parameters of an overlap probe; the run id takes one.
+_SERIES_PER_PROBE = (MAX_PARAMS - 1) // 5
 
 # A get-history page token: the last point's step, timestamp and value (None for NaN).
 _HISTORY_TOKEN_TERMS = (("int", False), ("int", False), ("float", True))
@@ -534,19 +539,6 @@ class SqlTrackingStore(TrackingStore):
     ) -> None:
         if len(metrics) == 1 and not params and not tags and self._log_point(run_id, metrics[0]):
             return
-        try:
-            self._write_batch(run_id, metrics, params, tags, new_points=True)
-        except RowsStored:  # a retried batch: write it again, skipping the points it repeats
-            self._write_batch(run_id, metrics, params, tags, new_points=False)
-
-    def _write_batch(
-        self,
-        run_id: str,
-        metrics: Sequence[BatchMetric],
-        params: Sequence[KeyValue],
-        tags: Sequence[KeyValue],
-        new_points: bool,
-    ) -> None:
         with self.db.write() as tx:
             run_key = self._active_run_key(tx, run_id)
             if params:
@@ -554,20 +546,22 @@ class SqlTrackingStore(TrackingStore):
             if tags:
                 self._upsert_tags(tx, run_key, tags)
             if metrics:
-                self._insert_metrics(tx, run_key, metrics, new_points)
+                self._insert_metrics(tx, run_key, metrics)
 
     def _log_point(self, run_id: str, metric: BatchMetric) -> bool:
         """A single point in one statement on PostgreSQL, where BEGIN and COMMIT would each
-        cost a round trip; False where log_batch's way is needed (SQLite, a new key)."""
+        cost a round trip; False where log_batch's way is needed (SQLite, a new key, a point
+        not after its series' latest)."""
         key_id = self._key_ids.get(metric.key)
         if not self.db.dialect.writes_in_with or key_id is None:
             return False
-        point = (key_id, metric.step, metric.timestamp, metric.value)
-        row = self.db.write_one(_LOG_POINT, (run_id, *point, *point))
+        point = (metric.step, metric.timestamp, metric.value)
+        block = pts.block_row((key_id,), [point])
+        row = self.db.write_one(_LOG_POINT, (run_id, key_id, *point, *block))
         if row is None:
             raise not_found(f"Run with id={run_id} not found")
         _require_active(run_id, row[0])
-        return True
+        return row[1] > 0
 
     @staticmethod
     def _insert_params(tx: Tx, run_id: str, run_key: int, params: Sequence[KeyValue]) -> None:
@@ -623,36 +617,67 @@ class SqlTrackingStore(TrackingStore):
                     )
         return found
 
-    def _insert_metrics(
-        self, tx: Tx, run_key: int, metrics: Sequence[BatchMetric], new_points: bool
-    ) -> None:
-        """Points go in as they come, exact duplicates of stored ones dropped (a retried batch
-        changes nothing); see Tx.insert_new for `new_points`."""
+    def _insert_metrics(self, tx: Tx, run_key: int, metrics: Sequence[BatchMetric]) -> None:
+        """Each series' new points go in as blocks of their own, or merged into the stored
+        blocks they overlap (exact duplicates dropped: a retried batch changes nothing)."""
         key_ids = self._metric_key_ids(tx, [m.key for m in metrics], create=True)
-        self._upsert_latest(tx, run_key, key_ids, metrics)
-        nan = self.db.dialect.nan_point
-        tx.insert_new(
-            "INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)",
+        series: dict[int, list[pts.Point]] = {}
+        for key, group in itertools.groupby(metrics, key=attrgetter("key")):
+            series.setdefault(key_ids[key], []).extend(map(_POINT, group))
+        new = {key_id: pts.merged(points) for key_id, points in series.items()}
+        # First, as it locks each series' latest_metrics row until commit: from here on this
+        # transaction is the only writer of these series, so the overlaps found stay true.
+        self._upsert_latest(tx, run_key, new)
+        for key_id, stored in self._overlapped_blocks(tx, run_key, new).items():
+            for last_step, last_timestamp, _ in stored:
+                tx.execute(
+                    "DELETE FROM metric_blocks WHERE run_id = ? AND key_id = ? "
+                    "AND last_step = ? AND last_timestamp = ?",
+                    (run_key, key_id, last_step, last_timestamp),
+                )
+            new[key_id] = pts.merged(new[key_id], *(pts.unpack(blob) for *_, blob in stored))
+        tx.many(
+            _INSERT_BLOCK,
             [
-                (run_key, key_ids[m.key], m.step, m.timestamp, v if v == v else nan)
-                for m in metrics
-                for v in (m.value,)
+                pts.block_row((run_key, key_id), block)
+                for key_id, points in new.items()
+                for block in pts.split(points)
             ],
-            assume_new=new_points,
         )
 
     @staticmethod
-    def _upsert_latest(
-        tx: Tx, run_key: int, key_ids: dict[str, int], metrics: Sequence[BatchMetric]
-    ) -> None:
+    def _overlapped_blocks(
+        tx: Tx, run_key: int, new: dict[int, list[pts.Point]]
+    ) -> dict[int, list[Row]]:
+        """The stored blocks whose (step, timestamp) range meets that of a series' new
+        points, by key id: usually none, as points come after those of earlier batches."""
+        found: dict[int, list[Row]] = {}
+        for batch in chunks(list(new.items()), _SERIES_PER_PROBE):
+            ranges = ", ".join(["(" + ", ".join(["CAST(? AS BIGINT)"] * 5) + ")"] * len(batch))
+            params = [
+                value
+                for key_id, points in batch
+                for value in (key_id, *points[0][:2], *points[-1][:2])
+            ]
+            for key_id, *block in tx.all(
+                f"WITH new (key_id, first_step, first_timestamp, last_step, last_timestamp) "
+                f"AS (VALUES {ranges}) "
+                "SELECT b.key_id, b.last_step, b.last_timestamp, b.points "
+                "FROM new JOIN metric_blocks b ON b.run_id = ? AND b.key_id = new.key_id "
+                "AND (b.last_step, b.last_timestamp) >= (new.first_step, new.first_timestamp) "
+                "AND (b.first_step, b.first_timestamp) <= (new.last_step, new.last_timestamp)",
+                [*params, run_key],
+            ):
+                found.setdefault(key_id, []).append(block)
+        return found
+
+    @staticmethod
+    def _upsert_latest(tx: Tx, run_key: int, new: dict[int, list[pts.Point]]) -> None:
         # Sorted by key id, so concurrent writers take row locks in one order (no deadlocks).
-        rows = sorted(
-            (run_key, key_ids[m.key], m.step, m.timestamp, m.value) for m in _latest_points(metrics)
-        )
         tx.many(
             "INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
             f"VALUES (?, ?, ?, ?, ?) {_KEEP_LATEST}",
-            rows,
+            [(run_key, key_id, *pts.latest(new[key_id])) for key_id in sorted(new)],
         )
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -927,34 +952,58 @@ class SqlTrackingStore(TrackingStore):
         self, run_id: str, key: str, max_results: int, page_token: str
     ) -> tuple[list[Metric], str | None]:
         """Pages in (step, timestamp, value) order. A page token holds the last point served
-        and the next page seeks past it in the point's key: no OFFSET, so page 40 of a
+        and the next page seeks to the block that holds it: no OFFSET, so page 40 of a
         million points costs what page 1 does."""
         after = self._history_position(page_token)
         with self.db.read() as tx:
             run_key, key_id = self._history_scope(tx, run_id, key)
             if key_id is None:
                 return [], None
-            seek = "" if after is None else "AND (step, timestamp, value) > (?, ?, ?) "
-            rows = tx.all(
-                f"SELECT step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ? "
-                f"{seek}ORDER BY step, timestamp, value LIMIT ?",
-                (run_key, key_id, *(after or ()), max_results + 1),
-            )
+            points = self._points_after(tx, (run_key, key_id), after, max_results + 1)
         metrics = [
-            Metric(key=key, value=wire_float(from_db_float(value)), timestamp=timestamp, step=step)
-            for step, timestamp, value in rows[:max_results]
+            Metric(key=key, value=wire_float(value), timestamp=timestamp, step=step)
+            for step, timestamp, value in points[:max_results]
         ]
-        if len(rows) <= max_results:
+        if len(points) <= max_results:
             return metrics, None
-        step, timestamp, value = rows[max_results - 1]
-        return metrics, encode_keyset(0, (step, timestamp, float(from_db_float(value))))
+        return metrics, encode_keyset(0, points[max_results - 1])
 
-    def _history_position(self, page_token: str) -> tuple | None:
-        """The last point of the previous page, as the database compares it."""
+    @staticmethod
+    def _points_after(
+        tx: Tx, series: tuple[int, int], after: tuple | None, count: int
+    ) -> list[pts.Point]:
+        """Up to `count` points of a series from past `after` (an order key), in order. Blocks
+        hold from one point to a thousand, so each read asks for as many as the points
+        still wanted need at the blocks' average size so far."""
+        points: list[pts.Point] = []
+        seek, bound, blocks_read = ">=", after[:2] if after else None, 0
+        while len(points) < count:
+            average = len(points) / blocks_read if blocks_read else pts.BLOCK_POINTS
+            limit = min(-(-(count - len(points)) // max(int(average), 1)) + 1, 10_000)
+            where = "" if bound is None else f"AND (last_step, last_timestamp) {seek} (?, ?) "
+            rows = tx.all(
+                "SELECT last_step, last_timestamp, points FROM metric_blocks "
+                f"WHERE run_id = ? AND key_id = ? {where}"
+                "ORDER BY last_step, last_timestamp LIMIT ?",
+                (*series, *(bound or ()), limit),
+            )
+            for _, _, blob in rows:
+                block = pts.unpack(blob)
+                if after is not None and not points:  # only the first block can hold `after`
+                    block = block[bisect.bisect_right(block, after, key=pts.order) :]
+                points += block
+            if len(rows) < limit:
+                break
+            seek, bound, blocks_read = ">", rows[-1][:2], blocks_read + len(rows)
+        return points[:count]
+
+    @staticmethod
+    def _history_position(page_token: str) -> tuple | None:
+        """The order key of the last point of the previous page."""
         if not page_token:
             return None
         _, (step, timestamp, value) = decode_keyset(page_token, [_HISTORY_TOKEN_TERMS])
-        return step, timestamp, self.db.dialect.nan_point if value is None else value
+        return pts.order((step, timestamp, math.nan if value is None else value))
 
     def get_metric_history_sampled(
         self,
@@ -976,7 +1025,7 @@ class SqlTrackingStore(TrackingStore):
                     result.append(
                         MetricWithRunId(
                             key=key,
-                            value=wire_float(from_db_float(value)),
+                            value=wire_float(value),
                             timestamp=timestamp,
                             step=step,
                             run_id=run_id,
@@ -987,64 +1036,51 @@ class SqlTrackingStore(TrackingStore):
     @staticmethod
     def _sampled_points(
         tx: Tx, run_key: int, key_id: int, start: int | None, end: int | None, max_points: int
-    ) -> list[Row]:
+    ) -> list[pts.Point]:
         """Points at up to `max_points` steps evenly spread over the range, ends included.
 
-        Every query walks the (run_id, key_id, step) index instead of the history: the first
-        and last step, a count that stops after max_points + 1 steps, one seek per bucket for
-        its first step, and one per chosen step for its points. Sampling a million-point
-        history reads a few thousand index entries (~30 ms), so charts of it stay fast.
+        The blocks in the range are read as three arrays (no Python object per point), and
+        every choice is a binary search of the steps: the first and last step, a count of
+        steps that stops after max_points + 1, one search per bucket for its first step and
+        one per chosen step for its points.
         """
-        scope = "run_id = ? AND key_id = ? AND step >= ? AND step <= ?"
-        bounds = (
-            run_key,
-            key_id,
-            -(2**63) if start is None else start,
-            2**63 - 1 if end is None else end,
+        low_bound = -(2**63) if start is None else start
+        high_bound = 2**63 - 1 if end is None else end
+        steps, timestamps, values = pts.columns(
+            blob
+            for (blob,) in tx.all(
+                "SELECT points FROM metric_blocks WHERE run_id = ? AND key_id = ? "
+                "AND last_step >= ? AND first_step <= ? ORDER BY last_step, last_timestamp",
+                (run_key, key_id, low_bound, high_bound),
+            )
         )
-        low, high = tx.one(
-            f"SELECT (SELECT MIN(step) FROM metrics WHERE {scope}), "
-            f"(SELECT MAX(step) FROM metrics WHERE {scope})",
-            (*bounds, *bounds),
-        )
-        if low is None:
+        first = bisect.bisect_left(steps, low_bound)
+        stop = bisect.bisect_right(steps, high_bound, first)
+        if first == stop:
             return []
-        (count,) = tx.one(
-            f"SELECT COUNT(*) FROM (SELECT DISTINCT step FROM metrics WHERE {scope} LIMIT ?) "
-            "AS steps",
-            (*bounds, max_points + 1),
-        )
-        if count > max_points:
-            span = high - low + 1
-            buckets = max(max_points - 1, 1)
-            # Bucket k holds the steps s with (s - low) * buckets // span == k; its first step
-            # is the one drawn. Edges are computed here, in exact integers, not in SQL.
-            edges = [low - (-k * span // buckets) for k in range(buckets + 1)]
-            ranges = [(lo, hi - 1) for lo, hi in itertools.pairwise(edges) if lo < hi]
-            steps = {high}
-            for batch in chunks(ranges, 200):
-                values = ", ".join(["(CAST(? AS BIGINT), CAST(? AS BIGINT))"] * len(batch))
-                steps.update(
-                    row[0]
-                    for row in tx.all(
-                        f"WITH buckets (lo, hi) AS (VALUES {values}) "
-                        "SELECT (SELECT step FROM metrics WHERE run_id = ? AND key_id = ? "
-                        "AND step >= buckets.lo AND step <= buckets.hi ORDER BY step LIMIT 1) "
-                        "FROM buckets",
-                        (*(edge for pair in batch for edge in pair), run_key, key_id),
-                    )
-                    if row[0] is not None
-                )
-            rows = []
-            for batch in chunks(sorted(steps)):
-                # No step range here: with one, SQLite scans the range instead of seeking.
-                rows += tx.all(
-                    "SELECT step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ? "
-                    f"AND step IN ({placeholders(len(batch))})",
-                    (run_key, key_id, *batch),
-                )
-            return sorted(rows, key=lambda row: (row[0], row[1]))
-        return tx.all(
-            f"SELECT step, timestamp, value FROM metrics WHERE {scope} ORDER BY step, timestamp",
-            bounds,
-        )
+
+        def points_at(lo: int, hi: int) -> list[pts.Point]:
+            return list(zip(steps[lo:hi], timestamps[lo:hi], values[lo:hi], strict=True))
+
+        distinct, index = 0, first
+        while index < stop and distinct <= max_points:
+            distinct += 1
+            index = bisect.bisect_right(steps, steps[index], index, stop)
+        if distinct <= max_points:
+            return points_at(first, stop)
+        low, high = steps[first], steps[stop - 1]
+        span = high - low + 1
+        buckets = max(max_points - 1, 1)
+        # Bucket k holds the steps s with (s - low) * buckets // span == k; its first step is
+        # the one drawn. Edges are computed in exact integers.
+        edges = [low - (-k * span // buckets) for k in range(buckets + 1)]
+        chosen = {high}
+        for lo, hi in itertools.pairwise(edges):
+            index = bisect.bisect_left(steps, lo, first, stop)
+            if index < stop and steps[index] < hi:
+                chosen.add(steps[index])
+        points: list[pts.Point] = []
+        for step in sorted(chosen):
+            index = bisect.bisect_left(steps, step, first, stop)
+            points += points_at(index, bisect.bisect_right(steps, step, index, stop))
+        return points

@@ -255,3 +255,22 @@ UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num 
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+CREATE TABLE metric_blocks (
+    run_id INTEGER NOT NULL, 
+    key_id INTEGER NOT NULL, 
+    first_step BIGINT NOT NULL, 
+    first_timestamp BIGINT NOT NULL, 
+    last_step BIGINT NOT NULL, 
+    last_timestamp BIGINT NOT NULL, 
+    points BYTEA NOT NULL, 
+    PRIMARY KEY (run_id, key_id, last_step, last_timestamp)
+);
+
+ALTER TABLE metric_blocks ALTER COLUMN points SET STORAGE EXTERNAL;
+
+DROP TABLE metrics;
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+

@@ -267,3 +267,20 @@ ALTER TABLE metric_points RENAME TO metrics;
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+CREATE TABLE metric_blocks (
+    run_id INTEGER NOT NULL, 
+    key_id INTEGER NOT NULL, 
+    first_step BIGINT NOT NULL, 
+    first_timestamp BIGINT NOT NULL, 
+    last_step BIGINT NOT NULL, 
+    last_timestamp BIGINT NOT NULL, 
+    points BLOB NOT NULL, 
+    PRIMARY KEY (run_id, key_id, last_step, last_timestamp)
+);
+
+DROP TABLE metrics;
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+

@@ -1,0 +1,113 @@
+"""Metric points stored in blocks: one row holds a run of one series' points, packed.
+
+A row per point cost PostgreSQL about 3 us of CPU and 110 bytes (heap tuple, index entry,
+WAL) for each point of a batch; a block of a thousand points is one row and one index
+entry, written in a fraction of that. A block's points are packed little-endian: all the
+steps (int64), then all the timestamps (int64), then all the values (float64; NaN is kept
+as it is, which SQL columns cannot all do).
+
+The blocks of one series never overlap in (step, timestamp): all points with one step and
+timestamp are in one block, so the blocks sorted by their last (step, timestamp), the
+table's key, give the points in order. Inside a block, points are sorted by step, timestamp
+and value (NaN after every number, as in MLflow's history), each point once.
+"""
+
+from __future__ import annotations
+
+import operator
+import struct
+import sys
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from itertools import chain
+
+# A batch holds at most 1000 points, so a batch of one series is usually one block.
+BLOCK_POINTS = 1000
+POINT_BYTES = 24
+
+Point = tuple[int, int, float]  # step, timestamp, value
+
+
+def order(point: Point) -> tuple[int, int, bool, float]:
+    """A point's place in a series, NaN after every number; equal for exact duplicates."""
+    step, timestamp, value = point
+    nan = value != value
+    return step, timestamp, nan, 0.0 if nan else value
+
+
+def merged(*runs: Iterable[Point]) -> list[Point]:
+    """The points of all `runs` in order, each point once."""
+    given = list(chain(*runs))
+    steps = [point[0] for point in given]
+    if all(map(operator.lt, steps, steps[1:])):  # a batch's usual shape: already in order
+        return given
+    points: list[Point] = []
+    previous = None
+    for point in sorted(given, key=order):
+        key = order(point)
+        if key != previous:
+            points.append(point)
+            previous = key
+    return points
+
+
+def latest(points: Sequence[Point]) -> Point:
+    """MLflow's latest of ordered points: the largest step, then timestamp, then value with
+    NaN below every number."""
+    last = points[-1]
+    for point in reversed(points):
+        if point[:2] != last[:2]:
+            break
+        if point[2] == point[2]:
+            return point
+    return last
+
+
+def split(points: Sequence[Point]) -> Iterator[Sequence[Point]]:
+    """Blocks of about BLOCK_POINTS from ordered points, cut only where (step, timestamp)
+    changes."""
+    start = 0
+    while start < len(points):
+        end = min(start + BLOCK_POINTS, len(points))
+        while end < len(points) and points[end][:2] == points[end - 1][:2]:
+            end += 1
+        yield points[start:end]
+        start = end
+
+
+@lru_cache(maxsize=64)
+def _layout(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}q{count}q{count}d")
+
+
+def pack(points: Sequence[Point]) -> bytes:
+    steps, timestamps, values = zip(*points, strict=True)
+    return _layout(len(points)).pack(*steps, *timestamps, *values)
+
+
+def unpack(blob: bytes) -> list[Point]:
+    count = len(blob) // POINT_BYTES
+    fields = _layout(count).unpack(blob)
+    return list(zip(fields[:count], fields[count : 2 * count], fields[2 * count :], strict=True))
+
+
+def block_row(series: tuple[int, int], points: Sequence[Point]) -> tuple:
+    """A `metric_blocks` row: run and key ids, first and last (step, timestamp), points."""
+    first, last = points[0], points[-1]
+    return (*series, first[0], first[1], last[0], last[1], pack(points))
+
+
+def columns(blobs: Iterable[bytes]) -> tuple[array, array, array]:
+    """The points of ordered blocks as arrays of steps, timestamps and values: a million
+    points cost three buffers, not three million Python objects."""
+    steps, timestamps, values = array("q"), array("q"), array("d")
+    for blob in blobs:
+        third = len(blob) // 3
+        steps.frombytes(blob[:third])
+        timestamps.frombytes(blob[third : 2 * third])
+        values.frombytes(blob[2 * third :])
+    if sys.byteorder == "big":  # blocks are little-endian
+        for column in (steps, timestamps, values):
+            column.byteswap()
+    return steps, timestamps, values
