@@ -118,6 +118,27 @@ def test_eight_threads_logging_to_one_run_lose_and_duplicate_nothing(database_ur
         server.stop()
 
 
+def test_eight_threads_logging_single_points_to_one_series_keep_its_order(database_uri, tmp_path):
+    server = start_server(tmp_path, database_uri)
+    try:
+        run_id = _new_run(server.url, "single points")
+
+        def write(writer: int) -> None:
+            with httpx.Client(base_url=server.url) as session:
+                for i in range(40):  # interleaved steps: each writer often lands behind another
+                    point = {"key": "m", "value": 1.0, "timestamp": 5, "step": i * WRITERS + writer}
+                    _post(session, "runs/log-metric", {"run_id": run_id, **point})
+                    _post(session, "runs/log-metric", {"run_id": run_id, **point})  # a retry
+
+        with ThreadPoolExecutor(WRITERS) as pool:
+            list(pool.map(write, range(WRITERS)))
+
+        steps = [point["step"] for point in _history(server.url, run_id, "m")]
+        assert steps == list(range(40 * WRITERS))
+    finally:
+        server.stop()
+
+
 def test_a_rejected_write_among_concurrent_writers_rolls_back_alone(database_uri, tmp_path):
     """Concurrent writes may share a transaction (SQLite commits them in groups); a write that
     fails half-way must take none of its own changes and none of the others' with it."""

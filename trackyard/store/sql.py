@@ -120,20 +120,23 @@ _KEEP_LATEST = (
     "AND excluded.value >= latest_metrics.value)))))"
 )
 
+# Makes a point the latest of its series only if it comes after the latest in (step,
+# timestamp), and so after every stored point: it needs a block of its own and no merge (see
+# points.py). The upsert locks the row and compares with its newest committed version, so
+# the test holds however writers interleave. Stricter than _KEEP_LATEST: a point that fails
+# it (no row returned) goes on to the general way.
+_AFTER_LATEST = (
+    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
+    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
+    "WHERE (excluded.step, excluded.timestamp) > (latest_metrics.step, latest_metrics.timestamp)"
+)
+
 # One metric point as one statement (PostgreSQL runs data-changing WITH queries): the run
-# check, the latest_metrics upsert and the point's block. Only a point after every stored
-# point of its series in (step, timestamp) goes in this way: it needs a block of its own and
-# no merge (see points.py). The upsert locks the series' latest_metrics row and compares
-# with its newest committed version, so the test holds however writers interleave; it is
-# stricter than _KEEP_LATEST, and a point that fails it (nothing returned) goes the way of a
-# batch.
+# check, the latest_metrics upsert (_AFTER_LATEST) and the point's block.
 _LOG_POINT = (
     "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
     "latest AS (INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
-    "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
-    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
-    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
-    "WHERE (excluded.step, excluded.timestamp) > (latest_metrics.step, latest_metrics.timestamp) "
+    f"SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' {_AFTER_LATEST} "
     "RETURNING run_id), "
     "block AS (INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, "
     "last_step, last_timestamp, points) SELECT run_id, ?, ?, ?, ?, ?, ? FROM latest) "
@@ -625,10 +628,17 @@ class SqlTrackingStore(TrackingStore):
         for key, group in itertools.groupby(metrics, key=attrgetter("key")):
             series.setdefault(key_ids[key], []).extend(map(_POINT, group))
         new = {key_id: pts.merged(points) for key_id, points in series.items()}
-        # First, as it locks each series' latest_metrics row until commit: from here on this
-        # transaction is the only writer of these series, so the overlaps found stay true.
-        self._upsert_latest(tx, run_key, new)
-        for key_id, stored in self._overlapped_blocks(tx, run_key, new).items():
+        # The upserts come first, as they lock each series' latest_metrics row until commit:
+        # from here on this transaction is the only writer of these series, so the overlaps
+        # found stay true. A lone point usually follows its series (a training loop's
+        # log_metric) and, once _AFTER_LATEST says so, needs no probe for overlaps.
+        pending = new
+        if all(len(points) == 1 for points in new.values()):
+            advanced = self._advance_latest(tx, run_key, new)
+            pending = {key_id: new[key_id] for key_id in new if key_id not in advanced}
+        if pending:
+            self._upsert_latest(tx, run_key, pending)
+        for key_id, stored in self._overlapped_blocks(tx, run_key, pending).items():
             for last_step, last_timestamp, _ in stored:
                 tx.execute(
                     "DELETE FROM metric_blocks WHERE run_id = ? AND key_id = ? "
@@ -670,6 +680,24 @@ class SqlTrackingStore(TrackingStore):
             ):
                 found.setdefault(key_id, []).append(block)
         return found
+
+    @staticmethod
+    def _advance_latest(tx: Tx, run_key: int, new: dict[int, list[pts.Point]]) -> set[int]:
+        """Each series' one new point made its latest where it follows every stored point
+        (_AFTER_LATEST); the key ids it was made so for."""
+        rows = [(run_key, key_id, *new[key_id][0]) for key_id in sorted(new)]
+        advanced: set[int] = set()
+        for batch in chunks(rows, MAX_PARAMS // 5):
+            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(batch))
+            advanced.update(
+                key_id
+                for (key_id,) in tx.all(
+                    "INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
+                    f"VALUES {values} {_AFTER_LATEST} RETURNING key_id",
+                    [value for row in batch for value in row],
+                )
+            )
+        return advanced
 
     @staticmethod
     def _upsert_latest(tx: Tx, run_key: int, new: dict[int, list[pts.Point]]) -> None:

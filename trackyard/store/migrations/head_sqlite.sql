@@ -278,7 +278,8 @@ CREATE TABLE metric_blocks (
     last_timestamp BIGINT NOT NULL, 
     points BLOB NOT NULL, 
     PRIMARY KEY (run_id, key_id, last_step, last_timestamp)
-);
+)
+ WITHOUT ROWID;
 
 DROP TABLE metrics;
 

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("last_timestamp", sa.BigInteger, nullable=False),
         sa.Column("points", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("run_id", "key_id", "last_step", "last_timestamp"),
+        sqlite_with_rowid=False,
     )
     if op.get_context().dialect.name == "postgresql":
         op.execute("ALTER TABLE metric_blocks ALTER COLUMN points SET STORAGE EXTERNAL")
