@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -254,3 +255,22 @@ def test_responses_parse_as_strict_json(http, experiment_id):
         raise AssertionError(f"non-standard JSON constant {token}")
 
     assert json.loads(raw, parse_constant=refuse)["run"]["data"]["metrics"][0]["value"] == "NaN"
+
+
+@pytest.mark.parametrize(
+    "path", ["/runs/log-batch", "/logged-models/m-0123456789abcdef0123456789abcdef/params"]
+)
+def test_a_request_body_over_64_mib_is_refused_with_413(http, path):
+    body = b'{"run_id": "' + b"x" * (64 * 2**20) + b'"}'
+    response = http.post(f"{API}{path}", content=body)
+    assert_error(response, "BAD_REQUEST", 413)
+    assert http.get("/health").text == "OK"
+
+
+def test_a_client_that_hangs_up_mid_body_leaves_the_server_answering(http, server):
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        head = f"POST {API}/runs/log-batch HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+        raw.sendall(head.encode() + b'{"run_id": ')
+    assert http.get("/health").text == "OK"
+    assert "Unexpected error" not in server.log()

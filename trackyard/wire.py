@@ -88,10 +88,29 @@ def _has_nul(value: Any) -> bool:
 _NUL_ERROR = "Invalid value in request: text may not contain NUL (\\u0000) characters."
 
 
+# JSON requests are small (a full log-batch is under 2 MB); a larger body is refused before it
+# fills the server's memory. Artifacts stream through endpoints of their own.
+MAX_BODY_BYTES = 64 * 2**20
+
+
+def body_too_large() -> ApiError:
+    return ApiError(
+        f"Request body larger than {MAX_BODY_BYTES // 2**20} MiB: JSON requests are small.",
+        "BAD_REQUEST",
+        413,
+    )
+
+
 async def read_message(request: Request, message_type: type[T]) -> T:
     """Decode a Starlette request into `message_type` (see `decode_message`)."""
-    body = b"" if request.method == "GET" else await request.body()
-    return decode_message(request.method, request.url.query, body, message_type)
+    chunks, size = [], 0
+    if request.method != "GET":
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise body_too_large()
+            chunks.append(chunk)
+    return decode_message(request.method, request.url.query, b"".join(chunks), message_type)
 
 
 def decode_message(method: str, query: str, body: bytes, message_type: type[T]) -> T:

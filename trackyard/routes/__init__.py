@@ -31,7 +31,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ApiError, internal_error
-from ..wire import JSONResponse, decode_message, encode_json, read_message
+from ..wire import (
+    MAX_BODY_BYTES,
+    JSONResponse,
+    body_too_large,
+    decode_message,
+    encode_json,
+    read_message,
+)
 
 Handler = Callable[[Any, Any], Any]
 logger = logging.getLogger("trackyard")
@@ -194,11 +201,15 @@ class ClientGone(Exception):
 
 
 async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise body_too_large()
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
