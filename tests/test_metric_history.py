@@ -114,6 +114,21 @@ def test_batches_overlapping_earlier_ones_merge_into_one_ordered_history(client,
     assert _points(client, run_id, "m") == expected
 
 
+def test_a_batch_of_points_far_apart_lands_on_both_sides_of_the_batches_between(
+    client, experiment_id
+):
+    run_id = client.create_run(experiment_id).info.run_id
+    for first in (0, 1000, 2000, 3000):
+        _log_steps(client, run_id, "m", range(first, first + 1000))
+    far_apart = [Metric("m", -1.0, 5, step) for step in (500, 2500, 2501)]
+    client.log_batch(run_id, metrics=far_apart)
+    expected = sorted(
+        [(step, 1_000 + step, float(step)) for step in range(4000)]
+        + [(step, 5, -1.0) for step in (500, 2500, 2501)]
+    )
+    assert _points(client, run_id, "m") == expected
+
+
 def test_single_points_at_one_step_and_time_are_all_kept_in_value_order(client, experiment_id):
     run_id = client.create_run(experiment_id).info.run_id
     for value in (3.0, 1.0, math.nan, 2.0, 1.0):

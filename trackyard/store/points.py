@@ -14,6 +14,7 @@ and value (NaN after every number, as in MLflow's history), each point once.
 
 from __future__ import annotations
 
+import bisect
 import operator
 import struct
 import sys
@@ -27,6 +28,7 @@ BLOCK_POINTS = 1000
 POINT_BYTES = 24
 
 Point = tuple[int, int, float]  # step, timestamp, value
+Span = tuple[int, int, int, int]  # a block's first step and timestamp, last step and timestamp
 
 
 def order(point: Point) -> tuple[int, int, bool, float]:
@@ -62,6 +64,28 @@ def latest(points: Sequence[Point]) -> Point:
         if point[2] == point[2]:
             return point
     return last
+
+
+def _place(point: Point) -> tuple[int, int]:
+    return point[0], point[1]
+
+
+def holds_any(span: Span, points: Sequence[Point]) -> bool:
+    """Whether one of the ordered `points` lies within a block's span."""
+    index = bisect.bisect_left(points, span[:2], key=_place)
+    return index < len(points) and _place(points[index]) <= span[2:]
+
+
+def between(points: Sequence[Point], walls: Sequence[Span]) -> list[Sequence[Point]]:
+    """Ordered points cut into runs at blocks (in order) that none of them lies within, so
+    that no block built from a run spans a stored one."""
+    runs, start = [], 0
+    for wall in walls:
+        cut = bisect.bisect_left(points, wall[:2], lo=start, key=_place)
+        runs.append(points[start:cut])
+        start = cut
+    runs.append(points[start:])
+    return [run for run in runs if run]
 
 
 def split(points: Sequence[Point]) -> Iterator[Sequence[Point]]:

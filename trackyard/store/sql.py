@@ -638,30 +638,30 @@ class SqlTrackingStore(TrackingStore):
             pending = {key_id: new[key_id] for key_id in new if key_id not in advanced}
         if pending:
             self._upsert_latest(tx, run_key, pending)
-        for key_id, stored in self._overlapped_blocks(tx, run_key, pending).items():
-            for last_step, last_timestamp, _ in stored:
-                tx.execute(
+        overlapped = self._overlapped_spans(tx, run_key, pending)
+        rows = []
+        for key_id, points in new.items():
+            spans = overlapped.get(key_id, [])
+            hit = [span for span in spans if pts.holds_any(span, points)]
+            for span in hit:  # merged with the new points and written anew
+                (blob,) = tx.one(
                     "DELETE FROM metric_blocks WHERE run_id = ? AND key_id = ? "
-                    "AND last_step = ? AND last_timestamp = ?",
-                    (run_key, key_id, last_step, last_timestamp),
+                    "AND last_step = ? AND last_timestamp = ? RETURNING points",
+                    (run_key, key_id, *span[2:]),
                 )
-            new[key_id] = pts.merged(new[key_id], *(pts.unpack(blob) for *_, blob in stored))
-        tx.many(
-            _INSERT_BLOCK,
-            [
-                pts.block_row((run_key, key_id), block)
-                for key_id, points in new.items()
-                for block in pts.split(points)
-            ],
-        )
+                points = pts.merged(points, pts.unpack(blob))
+            walls = [span for span in spans if span not in hit]  # stay as they are
+            for run in pts.between(points, walls):
+                rows += [pts.block_row((run_key, key_id), block) for block in pts.split(run)]
+        tx.many(_INSERT_BLOCK, rows)
 
     @staticmethod
-    def _overlapped_blocks(
+    def _overlapped_spans(
         tx: Tx, run_key: int, new: dict[int, list[pts.Point]]
-    ) -> dict[int, list[Row]]:
-        """The stored blocks whose (step, timestamp) range meets that of a series' new
-        points, by key id: usually none, as points come after those of earlier batches."""
-        found: dict[int, list[Row]] = {}
+    ) -> dict[int, list[pts.Span]]:
+        """The spans of the stored blocks that meet the span of a series' new points, in
+        order, by key id: usually none, as points come after those of earlier batches."""
+        found: dict[int, list[pts.Span]] = {}
         for batch in chunks(list(new.items()), _SERIES_PER_PROBE):
             ranges = ", ".join(["(" + ", ".join(["CAST(? AS BIGINT)"] * 5) + ")"] * len(batch))
             params = [
@@ -669,16 +669,17 @@ class SqlTrackingStore(TrackingStore):
                 for key_id, points in batch
                 for value in (key_id, *points[0][:2], *points[-1][:2])
             ]
-            for key_id, *block in tx.all(
+            for key_id, *span in tx.all(
                 f"WITH new (key_id, first_step, first_timestamp, last_step, last_timestamp) "
                 f"AS (VALUES {ranges}) "
-                "SELECT b.key_id, b.last_step, b.last_timestamp, b.points "
+                "SELECT b.key_id, b.first_step, b.first_timestamp, b.last_step, b.last_timestamp "
                 "FROM new JOIN metric_blocks b ON b.run_id = ? AND b.key_id = new.key_id "
                 "AND (b.last_step, b.last_timestamp) >= (new.first_step, new.first_timestamp) "
-                "AND (b.first_step, b.first_timestamp) <= (new.last_step, new.last_timestamp)",
+                "AND (b.first_step, b.first_timestamp) <= (new.last_step, new.last_timestamp) "
+                "ORDER BY b.key_id, b.last_step, b.last_timestamp",
                 [*params, run_key],
             ):
-                found.setdefault(key_id, []).append(block)
+                found.setdefault(key_id, []).append(tuple(span))
         return found
 
     @staticmethod
