@@ -19,6 +19,8 @@ import mlflow.pyfunc
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
+from trackyard.store.points import block_row
+
 PNG_SIZE = (320, 200)
 
 
@@ -237,7 +239,7 @@ def bulk_runs(db_path: Path, experiment_id: str, count: int, batch: int = 10_000
                     for name in keys:
                         value = rng.random()
                         latest.append((key, key_ids[name], 0, started, value))
-                        points.append((key, key_ids[name], 0, started, value))
+                        points.append(block_row((key, key_ids[name]), [(0, started, value)]))
                 con.executemany("INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)", tags)
                 con.executemany(
                     "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)", params
@@ -248,8 +250,8 @@ def bulk_runs(db_path: Path, experiment_id: str, count: int, batch: int = 10_000
                     latest,
                 )
                 con.executemany(
-                    "INSERT INTO metrics (run_id, key_id, step, timestamp, value) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, "
+                    "last_step, last_timestamp, points) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     points,
                 )
     finally:
