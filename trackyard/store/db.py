@@ -44,9 +44,6 @@ class Dialect:
     """SQL spellings that differ between backends; SQLite's by default."""
 
     name = "sqlite"
-    # A NaN metric point as stored: SQLite turns a NaN parameter into NULL, which the
-    # point's primary key cannot hold (migration 0003), so it stores this text instead.
-    nan_point: float | str = "NaN"
     # Whether a WITH query may hold INSERTs, making several writes one statement.
     writes_in_with = False
 

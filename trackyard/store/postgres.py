@@ -3,7 +3,6 @@ advisory lock so that many servers starting together on an empty database migrat
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import struct
@@ -43,7 +42,6 @@ def _format_style(sql: str) -> str:
 
 class PostgresDialect(Dialect):
     name = "postgresql"
-    nan_point = math.nan
     writes_in_with = True
 
     def like(self, column: str) -> str:
