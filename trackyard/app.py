@@ -108,7 +108,9 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         middleware=[Middleware(UnexpectedErrors)],
     )
     app.state.services = services
-    return ApiApp([*api_areas, artifacts.api], services, fallback=app)
+    return ApiApp(
+        [*api_areas, artifacts.api], services, fallback=app, quick_inline=database.in_process
+    )
 
 
 def app_from_environment() -> ASGIApp:

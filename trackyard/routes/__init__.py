@@ -10,6 +10,11 @@ Endpoints with fixed paths, which is nearly all of them and every one a training
 served by `ApiApp` in front of Starlette: one dict lookup and raw ASGI messages, because
 Starlette's pattern-by-pattern routing, request objects and anyio thread hop cost more than the
 rest of a log-metric call. Paths with parameters are served by Starlette routes.
+
+An endpoint declared `quick` (bounded work: a training loop's log and get calls) runs on the
+event loop itself when it is the only request in flight and the database lives in this process
+(SQLite): handing it to a thread and back costs more than the call (two context switches, and
+the GIL passed twice), and with nothing else in flight nobody waits for the loop meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partialmethod
 from typing import Any
 
 import msgspec
@@ -53,6 +59,7 @@ class Endpoint:
     request_type: type
     handler: Handler
     versions: Sequence[str]
+    quick: bool
 
     @property
     def has_parameters(self) -> bool:
@@ -85,24 +92,26 @@ class ApiRoutes:
     def __init__(self) -> None:
         self.endpoints: list[Endpoint] = []
 
-    def _add(self, method: str, path: str, request_type: type, versions: Sequence[str]):
+    def endpoint(
+        self,
+        method: str,
+        path: str,
+        request_type: type,
+        versions: Sequence[str] = ("2.0",),
+        quick: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        """Declare the decorated handler as `method path`; `quick`: see the module's docstring."""
+
         def decorate(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, request_type, handler, versions))
+            self.endpoints.append(Endpoint(method, path, request_type, handler, versions, quick))
             return handler
 
         return decorate
 
-    def get(self, path: str, request_type: type, versions: Sequence[str] = ("2.0",)):
-        return self._add("GET", path, request_type, versions)
-
-    def post(self, path: str, request_type: type, versions: Sequence[str] = ("2.0",)):
-        return self._add("POST", path, request_type, versions)
-
-    def patch(self, path: str, request_type: type, versions: Sequence[str] = ("2.0",)):
-        return self._add("PATCH", path, request_type, versions)
-
-    def delete(self, path: str, request_type: type, versions: Sequence[str] = ("2.0",)):
-        return self._add("DELETE", path, request_type, versions)
+    get = partialmethod(endpoint, "GET")
+    post = partialmethod(endpoint, "POST")
+    patch = partialmethod(endpoint, "PATCH")
+    delete = partialmethod(endpoint, "DELETE")
 
     def routes(self) -> list[Route]:
         """Starlette routes for every endpoint: `ApiApp` answers the fixed paths first, and
@@ -111,11 +120,22 @@ class ApiRoutes:
 
 
 class ApiApp:
-    """Serves the fixed-path JSON endpoints; everything else goes on to `fallback`."""
+    """Serves the fixed-path JSON endpoints; everything else goes on to `fallback`.
 
-    def __init__(self, areas: Sequence[ApiRoutes], services: Any, fallback: ASGIApp) -> None:
+    `quick_inline`: whether a lone quick call may run on the event loop (see above).
+    """
+
+    def __init__(
+        self,
+        areas: Sequence[ApiRoutes],
+        services: Any,
+        fallback: ASGIApp,
+        quick_inline: bool = False,
+    ) -> None:
         self.services = services
         self.fallback = fallback
+        self.quick_inline = quick_inline
+        self.in_flight = 0  # HTTP requests of any path being served
         self.threads = StoreThreads(API_THREADS)
         self.by_route = {
             (endpoint.method, url): endpoint
@@ -126,9 +146,17 @@ class ApiApp:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = None
-        if scope["type"] == "http":
-            endpoint = self.by_route.get((scope["method"], scope["path"]))
+        if scope["type"] != "http":
+            await self.fallback(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.by_route.get((scope["method"], scope["path"]))
         if endpoint is None:  # includes a known path with another method: Starlette says 405
             await self.fallback(scope, receive, send)
             return
@@ -149,7 +177,10 @@ class ApiApp:
         body = b"" if scope["method"] == "GET" else await _read_body(receive)
         query = scope["query_string"].decode("latin-1")
         message = decode_message(scope["method"], query, body, endpoint.request_type)
-        result = await self.threads.run(endpoint.handler, self.services, message)
+        if endpoint.quick and self.quick_inline and self.in_flight == 1:
+            result = endpoint.handler(self.services, message)
+        else:
+            result = await self.threads.run(endpoint.handler, self.services, message)
         return encode_json({} if result is None else result)
 
 

@@ -23,13 +23,13 @@ def create_experiment(services: Services, req: m.CreateExperiment) -> dict:
     return {"experiment_id": experiment_id}
 
 
-@api.get("mlflow/experiments/get", m.GetExperiment)
+@api.get("mlflow/experiments/get", m.GetExperiment, quick=True)
 def get_experiment(services: Services, req: m.GetExperiment) -> dict:
     check.require(req.experiment_id, "experiment_id")
     return {"experiment": services.store.get_experiment(req.experiment_id)}
 
 
-@api.get("mlflow/experiments/get-by-name", m.GetExperimentByName)
+@api.get("mlflow/experiments/get-by-name", m.GetExperimentByName, quick=True)
 def get_experiment_by_name(services: Services, req: m.GetExperimentByName) -> dict:
     check.require(req.experiment_name, "experiment_name")
     experiment = services.store.get_experiment_by_name(req.experiment_name)

@@ -19,7 +19,7 @@ def _run_id(req: m.RunRef) -> str:
     return req.id
 
 
-@api.post("mlflow/runs/create", m.CreateRun)
+@api.post("mlflow/runs/create", m.CreateRun, quick=True)
 def create_run(services: Services, req: m.CreateRun) -> dict:
     check.require(req.experiment_id, "experiment_id")
     check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "Run name")
@@ -30,12 +30,12 @@ def create_run(services: Services, req: m.CreateRun) -> dict:
     return {"run": run}
 
 
-@api.get("mlflow/runs/get", m.RunRef)
+@api.get("mlflow/runs/get", m.RunRef, quick=True)
 def get_run(services: Services, req: m.RunRef) -> dict:
     return {"run": services.store.get_run(_run_id(req))}
 
 
-@api.post("mlflow/runs/update", m.UpdateRun)
+@api.post("mlflow/runs/update", m.UpdateRun, quick=True)
 def update_run(services: Services, req: m.UpdateRun) -> dict:
     status = None if req.status is None else check.run_status(req.status)
     check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "Run name")
@@ -72,7 +72,7 @@ def _checked_metrics(metrics: list[m.BatchMetric]) -> list[m.BatchMetric]:
     return metrics
 
 
-@api.post("mlflow/runs/log-metric", m.LogMetric)
+@api.post("mlflow/runs/log-metric", m.LogMetric, quick=True)
 def log_metric(services: Services, req: m.LogMetric) -> None:
     metric = m.BatchMetric(
         key=req.key,
@@ -87,25 +87,25 @@ def log_metric(services: Services, req: m.LogMetric) -> None:
     services.logged_models.link_metrics(_run_id(req), [metric])
 
 
-@api.post("mlflow/runs/log-parameter", m.LogParam)
+@api.post("mlflow/runs/log-parameter", m.LogParam, quick=True)
 def log_param(services: Services, req: m.LogParam) -> None:
     params = check.params([m.KeyValue(key=req.key, value=req.value)])
     services.store.log_batch(_run_id(req), [], params, [])
 
 
-@api.post("mlflow/runs/set-tag", m.SetTag)
+@api.post("mlflow/runs/set-tag", m.SetTag, quick=True)
 def set_tag(services: Services, req: m.SetTag) -> None:
     tags = check.run_tags([m.KeyValue(key=req.key, value=req.value)])
     services.store.log_batch(_run_id(req), [], [], tags)
 
 
-@api.post("mlflow/runs/delete-tag", m.DeleteTag)
+@api.post("mlflow/runs/delete-tag", m.DeleteTag, quick=True)
 def delete_tag(services: Services, req: m.DeleteTag) -> None:
     check.require(req.key, "key")
     services.store.delete_tag(_run_id(req), req.key)
 
 
-@api.post("mlflow/runs/log-batch", m.LogBatch)
+@api.post("mlflow/runs/log-batch", m.LogBatch, quick=True)
 def log_batch(services: Services, req: m.LogBatch) -> None:
     run_id = _run_id(req)
     check.batch_limits(req.metrics, req.params, req.tags)
@@ -114,7 +114,7 @@ def log_batch(services: Services, req: m.LogBatch) -> None:
     services.logged_models.link_metrics(run_id, metrics)
 
 
-@api.post("mlflow/runs/log-inputs", m.LogInputs)
+@api.post("mlflow/runs/log-inputs", m.LogInputs, quick=True)
 def log_inputs(services: Services, req: m.LogInputs) -> None:
     run_id = _run_id(req)
     for item in req.datasets:
@@ -130,7 +130,7 @@ def log_inputs(services: Services, req: m.LogInputs) -> None:
     services.store.log_inputs(run_id, req.datasets, req.models)
 
 
-@api.post("mlflow/runs/outputs", m.LogOutputs)
+@api.post("mlflow/runs/outputs", m.LogOutputs, quick=True)
 def log_outputs(services: Services, req: m.LogOutputs) -> None:
     run_id = _run_id(req)
     for model in req.models:

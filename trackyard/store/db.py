@@ -130,6 +130,9 @@ def placeholders(count: int) -> str:
 
 class Database(ABC):
     dialect: Dialect
+    # The engine runs inside this process (SQLite): a call waits on nothing but its own
+    # CPU and the disk, never on a round trip to a server.
+    in_process: bool = False
 
     @abstractmethod
     def read(self) -> AbstractContextManager[Tx]:

@@ -45,6 +45,7 @@ class SQLiteDatabase(Database):
     """
 
     dialect = Dialect()
+    in_process = True
 
     def __init__(self, path: Path) -> None:
         self.path = path

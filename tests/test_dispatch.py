@@ -1,0 +1,128 @@
+"""Where an API call runs: on the event loop when it is quick and alone, else on a store thread.
+
+These drive `ApiApp` in process with handlers that report their thread; what each call does
+over HTTP against real stores is specified by the other suites, which run both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+import msgspec
+
+from trackyard.errors import not_found
+from trackyard.routes import ApiApp, ApiRoutes
+
+EVENT_LOOP = threading.main_thread().name
+
+
+class Ping(msgspec.Struct):
+    name: str = ""
+
+
+def _area(slow_started: threading.Event, slow_release: threading.Event) -> ApiRoutes:
+    area = ApiRoutes()
+
+    @area.post("test/quick", Ping, quick=True)
+    def quick(services: object, req: Ping) -> dict:
+        if req.name == "missing":
+            raise not_found("No such thing")
+        if req.name == "bug":
+            raise RuntimeError("a bug")
+        return {"thread": threading.current_thread().name}
+
+    @area.post("test/plain", Ping)
+    def plain(services: object, req: Ping) -> dict:
+        return {"thread": threading.current_thread().name}
+
+    @area.post("test/slow", Ping)
+    def slow(services: object, req: Ping) -> dict:
+        slow_started.set()
+        slow_release.wait(10)
+        return {"thread": threading.current_thread().name}
+
+    return area
+
+
+async def _unrouted(scope, receive, send) -> None:
+    raise AssertionError(f"{scope['path']} reached the fallback")
+
+
+class Harness:
+    """An ApiApp over the test area, and a client for it."""
+
+    def __init__(self, quick_inline: bool) -> None:
+        self.slow_started, self.slow_release = threading.Event(), threading.Event()
+        area = _area(self.slow_started, self.slow_release)
+        self.app = ApiApp([area], None, _unrouted, quick_inline=quick_inline)
+
+    def client(self) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app)
+        return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+def _thread_of(path: str, quick_inline: bool = True) -> str:
+    async def call() -> str:
+        async with Harness(quick_inline).client() as client:
+            response = await client.post(f"/api/2.0/{path}", json={})
+            return response.json()["thread"]
+
+    return asyncio.run(call())
+
+
+def test_a_lone_quick_call_runs_on_the_event_loop_when_the_database_is_in_process():
+    assert _thread_of("test/quick") == EVENT_LOOP
+
+
+def test_a_quick_call_runs_on_a_store_thread_when_the_database_is_a_server():
+    assert _thread_of("test/quick", quick_inline=False).startswith("trackyard-api-")
+
+
+def test_a_call_not_declared_quick_runs_on_a_store_thread():
+    assert _thread_of("test/plain").startswith("trackyard-api-")
+
+
+def test_a_quick_call_runs_on_a_store_thread_while_another_request_is_in_flight():
+    harness = Harness(quick_inline=True)
+
+    async def call() -> tuple[str, str]:
+        async with harness.client() as client:
+            slow = asyncio.create_task(client.post("/api/2.0/test/slow", json={}))
+            while not harness.slow_started.is_set():
+                await asyncio.sleep(0.001)
+            quick = await client.post("/api/2.0/test/quick", json={})
+            harness.slow_release.set()
+            return quick.json()["thread"], (await slow).json()["thread"]
+
+    quick_thread, slow_thread = asyncio.run(call())
+    assert quick_thread.startswith("trackyard-api-")
+    assert slow_thread.startswith("trackyard-api-")
+    assert harness.app.in_flight == 0
+
+
+def test_an_api_error_on_the_event_loop_is_answered_in_mlflow_shape():
+    async def call() -> httpx.Response:
+        async with Harness(quick_inline=True).client() as client:
+            return await client.post("/api/2.0/test/quick", json={"name": "missing"})
+
+    response = asyncio.run(call())
+    assert response.status_code == 404
+    assert response.json() == {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No such thing"}
+
+
+def test_a_bug_on_the_event_loop_is_an_internal_error_and_the_app_serves_on():
+    harness = Harness(quick_inline=True)
+
+    async def call() -> tuple[httpx.Response, httpx.Response]:
+        async with harness.client() as client:
+            broken = await client.post("/api/2.0/test/quick", json={"name": "bug"})
+            after = await client.post("/api/2.0/test/quick", json={})
+            return broken, after
+
+    broken, after = asyncio.run(call())
+    assert broken.status_code == 500
+    assert broken.json()["error_code"] == "INTERNAL_ERROR"
+    assert after.json()["thread"] == EVENT_LOOP
+    assert harness.app.in_flight == 0
