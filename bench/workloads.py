@@ -330,14 +330,20 @@ def client_loop(target: Target) -> list[Measurement]:
     """The stock ``MlflowClient.log_metric`` loop in its own process (project venv)."""
     run_id = create_run(target, create_experiment(target, "bench-client-loop"))
     n = target.sizes.client_loop_calls
+    calls_per_s = client_loop_calls_per_s(target, run_id, n)
+    points = fetch_history(target, run_id, "loss", max_pages=n // HISTORY_PAGE + 2)
+    require(len(points) == n, f"{n} 'loss' points after the client loop", {"got": len(points)})
+    return [Measurement(f"MlflowClient.log_metric x{n}", calls_per_s, "ops/s", True)]
+
+
+def client_loop_calls_per_s(target: Target, run_id: str, n: int) -> float:
+    """Calls per second of ``bench/client_loop.py``'s timed loop of ``n`` calls."""
     cmd = [target.client_python, str(BENCH_DIR / "client_loop.py"), target.tracking_uri, run_id]
     # No client-side retries: an error must fail the benchmark, not be retried for minutes.
     env = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "60"}
     out = _run_checked([*cmd, str(n)], env, CLIENT_LOOP_TIMEOUT_S)
     result = json.loads(out.strip().splitlines()[-1])
-    points = fetch_history(target, run_id, "loss", max_pages=n // HISTORY_PAGE + 2)
-    require(len(points) == n, f"{n} 'loss' points after the client loop", {"got": len(points)})
-    return [Measurement(f"MlflowClient.log_metric x{n}", n / result["seconds"], "ops/s", True)]
+    return n / result["seconds"]
 
 
 def _run_checked(cmd: list[str], extra_env: dict[str, str], timeout: float) -> str:
