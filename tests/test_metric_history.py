@@ -100,6 +100,26 @@ def test_a_batch_repeating_a_stored_point_keeps_its_params_tags_and_new_points(
     assert _points(client, run_id, "m") == [(1, 7, 0.5), (2, 8, 0.75)]
 
 
+def test_a_batch_starting_at_the_stored_latest_step_and_time_merges_with_it(client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_batch(run_id, metrics=[Metric("m", 1.0, 5, 2), Metric("m", 1.0, 5, 3)])
+    client.log_batch(run_id, metrics=[Metric("m", 2.0, 5, 3), Metric("m", 0.5, 6, 4)])
+    assert _points(client, run_id, "m") == [(2, 5, 1.0), (3, 5, 1.0), (3, 5, 2.0), (4, 6, 0.5)]
+    assert client.get_run(run_id).data.metrics == {"m": 0.5}
+
+
+def test_a_batch_after_the_stored_points_makes_its_latest_by_step_time_then_value(
+    client, experiment_id
+):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_batch(run_id, metrics=[Metric("m", 9.0, 1, 0)])
+    at_last_step = [Metric("m", v, 8, 10) for v in (math.nan, 1.0, -3.0)]
+    client.log_batch(run_id, metrics=[*at_last_step, Metric("m", 7.0, 9, 4)])
+    assert client.get_run(run_id).data.metrics == {"m": 1.0}  # NaN below every number
+    expected = [(0, 1, 9.0), (4, 9, 7.0), (10, 8, -3.0), (10, 8, 1.0), (10, 8, "NaN")]
+    assert _points(client, run_id, "m") == expected
+
+
 def test_batches_overlapping_earlier_ones_merge_into_one_ordered_history(client, experiment_id):
     run_id = client.create_run(experiment_id).info.run_id
     _log_steps(client, run_id, "m", range(10, 1510))  # two requests, two blocks

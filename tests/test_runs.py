@@ -311,20 +311,30 @@ def test_writing_to_a_deleted_run_is_refused_with_400(client, http, experiment_i
     assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
+_KNOWN_KEY_WRITES = {
+    "one point": ("log-metric", {"key": "seen", "value": 9.0, "timestamp": 1, "step": 10}),
+    "a series batch": (
+        "log-batch",
+        {"metrics": [{"key": "seen", "value": 9.0, "timestamp": 1, "step": s} for s in (10, 11)]},
+    ),
+}
+
+
+@pytest.mark.parametrize("write", _KNOWN_KEY_WRITES.values(), ids=_KNOWN_KEY_WRITES.keys())
 def test_a_known_metric_key_logged_to_a_deleted_or_unknown_run_stores_nothing(
-    client, http, experiment_id
+    client, http, experiment_id, write
 ):
-    # A key the server has seen takes PostgreSQL's one-statement path for single points.
+    # A key the server has seen takes PostgreSQL's one-statement path for one series.
+    path, body = write
     run_id = client.create_run(experiment_id).info.run_id
     for step in range(3):
         client.log_metric(run_id, "seen", 1.0, step=step)
     client.delete_run(run_id)
-    point = {"key": "seen", "value": 9.0, "timestamp": 1, "step": 10}
-    response = http.post(f"{API}/runs/log-metric", json={"run_id": run_id, **point})
+    response = http.post(f"{API}/runs/{path}", json={"run_id": run_id, **body})
     assert assert_error(response, "INVALID_PARAMETER_VALUE", 400)["message"] == (
         f"The run {run_id} must be in the 'active' state. Current state is deleted."
     )
-    unknown = http.post(f"{API}/runs/log-metric", json={"run_id": "f" * 32, **point})
+    unknown = http.post(f"{API}/runs/{path}", json={"run_id": "f" * 32, **body})
     assert_error(unknown, "RESOURCE_DOES_NOT_EXIST", 404)
     client.restore_run(run_id)
     assert [m.step for m in client.get_metric_history(run_id, "seen")] == [0, 1, 2]

@@ -131,13 +131,20 @@ _AFTER_LATEST = (
     "WHERE (excluded.step, excluded.timestamp) > (latest_metrics.step, latest_metrics.timestamp)"
 )
 
-# One metric point as one statement (PostgreSQL runs data-changing WITH queries): the run
-# check, the latest_metrics upsert (_AFTER_LATEST) and the point's block.
-_LOG_POINT = (
+# One series' new points as one statement (PostgreSQL runs data-changing WITH queries): the
+# run check, the latest_metrics upsert and the points' block. The upsert goes through only
+# where the first new point comes after the series' latest in (step, timestamp), and so after
+# every stored point: the block then overlaps none (see points.py). It locks the row and
+# compares with its newest committed version, so a concurrent writer of the series cannot
+# slip in between.
+_LOG_SERIES = (
     "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
     "latest AS (INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
-    f"SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' {_AFTER_LATEST} "
-    "RETURNING run_id), "
+    "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
+    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
+    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
+    "WHERE (latest_metrics.step, latest_metrics.timestamp) < (CAST(? AS BIGINT), "
+    "CAST(? AS BIGINT)) RETURNING run_id), "
     "block AS (INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, "
     "last_step, last_timestamp, points) SELECT run_id, ?, ?, ?, ?, ?, ? FROM latest) "
     "SELECT lifecycle_stage, (SELECT COUNT(*) FROM latest) FROM run"
@@ -540,7 +547,7 @@ class SqlTrackingStore(TrackingStore):
         params: Sequence[KeyValue],
         tags: Sequence[KeyValue],
     ) -> None:
-        if len(metrics) == 1 and not params and not tags and self._log_point(run_id, metrics[0]):
+        if metrics and not params and not tags and self._log_series(run_id, metrics):
             return
         with self.db.write() as tx:
             run_key = self._active_run_key(tx, run_id)
@@ -551,16 +558,23 @@ class SqlTrackingStore(TrackingStore):
             if metrics:
                 self._insert_metrics(tx, run_key, metrics)
 
-    def _log_point(self, run_id: str, metric: BatchMetric) -> bool:
-        """A single point in one statement on PostgreSQL, where BEGIN and COMMIT would each
-        cost a round trip; False where log_batch's way is needed (SQLite, a new key, a point
-        not after its series' latest)."""
-        key_id = self._key_ids.get(metric.key)
+    def _log_series(self, run_id: str, metrics: Sequence[BatchMetric]) -> bool:
+        """Points of one series in one statement on PostgreSQL, where BEGIN, the run check,
+        the upserts and COMMIT would each cost a round trip (a training loop's log-metric, a
+        metric's history logged in batches); False where log_batch's way is needed (SQLite, a
+        new key, several keys, points not all after the series' latest)."""
+        key = metrics[0].key
+        key_id = self._key_ids.get(key)
         if not self.db.dialect.writes_in_with or key_id is None:
             return False
-        point = (metric.step, metric.timestamp, metric.value)
-        block = pts.block_row((key_id,), [point])
-        row = self.db.write_one(_LOG_POINT, (run_id, key_id, *point, *block))
+        if any(metric.key != key for metric in metrics):
+            return False
+        points = pts.merged(map(_POINT, metrics))
+        if len(points) > pts.BLOCK_POINTS:  # more than one block
+            return False
+        first, latest = points[0], pts.latest(points)
+        block = pts.block_row((key_id,), points)
+        row = self.db.write_one(_LOG_SERIES, (run_id, key_id, *latest, *first[:2], *block))
         if row is None:
             raise not_found(f"Run with id={run_id} not found")
         _require_active(run_id, row[0])
