@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive
 
 from .errors import ApiError
 
@@ -101,16 +102,27 @@ def body_too_large() -> ApiError:
     )
 
 
+async def read_body(receive: Receive) -> bytes:
+    """A request's whole body, refused past MAX_BODY_BYTES; ClientDisconnect (as Starlette
+    raises it) where the client hangs up before sending it all."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise body_too_large()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 async def read_message(request: Request, message_type: type[T]) -> T:
     """Decode a Starlette request into `message_type` (see `decode_message`)."""
-    chunks, size = [], 0
-    if request.method != "GET":
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise body_too_large()
-            chunks.append(chunk)
-    return decode_message(request.method, request.url.query, b"".join(chunks), message_type)
+    body = b"" if request.method == "GET" else await read_body(request.receive)
+    return decode_message(request.method, request.url.query, body, message_type)
 
 
 def decode_message(method: str, query: str, body: bytes, message_type: type[T]) -> T:

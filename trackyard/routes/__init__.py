@@ -31,20 +31,13 @@ from typing import Any
 
 import msgspec
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ApiError, internal_error
-from ..wire import (
-    MAX_BODY_BYTES,
-    JSONResponse,
-    body_too_large,
-    decode_message,
-    encode_json,
-    read_message,
-)
+from ..wire import JSONResponse, decode_message, encode_json, read_body, read_message
 
 Handler = Callable[[Any, Any], Any]
 logger = logging.getLogger("trackyard")
@@ -162,7 +155,7 @@ class ApiApp:
             return
         try:
             status, body = 200, await self._call(endpoint, scope, receive)
-        except ClientGone:
+        except ClientDisconnect:
             return
         except Exception as error:
             if not isinstance(error, ApiError):
@@ -174,7 +167,7 @@ class ApiApp:
         await send({"type": "http.response.body", "body": body})
 
     async def _call(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> bytes:
-        body = b"" if scope["method"] == "GET" else await _read_body(receive)
+        body = b"" if scope["method"] == "GET" else await read_body(receive)
         query = scope["query_string"].decode("latin-1")
         message = decode_message(scope["method"], query, body, endpoint.request_type)
         if endpoint.quick and self.quick_inline and self.in_flight == 1:
@@ -225,22 +218,3 @@ def _settle(future: asyncio.Future, result: Any, error: BaseException | None) ->
         future.set_result(result)
     else:
         future.set_exception(error)
-
-
-class ClientGone(Exception):
-    """The client hung up before sending its whole request."""
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise body_too_large()
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
