@@ -108,11 +108,15 @@ def _require_active(run_id: str, lifecycle_stage: str) -> None:
         )
 
 
+_UPSERT_LATEST = (
+    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
+    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
+)
+
 # Keeps a series' latest point: MLflow's order (see points.latest), the first of equals winning.
 # NaN is NULL on SQLite; on PostgreSQL it compares above every number, hence the 'NaN' tests.
 _KEEP_LATEST = (
-    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
-    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
+    f"{_UPSERT_LATEST}"
     "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
     "AND (excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
     "latest_metrics.timestamp AND (latest_metrics.value IS NULL "
@@ -120,31 +124,26 @@ _KEEP_LATEST = (
     "AND excluded.value >= latest_metrics.value)))))"
 )
 
-# Makes a point the latest of its series only if it comes after the latest in (step,
-# timestamp), and so after every stored point: it needs a block of its own and no merge (see
-# points.py). The upsert locks the row and compares with its newest committed version, so
-# the test holds however writers interleave. Stricter than _KEEP_LATEST: a point that fails
-# it (no row returned) goes on to the general way.
-_AFTER_LATEST = (
-    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
-    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
-    "WHERE (excluded.step, excluded.timestamp) > (latest_metrics.step, latest_metrics.timestamp)"
-)
+
+def _after_latest(first: str) -> str:
+    """Makes the new latest point so only where the `first` new (step, timestamp) comes after
+    the stored latest, and so after every stored point: the new points need a block of their
+    own and no merge (see points.py). The upsert locks the row and compares with its newest
+    committed version, so the test holds however writers interleave. Stricter than
+    _KEEP_LATEST: points that fail it (no row returned) go on to the general way."""
+    return f"{_UPSERT_LATEST}WHERE (latest_metrics.step, latest_metrics.timestamp) < {first}"
+
+
+# A lone point per series: it is its own first point.
+_AFTER_LATEST = _after_latest("(excluded.step, excluded.timestamp)")
 
 # One series' new points as one statement (PostgreSQL runs data-changing WITH queries): the
-# run check, the latest_metrics upsert and the points' block. The upsert goes through only
-# where the first new point comes after the series' latest in (step, timestamp), and so after
-# every stored point: the block then overlaps none (see points.py). It locks the row and
-# compares with its newest committed version, so a concurrent writer of the series cannot
-# slip in between.
+# run check, the latest_metrics upsert guarded by the first new point, and the points' block.
 _LOG_SERIES = (
     "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
     "latest AS (INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
     "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
-    "ON CONFLICT (run_id, key_id) DO UPDATE SET "
-    "step = excluded.step, timestamp = excluded.timestamp, value = excluded.value "
-    "WHERE (latest_metrics.step, latest_metrics.timestamp) < (CAST(? AS BIGINT), "
-    "CAST(? AS BIGINT)) RETURNING run_id), "
+    f"{_after_latest('(CAST(? AS BIGINT), CAST(? AS BIGINT))')} RETURNING run_id), "
     "block AS (INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, "
     "last_step, last_timestamp, points) SELECT run_id, ?, ?, ?, ?, ?, ? FROM latest) "
     "SELECT lifecycle_stage, (SELECT COUNT(*) FROM latest) FROM run"
