@@ -119,12 +119,10 @@ def test_metric_points_logged_before_0003_survive_the_upgrade(backend, tmp_path)
             body = {"run_id": "a" * 32, "metrics": batch}
             response = http.post(f"{API}/runs/log-batch", json=body)
             assert response.status_code == 200, response.text
-            history = http.get(
-                f"{API}/metrics/get-history", params={"run_id": "a" * 32, "metric_key": "loss"}
-            ).json()["metrics"]
+            history = _full_history(http, "loss")
     finally:
         server.stop()
-    assert [(m["step"], m["timestamp"], m["value"]) for m in history] == [
+    assert history == [
         (0, 10, 0.5),
         (1, 11, "NaN"),
         (2, 12, -1.5),
