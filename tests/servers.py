@@ -55,8 +55,10 @@ def start_server(
     *extra_args: str,
     port: int | None = None,
     timeout: float = 30,
+    env: dict[str, str] | None = None,
 ) -> ServerProcess:
-    """Start `trackyard server` and wait until /health answers."""
+    """Start `trackyard server` and wait until /health answers; `env` adds to the
+    environment it inherits."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log_path = data_dir / f"server-{port}.log"
@@ -70,7 +72,12 @@ def start_server(
     ]  # fmt: skip
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            command, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
     server = ServerProcess(
         f"http://127.0.0.1:{port}", data_dir, backend_store_uri, process, log_path,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import re
 import struct
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 
@@ -16,6 +16,7 @@ import psycopg
 from psycopg.adapt import Dumper
 from psycopg.postgres import types as pg_types
 from psycopg.pq import Format
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from . import migrations
@@ -71,7 +72,8 @@ class PostgresDialect(Dialect):
         return f"{column} = ANY(CAST(? AS integer[]))", [_array_param(ids, "integer")]
 
 
-ColumnTypes = Callable[[str], dict[str, str]]
+# Table -> column -> type, as format_type spells it ("integer", "character varying", ...).
+ColumnTypes = Mapping[str, Mapping[str, str]]
 
 
 class PackedArray(bytes):
@@ -184,7 +186,7 @@ class PostgresTx(Tx):
             super().many(sql, rows)
             return
         table, columns, on_conflict = match.groups()
-        types = [self.column_types(table)[name.strip()] for name in columns.split(",")]
+        types = [self.column_types[table][name.strip()] for name in columns.split(",")]
         arrays = ", ".join(f"CAST(? AS {column_type}[])" for column_type in types)
         params = [
             _array_param(column, column_type)
@@ -203,6 +205,8 @@ class PostgresDatabase(Database):
         self.pool = ConnectionPool(
             uri, min_size=1, max_size=POOL_SIZE, open=True, name="trackyard", timeout=30
         )
+        with self.pool.connection() as connection:
+            self.column_types = _column_types(connection)
 
     @classmethod
     def open(cls, uri: str) -> PostgresDatabase:
@@ -231,18 +235,27 @@ class PostgresDatabase(Database):
                 if not connection.broken:  # the pool replaces a broken connection
                     connection.autocommit = False
 
-    @cache  # noqa: B019 - one database object per process; the schema is fixed after start-up
-    def column_types(self, table: str) -> dict[str, str]:
-        with self.pool.connection() as connection:
-            rows = connection.execute(
-                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
-                "WHERE attrelid = CAST(%s AS regclass) AND attnum > 0 AND NOT attisdropped",
-                (table,),
-            ).fetchall()
-        return dict(rows)
-
     def close(self) -> None:
         self.pool.close()
+
+
+def _column_types(connection: psycopg.Connection) -> dict[str, dict[str, str]]:
+    """Every column type of the schema's tables, read once when the database opens (after
+    migrations: the schema is fixed from then on). A batch insert needs its table's types
+    while its transaction holds a pool connection; looking them up on a second connection
+    would deadlock a pool whose every connection is held by such a writer."""
+    types: dict[str, dict[str, str]] = {}
+    with connection.cursor(row_factory=dict_row) as cursor:
+        for row in cursor.execute(
+            "SELECT c.relname AS table_name, a.attname AS column_name, "
+            "format_type(a.atttypid, NULL) AS column_type FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+            "AND a.attnum > 0 AND NOT a.attisdropped"
+        ):
+            types.setdefault(row["table_name"], {})[row["column_name"]] = row["column_type"]
+    return types
 
 
 def _revision(connection: psycopg.Connection) -> str | None:
