@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager
 from enum import Enum
 from typing import Any
 
+from ..errors import ApiError
+
 Row = tuple[Any, ...]
 Statement = tuple[str, Sequence[Any]]
 # One row's placeholders in an INSERT, and how many parameters one statement may carry
@@ -128,6 +130,20 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
+class UniqueViolation(ApiError):
+    """A write broke a unique key: what it names exists already, often since a concurrent
+    writer won the race between a check and the write. MLflow's RESOURCE_ALREADY_EXISTS, never
+    a 500 (which the stock client retries for minutes); a store that has MLflow's own message
+    for the key catches it and says that instead."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(
+            f"Resource already exists: another entry of '{table}' has the same key.",
+            "RESOURCE_ALREADY_EXISTS",
+        )
+        self.table = table
+
+
 class Database(ABC):
     dialect: Dialect
     # The engine runs inside this process (SQLite): a call waits on nothing but its own
@@ -150,6 +166,19 @@ class Database(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @staticmethod
+    def unique_table(error: BaseException) -> str | None:
+        """The table whose unique key the driver's `error` says a write broke, else None."""
+        return None
+
+    def raise_unique_violation(self, error: BaseException) -> None:
+        """Raise a UniqueViolation for a driver's unique-key error; return for any other.
+        Write transactions call it as their error leaves them (after the rollback), so
+        success pays nothing for it."""
+        table = self.unique_table(error)
+        if table is not None:
+            raise UniqueViolation(table) from error
 
 
 def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:

@@ -222,8 +222,12 @@ class PostgresDatabase(Database):
     @contextmanager
     def write(self) -> Iterator[Tx]:
         # The pool commits when the block ends cleanly and rolls back on any exception.
-        with self.pool.connection() as connection:
-            yield PostgresTx(connection.cursor(), self.dialect, self.column_types)
+        try:
+            with self.pool.connection() as connection:
+                yield PostgresTx(connection.cursor(), self.dialect, self.column_types)
+        except psycopg.errors.UniqueViolation as error:
+            self.raise_unique_violation(error)
+            raise
 
     def write_one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         """In autocommit mode the statement commits itself: one round trip, not three."""
@@ -231,9 +235,18 @@ class PostgresDatabase(Database):
             connection.autocommit = True
             try:
                 return connection.execute(self.dialect.param(sql), params).fetchone()
+            except psycopg.errors.UniqueViolation as error:
+                self.raise_unique_violation(error)
+                raise
             finally:
                 if not connection.broken:  # the pool replaces a broken connection
                     connection.autocommit = False
+
+    @staticmethod
+    def unique_table(error: BaseException) -> str | None:
+        if isinstance(error, psycopg.errors.UniqueViolation):
+            return error.diag.table_name or "unknown"
+        return None
 
     def close(self) -> None:
         self.pool.close()

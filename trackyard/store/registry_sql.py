@@ -10,7 +10,7 @@ from ..messages.registry import ModelVersion, RegisteredModel, RegisteredModelAl
 from ..messages.tracking import KeyValue
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause, OrderKey
-from .db import Database, Dialect, Row, Tx, chunks, placeholders
+from .db import Database, Dialect, Row, Tx, UniqueViolation, chunks, placeholders
 from .query import Query, compare
 from .registry_base import RegistryStore
 
@@ -197,22 +197,26 @@ class SqlRegistryStore(RegistryStore):
             return self._model(tx, name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        with self.db.write() as tx:
-            model_key = self._model_key(tx, name)
-            taken = tx.scalar("SELECT id FROM registered_models WHERE name = ?", (new_name,))
-            if taken is not None and taken != model_key:
-                raise already_exists(f"Registered Model (name={new_name}) already exists.")
-            updated = now_ms()
-            tx.execute(
-                "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE id = ?",
-                (new_name, updated, model_key),
-            )
-            tx.execute(
-                "UPDATE model_versions SET last_updated_time = ? WHERE model_id = ? "
-                "AND current_stage != ?",
-                (updated, model_key, STAGE_DELETED),
-            )
-            return self._model(tx, new_name)
+        taken_message = f"Registered Model (name={new_name}) already exists."
+        try:
+            with self.db.write() as tx:
+                model_key = self._model_key(tx, name)
+                taken = tx.scalar("SELECT id FROM registered_models WHERE name = ?", (new_name,))
+                if taken is not None and taken != model_key:
+                    raise already_exists(taken_message)
+                updated = now_ms()
+                tx.execute(
+                    "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE id = ?",
+                    (new_name, updated, model_key),
+                )
+                tx.execute(
+                    "UPDATE model_versions SET last_updated_time = ? WHERE model_id = ? "
+                    "AND current_stage != ?",
+                    (updated, model_key, STAGE_DELETED),
+                )
+                return self._model(tx, new_name)
+        except UniqueViolation as error:  # another writer took the name after the check
+            raise already_exists(taken_message) from error
 
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         with self.db.write() as tx:

@@ -40,6 +40,7 @@ from .db import (
     Row,
     Statement,
     Tx,
+    UniqueViolation,
     chunks,
     from_db_float,
     placeholders,
@@ -293,17 +294,23 @@ class SqlTrackingStore(TrackingStore):
         return experiments, next_token(offset, max_results, len(rows))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        with self.db.write() as tx:
-            row = self._experiment_row(tx, experiment_id)
-            if row[3] != ACTIVE:
-                raise invalid("Cannot rename a non-active experiment.")
-            taken = tx.scalar("SELECT experiment_id FROM experiments WHERE name = ?", (new_name,))
-            if taken is not None and taken != row[0]:
-                raise already_exists(self._name_taken_message(tx, new_name))
-            tx.execute(
-                "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
-                (new_name, now_ms(), row[0]),
-            )
+        try:
+            with self.db.write() as tx:
+                row = self._experiment_row(tx, experiment_id)
+                if row[3] != ACTIVE:
+                    raise invalid("Cannot rename a non-active experiment.")
+                taken = tx.scalar(
+                    "SELECT experiment_id FROM experiments WHERE name = ?", (new_name,)
+                )
+                if taken is not None and taken != row[0]:
+                    raise already_exists(self._name_taken_message(tx, new_name))
+                tx.execute(
+                    "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                    (new_name, now_ms(), row[0]),
+                )
+        except UniqueViolation as error:  # another writer took the name after the check
+            with self.db.read() as tx:
+                raise already_exists(self._name_taken_message(tx, new_name)) from error
 
     def set_experiment_lifecycle(self, experiment_id: str, stage: str) -> None:
         with self.db.write() as tx:

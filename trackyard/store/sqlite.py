@@ -150,8 +150,9 @@ class SQLiteDatabase(Database):
                 cursor.execute("SAVEPOINT write")
             try:
                 yield Tx(cursor, self.dialect)
-            except BaseException:
+            except BaseException as error:
                 self._undo(connection, group, alone)
+                self.raise_unique_violation(error)
                 raise
             if not alone:
                 cursor.execute("RELEASE write")
@@ -160,6 +161,14 @@ class SQLiteDatabase(Database):
             cursor.close()
             self._release()
         self._await_commit(group)
+
+    @staticmethod
+    def unique_table(error: BaseException) -> str | None:
+        """SQLite says "UNIQUE constraint failed: table.column, ..." (primary keys too)."""
+        prefix = "UNIQUE constraint failed: "
+        if isinstance(error, sqlite3.IntegrityError) and str(error).startswith(prefix):
+            return str(error)[len(prefix) :].split(".", 1)[0]
+        return None
 
     def _join_group(self) -> tuple[_CommitGroup, sqlite3.Connection]:
         with self._state:
