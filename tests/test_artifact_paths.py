@@ -25,7 +25,11 @@ from trackyard.errors import ApiError
         ("ab:c", "ab:c"),
         ("x/c:/y", "x/c:/y"),
         ("has space.txt", "has space.txt"),
+        ("a" * 255, "a" * 255),
+        ("\u00e9" * 127 + "a", "\u00e9" * 127 + "a"),
+        ("/".join(["a" * 255] * 16), "/".join(["a" * 255] * 16)),
     ],
+    ids=lambda value: value if value is None or len(value) < 40 else f"{len(value)} chars",
 )
 def test_safe_paths_pass(raw, clean):
     assert clean_path(raw) == clean
@@ -37,13 +41,22 @@ def test_safe_paths_pass(raw, clean):
         "..", "../x", "a/../../x", "/abs", "//abs", "a//b", "./a", "a/.", "%2e%2e/x",
         "%252e%252e/x", "%25252525252525252e", "a\\b", "a\x00b", "a\nb", "C:/x", "c:x",
         "file:///etc", "\uff0e\uff0e/x", "%c0%ae%c0%ae", ".trackyard/x", "/", "x" * 5000,
+        "a" * 256, "x/" + "\u00e9" * 128, "%C3%A9" * 128, "/".join(["a" * 255] * 16) + "/ab",
+        "\udcff", "a/\ud800",
     ],
+    ids=lambda value: value if len(value) < 40 else f"{len(value)} chars",
 )  # fmt: skip
 def test_unsafe_paths_are_400(raw):
     with pytest.raises(ApiError) as error:
         clean_path(raw)
     assert error.value.status == 400
     assert error.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_a_segment_over_255_bytes_is_refused_saying_so():
+    with pytest.raises(ApiError) as error:
+        clean_path("1/run/artifacts/" + "\u00e9" * 100 + "a" * 56 + "/model.pkl")
+    assert "segment is 256 bytes long (UTF-8); at most 255 bytes are allowed" in error.value.message
 
 
 def test_client_file_names_from_any_os():

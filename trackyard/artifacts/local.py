@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import invalid
 from .base import CHUNK_SIZE, FileEntry
-from .tree import FileSystem, Stat, TreeRepository
+from .tree import FileSystem, Stat, TreeRepository, within_path_max
+
+# What the file system says of a name the client chose: a segment over its NAME_MAX (some
+# have less than the gate's 255 bytes), bytes its encoding refuses. The client's to fix: 400.
+_CLIENT_ERRNOS = {errno.ENAMETOOLONG, errno.EILSEQ}
 
 
 class LocalFileSystem(FileSystem):
@@ -22,7 +27,7 @@ class LocalFileSystem(FileSystem):
         return real == self.root or real.startswith(self.root + os.sep)
 
     def resolve(self, key: str) -> str:
-        full = os.path.join(self.root, *key.split("/")) if key else self.root
+        full = within_path_max(os.path.join(self.root, *key.split("/")) if key else self.root, key)
         # realpath resolves every symlink that exists along the way, so a link inside the
         # store that points elsewhere is caught here, before any file is opened.
         if not self._inside(os.path.realpath(full)):
@@ -107,5 +112,14 @@ class LocalArtifactRepository(TreeRepository):
         self.fs = LocalFileSystem(root)
         self.uri = Path(self.fs.root).as_uri()
 
-    def session(self) -> AbstractContextManager[FileSystem]:
-        return nullcontext(self.fs)
+    @contextmanager
+    def session(self) -> Iterator[FileSystem]:
+        try:
+            yield self.fs
+        except OSError as error:
+            if error.errno not in _CLIENT_ERRNOS:
+                raise
+            raise invalid(
+                f"Invalid artifact path: the artifact folder's file system refuses it "
+                f"({error.strerror})"
+            ) from None

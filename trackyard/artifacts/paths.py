@@ -19,7 +19,11 @@ from ..errors import invalid
 # Reserved top-level folder in every destination: temporary files of uploads in progress
 # and staged multipart parts. Never listed, never addressable by clients.
 RESERVED_DIR = ".trackyard"
-MAX_PATH_LENGTH = 4096
+# NAME_MAX and PATH_MAX of Linux file systems, in UTF-8 bytes. A longer name could be stored by
+# no folder or SFTP destination; destinations check the whole path again with their own root.
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 4096
+_MAX_RAW_LENGTH = 3 * MAX_PATH_BYTES  # every byte percent-encoded once
 PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
 _MAX_DECODE_ROUNDS = 8
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -31,15 +35,37 @@ def _fully_decoded(raw: str) -> str:
         try:
             decoded = unquote(text, errors="strict")
         except UnicodeDecodeError:
-            raise invalid(f"Invalid artifact path {raw!r}: not UTF-8 once decoded") from None
+            raise invalid(f"Invalid artifact path {shown(raw)}: not UTF-8 once decoded") from None
         if decoded == text:
             return text
         text = decoded
-    raise invalid(f"Invalid artifact path {raw!r}: too many layers of percent-encoding")
+    raise invalid(f"Invalid artifact path {shown(raw)}: too many layers of percent-encoding")
 
 
 def _has_bad_character(text: str) -> bool:
     return any(ch == "\\" or ch == "\ufffd" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
+
+
+def shown(raw: str) -> str:
+    """`raw` for a message: long paths are cut, so an error never echoes kilobytes."""
+    return repr(raw if len(raw) <= 100 else f"{raw[:100]}...")
+
+
+def _length_problem(text: str) -> str | None:
+    """Why `text` is longer than a destination can store, if it is."""
+    try:
+        encoded = text.encode()
+    except UnicodeEncodeError:  # lone surrogates: no file system can name them
+        return "not valid UTF-8"
+    longest = max(len(segment) for segment in encoded.split(b"/"))
+    if longest > MAX_SEGMENT_BYTES:
+        return (
+            f"a path segment is {longest} bytes long (UTF-8); at most {MAX_SEGMENT_BYTES} "
+            "bytes are allowed"
+        )
+    if len(encoded) > MAX_PATH_BYTES:
+        return f"it is {len(encoded)} bytes long (UTF-8); at most {MAX_PATH_BYTES} are allowed"
+    return None
 
 
 def _problem(text: str) -> str | None:
@@ -62,16 +88,16 @@ def clean_path(raw: str | None) -> str:
     """Return `raw` as a canonical path relative to an artifact root, or raise a 400."""
     if raw is None or raw == "":
         return ""
-    if len(raw) > MAX_PATH_LENGTH:
-        raise invalid("Invalid artifact path: too long")
+    if len(raw) > _MAX_RAW_LENGTH:
+        raise invalid(f"Invalid artifact path {shown(raw)}: too long")
     decoded = _fully_decoded(raw)
     text = decoded.rstrip("/") if decoded.strip("/") else decoded
     if text == "":
         return ""
-    for form in (text, unicodedata.normalize("NFKC", text)):
-        problem = _problem(form)
-        if problem:
-            raise invalid(f"Invalid artifact path {raw!r}: {problem}")
+    nfkc = unicodedata.normalize("NFKC", text)
+    problem = _problem(text) or _problem(nfkc) or _length_problem(text)
+    if problem:
+        raise invalid(f"Invalid artifact path {shown(raw)}: {problem}")
     return text
 
 

@@ -22,10 +22,17 @@ from ..errors import ApiError, invalid, not_found
 from . import paths
 from .base import CHUNK_SIZE, ArtifactReader, ArtifactRepository, FileEntry, Part, check_part_number
 
+MAX_KEY_BYTES = 1024  # S3's limit on a whole key, the prefix included
 PART_SIZE = 8 * 1024 * 1024  # S3 needs ≥ 5 MiB for every part but the last
 SPOOL_SIZE = 2 * CHUNK_SIZE
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
-_BAD_INPUT = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidArgument"}
+_BAD_INPUT = {
+    "InvalidPart",
+    "InvalidPartOrder",
+    "EntityTooSmall",
+    "InvalidArgument",
+    "KeyTooLongError",
+}
 
 
 class S3Reader(ArtifactReader):
@@ -79,7 +86,16 @@ class S3ArtifactRepository(ArtifactRepository):
             ) from None
 
     def _key(self, path: str) -> str:
-        return paths.join(self.prefix, paths.clean_path(path))
+        """The object key of `path`; 400 if S3 could not store it (AWS would answer
+        KeyTooLongError, or a bodiless 400 to a HEAD)."""
+        key = paths.join(self.prefix, paths.clean_path(path))
+        size = len(key.encode())
+        if size > MAX_KEY_BYTES:
+            raise invalid(
+                f"Invalid artifact path {paths.shown(path)}: too long for this artifact "
+                f"destination ({size} bytes with the bucket prefix; at most {MAX_KEY_BYTES})"
+            )
+        return key
 
     def _folder(self, path: str) -> str:
         key = self._key(path)

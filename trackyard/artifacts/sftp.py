@@ -23,7 +23,7 @@ import paramiko
 from ..errors import ApiError, invalid
 from . import paths
 from .base import CHUNK_SIZE, FileEntry
-from .tree import FileSystem, Stat, TreeRepository
+from .tree import FileSystem, Stat, TreeRepository, within_path_max
 
 logger = logging.getLogger("trackyard.artifacts.sftp")
 DEFAULT_POOL_SIZE = 8
@@ -78,7 +78,7 @@ class SftpFileSystem(FileSystem):
                 probe = posixpath.dirname(probe)
 
     def resolve(self, key: str) -> str:
-        full = posixpath.join(self.root, key) if key else self.root
+        full = within_path_max(posixpath.join(self.root, key) if key else self.root, key)
         if not self._inside(self._real(full)):
             raise invalid(f"Invalid artifact path '{key}': it leads outside the artifact root")
         return full

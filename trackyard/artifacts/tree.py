@@ -29,6 +29,7 @@ from .base import (
 
 TMP_DIR = f"{paths.RESERVED_DIR}/tmp"
 UPLOADS_DIR = f"{paths.RESERVED_DIR}/uploads"
+PATH_MAX = 4096  # what a POSIX kernel (or an SFTP server on one) opens, the final NUL included
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,21 @@ class TreeRepository(ArtifactRepository):
             raise not_found(f"Upload {upload_id} does not exist")
         if b"".join(fs.read(target, 0, stat.size)).decode() != path:
             raise invalid(f"Upload {upload_id} is not an upload to '{path}'")
+
+
+def within_path_max(full: str, key: str) -> str:
+    """`full`, unless the root and client path `key` together are longer than a POSIX path.
+
+    The gate bounds `key` alone; the root's length is only known here. Such a path would fail
+    with ENAMETOOLONG, which is the client's doing: a 400, not a 500.
+    """
+    size = len(full.encode("utf-8", "surrogateescape"))
+    if size >= PATH_MAX:
+        raise invalid(
+            f"Invalid artifact path {paths.shown(key)}: too long for this artifact destination "
+            f"({size} bytes with the destination's root; at most {PATH_MAX - 1})"
+        )
+    return full
 
 
 def _file_path(path: str) -> str:
