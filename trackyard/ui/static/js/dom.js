@@ -1,9 +1,37 @@
 // Tiny DOM helpers. Everything user-provided goes in as text nodes, never as HTML, so run
 // names, tags and artifact contents cannot inject markup.
 
+// Browsers strip leading and trailing C0 controls and spaces from a URL and drop tabs and
+// newlines anywhere in it before they read its scheme, so a text match ("starts with
+// javascript:") misses "\u0001javascript:" or "java\tscript:". Parsing with the browser's own
+// (WHATWG) parser against the page's base sees exactly what a click or a load will.
+const WEB = new Set(["http:", "https:"]);
+const IMAGE_DATA = /^data:image\/(png|jpeg|gif|webp|svg\+xml)[;,]/i;
+
+/**
+ * `url` if it leads to the web: http(s) (relative and in-page links resolve to this page's
+ * origin) or mailto; with `image`, http(s) or a data: image (in an <img> even an SVG runs no
+ * script). Anything else, or nothing parsable, gives null.
+ */
+export function safeUrl(url, { image = false } = {}) {
+  let parsed;
+  try {
+    parsed = new URL(String(url), document.baseURI);
+  } catch {
+    return null;
+  }
+  const ok = WEB.has(parsed.protocol) || (image ? IMAGE_DATA.test(parsed.href) : parsed.protocol === "mailto:");
+  return ok ? String(url) : null;
+}
+
+// Attributes whose value the browser follows as a URL: they only take what safeUrl allows.
+const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href", "poster", "cite", "background"]);
+
 /**
  * Create an element: h("a", {href, class: "x", onclick}, "text", child, [more]).
- * Props starting with "on" become listeners; `class`, `style`, `dataset` and boolean
+ * Function props starting with "on" become listeners (strings there would be script, so
+ * they are dropped); URL attributes keep only safeUrl's targets; an iframe's srcdoc always
+ * comes with an empty sandbox (no scripts); `class`, `style`, `dataset` and boolean
  * attributes get special care; null/undefined/false children are skipped.
  */
 export function h(tag, props, ...children) {
@@ -11,8 +39,11 @@ export function h(tag, props, ...children) {
   if (props) {
     for (const [name, value] of Object.entries(props)) {
       if (value === undefined || value === null || value === false) continue;
-      if (name.startsWith("on") && typeof value === "function") {
-        el.addEventListener(name.slice(2).toLowerCase(), value);
+      if (name.startsWith("on")) {
+        if (typeof value === "function") el.addEventListener(name.slice(2).toLowerCase(), value);
+      } else if (URL_ATTRIBUTES.has(name)) {
+        const url = safeUrl(value, { image: tag === "img" && name === "src" });
+        if (url !== null) el.setAttribute(name, url);
       } else if (name === "class") {
         el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : value;
       } else if (name === "style" && typeof value === "object") {
@@ -26,6 +57,7 @@ export function h(tag, props, ...children) {
       }
     }
   }
+  if (el.hasAttribute("srcdoc")) el.setAttribute("sandbox", "");
   append(el, children);
   return el;
 }

@@ -1,8 +1,8 @@
 // A small Markdown renderer for run descriptions, .md artifacts and notebook cells.
-// It builds DOM nodes (never HTML strings), so raw HTML in the source shows as text and
-// links are limited to safe schemes.
+// It builds DOM nodes (never HTML strings), so raw HTML in the source shows as text, and
+// links and images go through dom.js's safeUrl (a link it refuses stays text).
 
-import { h } from "./dom.js";
+import { h, safeUrl } from "./dom.js";
 
 const FENCE = /^\s*(```|~~~)\s*([\w+-]*)\s*$/;
 const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
@@ -118,20 +118,10 @@ function table(lines, start, out) {
   return i;
 }
 
-/** Only these link targets: web, mail, in-page and relative links; images may be data: images. */
-export function safeUrl(url, image = false) {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url);
-  if (!scheme) return url;
-  const name = scheme[1].toLowerCase();
-  if (["http", "https", "mailto"].includes(name)) return url;
-  if (image && name === "data" && /^data:image\/(png|jpe?g|gif|webp|svg\+xml)[;,]/i.test(url)) return url;
-  return null;
-}
-
 const INLINE = [
   { re: /`([^`]+)`/, make: (m) => h("code", null, m[1]) },
   { re: /!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/, make: (m) => {
-    const src = safeUrl(m[2], true);
+    const src = safeUrl(m[2], { image: true });
     return src ? h("img", { src, alt: m[1] }) : m[0];
   } },
   { re: /\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/, make: (m) => link(m[2], inline(m[1]), m[0]) },
@@ -146,7 +136,8 @@ const INLINE = [
 function link(url, content, fallback) {
   const target = safeUrl(url);
   if (!target) return fallback;
-  const external = /^https?:/i.test(target);
+  const { protocol, origin } = new URL(target, document.baseURI);
+  const external = protocol !== "mailto:" && origin !== location.origin;
   return h("a", { href: target, target: external ? "_blank" : null, rel: external ? "noopener noreferrer" : null }, content);
 }
 

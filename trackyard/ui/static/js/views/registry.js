@@ -3,7 +3,7 @@
 
 import { registry } from "../api.js";
 import { artifactBrowser, proxyRoot, proxySource } from "../artifacts.js";
-import { debounce, h, replace } from "../dom.js";
+import { debounce, h, replace, safeUrl } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { href, refresh, seg, setQuery } from "../router.js";
@@ -150,7 +150,7 @@ export async function versionView(container, ctx) {
       ["Logged model", v.model_id ? h("a", { href: href(`/logged-models/${seg(v.model_id)}`) }, v.model_id) : "—"],
       ["Source", sourceLink(v.source)],
       v.user_id ? ["User", v.user_id] : null,
-      v.run_link ? ["Run link", h("a", { href: v.run_link, target: "_blank", rel: "noopener noreferrer" }, v.run_link)] : null,
+      v.run_link ? ["Run link", safeUrl(v.run_link) ? h("a", { href: v.run_link, target: "_blank", rel: "noopener noreferrer" }, v.run_link) : v.run_link] : null,
     ])),
     panel("Aliases", h("div", { class: "row", "data-role": "aliases" },
       (v.aliases || []).length ? v.aliases.map((a) => h("span", { class: "badge accent" }, `@${a}`,
