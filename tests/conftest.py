@@ -100,3 +100,4 @@ def _no_active_experiment_leaks(monkeypatch) -> None:
 
 # Artifact destinations (local folder, SFTP via a real sshd, S3 via moto): shared fixtures.
 from .artifact_fixtures import artifact_server, moto_s3, sshd  # noqa: E402, F401
+from .browser import browser  # noqa: E402, F401

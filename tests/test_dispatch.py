@@ -13,6 +13,7 @@ import httpx
 import msgspec
 
 from trackyard.errors import not_found
+from trackyard.limits import BodyBudget
 from trackyard.routes import ApiApp, ApiRoutes
 
 EVENT_LOOP = threading.main_thread().name
@@ -56,7 +57,7 @@ class Harness:
     def __init__(self, quick_inline: bool) -> None:
         self.slow_started, self.slow_release = threading.Event(), threading.Event()
         area = _area(self.slow_started, self.slow_release)
-        self.app = ApiApp([area], None, _unrouted, quick_inline=quick_inline)
+        self.app = ApiApp([area], None, _unrouted, BodyBudget(2**30), quick_inline=quick_inline)
 
     def client(self) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app)

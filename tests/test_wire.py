@@ -129,11 +129,15 @@ def test_update_run_answers_with_the_run_info(http, experiment_id):
     assert body["run_info"]["end_time"] == 5
 
 
-def test_post_without_a_content_type_is_read_as_json(http, experiment_id):
+def test_a_post_body_without_a_content_type_is_refused_as_mlflow_does(http, experiment_id):
     response = http.post(
         f"{API}/runs/create", content=json.dumps({"experiment_id": experiment_id}).encode()
     )
-    assert _json(response)["run"]["info"]["experiment_id"] == experiment_id
+    assert response.status_code == 400
+    assert response.json() == {
+        "error_code": "INVALID_PARAMETER_VALUE",
+        "message": "Bad Request. Content-Type header is missing.",
+    }
 
 
 def test_unknown_request_fields_are_ignored(http, experiment_id):

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .artifacts import open_repository
 from .config import ServerConfig
 from .errors import ApiError, http_error, internal_error
+from .limits import BodyBudget, BodyDeadline
 from .routes import (
     ApiApp,
     artifacts,
@@ -29,6 +30,7 @@ from .routes import (
     runs,
     ui,
 )
+from .security import BrowserGuard, BrowserPolicy
 from .services import Services
 from .store import open_database, open_model_stores, open_store
 from .store.db import Database
@@ -108,14 +110,21 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         middleware=[Middleware(UnexpectedErrors)],
     )
     app.state.services = services
-    return ApiApp(
-        [*api_areas, artifacts.api], services, fallback=app, quick_inline=database.in_process
+    app.state.body_budget = BodyBudget(config.max_body_memory_mb * 2**20)
+    api = ApiApp(
+        [*api_areas, artifacts.api],
+        services,
+        fallback=app,
+        body_budget=app.state.body_budget,
+        quick_inline=database.in_process,
     )
+    policy = BrowserPolicy.create(config.host, config.allowed_hosts, config.cors_allowed_origins)
+    return BrowserGuard(BodyDeadline(api, config.read_timeout), policy)
 
 
 def app_from_environment() -> ASGIApp:
     """Factory for uvicorn workers, which rebuild the app in each process from the config."""
-    return create_app(ServerConfig(**json.loads(os.environ[CONFIG_ENV])))
+    return create_app(ServerConfig.from_json(json.loads(os.environ[CONFIG_ENV])))
 
 
 def config_to_environment(config: ServerConfig) -> None:

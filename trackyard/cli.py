@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import __version__
-from .artifacts.options import destination_options
+from . import __version__, limits, security
+from .artifacts import options as destination
 from .config import DATA_DIR, ServerConfig
 
 if TYPE_CHECKING:
@@ -28,6 +29,17 @@ def _open_backend(config: ServerConfig) -> Database:
         return open_database(config.backend_store_uri)
     except Exception as error:  # any driver's connection or schema error ends start-up
         raise click.ClickException(f"Cannot open the backend store: {error}") from None
+
+
+def with_options(options: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
+    """Apply a module's list of click options, kept beside the code they configure."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 @main.command()
@@ -58,39 +70,28 @@ def _open_backend(config: ServerConfig) -> Database:
     "--serve-artifacts/--no-serve-artifacts",
     default=True,
     show_default=True,
+    envvar="TRACKYARD_SERVE_ARTIFACTS",
     help="Proxy artifact uploads and downloads through this server.",
 )
 @click.option("--workers", "-w", default=1, show_default=True, envvar="TRACKYARD_WORKERS")
-@click.option("--access-log/--no-access-log", default=False, show_default=True)
-@destination_options
-def server(
-    host: str,
-    port: int,
-    backend_store_uri: str,
-    artifacts_destination: str,
-    default_artifact_root: str | None,
-    serve_artifacts: bool,
-    workers: int,
-    access_log: bool,
-    **artifact_options: Any,
-) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    envvar="TRACKYARD_ACCESS_LOG",
+    help="Log every request (uvicorn's access log).",
+)
+@with_options(destination.OPTIONS)
+@with_options(security.OPTIONS)
+@with_options(limits.OPTIONS)
+def server(**options: Any) -> None:
     """Run the tracking server (REST API, artifact proxy and web UI) on one port."""
-    import uvicorn
-
+    from . import serving
     from .app import config_to_environment, create_app
 
-    config = ServerConfig(
-        host=host,
-        port=port,
-        backend_store_uri=backend_store_uri,
-        artifacts_destination=artifacts_destination,
-        default_artifact_root=default_artifact_root,
-        serve_artifacts=serve_artifacts,
-        workers=workers,
-        **artifact_options,
-    )
+    config = ServerConfig(**options)
     database = _open_backend(config)
-    if workers > 1:
+    if config.workers > 1:
         # Each worker process builds its app from the environment and opens its own stores;
         # this process only migrated, once, before they start.
         database.close()
@@ -98,16 +99,11 @@ def server(
         app: Any = "trackyard.app:app_from_environment"
     else:
         app = create_app(config, database)
-    click.echo(f"trackyard {__version__} serving on http://{host}:{port} ({backend_store_uri})")
-    uvicorn.run(
-        app,
-        factory=workers > 1,
-        host=host,
-        port=port,
-        workers=workers if workers > 1 else None,
-        access_log=access_log,
-        log_level="warning",
+    click.echo(
+        f"trackyard {__version__} serving on http://{config.host}:{config.port} "
+        f"({config.backend_store_uri})"
     )
+    serving.run(app, config)
 
 
 # `trackyard up`, the server plus JupyterLab, lives in its own package (it imports no Jupyter).

@@ -25,6 +25,20 @@ class ServerConfig:
     sftp_insecure_skip_host_key_check: bool = False
     s3_endpoint_url: str | None = None
     workers: int = 1
+    access_log: bool = False
+    # Who may call the server from a browser (see trackyard/security.py): Host names served
+    # (empty: loopback names, IP addresses and the bound host) and cross-origin web origins.
+    allowed_hosts: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()
+    # Bounds on slow or stuck clients (see trackyard/limits.py and trackyard/serving.py).
+    shutdown_grace: float = 10.0
+    read_timeout: float = 60.0
+    max_body_memory_mb: int = 256
+
+    @classmethod
+    def from_json(cls, data: dict) -> ServerConfig:
+        """The config a worker process receives as JSON, which turned tuples into lists."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
     @property
     def experiment_artifact_root(self) -> str:

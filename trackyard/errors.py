@@ -31,13 +31,19 @@ class ApiError(Exception):
     """An error the client caused or must know about, in MLflow's JSON error shape."""
 
     def __init__(
-        self, message: str, error_code: str = "INVALID_PARAMETER_VALUE", status: int | None = None
+        self,
+        message: str,
+        error_code: str = "INVALID_PARAMETER_VALUE",
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.error_code = error_code
         # HTTP-level errors (404, 405) keep their own status; everything else follows the code.
         self.status = status or STATUS_BY_CODE.get(error_code, 500)
+        # Response headers the answer needs, such as Retry-After.
+        self.headers = headers or {}
 
     def to_dict(self) -> dict[str, str]:
         return {"error_code": self.error_code, "message": self.message}

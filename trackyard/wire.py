@@ -14,13 +14,15 @@ from urllib.parse import parse_qsl
 import msgspec
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import Receive
+from starlette.types import Receive, Scope
 
 from .errors import ApiError
+from .limits import MAX_BODY_BYTES, BodyBudget, body_too_large, declared_length
 
 T = TypeVar("T")
 
 _json_encoder = msgspec.json.Encoder()
+JSON_MEDIA_TYPE = b"application/json"
 
 
 def encode_json(content: Any) -> bytes:
@@ -36,7 +38,7 @@ class JSONResponse(Response):
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.to_dict(), status_code=error.status)
+    return JSONResponse(error.to_dict(), status_code=error.status, headers=error.headers)
 
 
 @cache
@@ -89,22 +91,15 @@ def _has_nul(value: Any) -> bool:
 _NUL_ERROR = "Invalid value in request: text may not contain NUL (\\u0000) characters."
 
 
-# JSON requests are small (a full log-batch is under 2 MB); a larger body is refused before it
-# fills the server's memory. Artifacts stream through endpoints of their own.
-MAX_BODY_BYTES = 64 * 2**20
-
-
-def body_too_large() -> ApiError:
-    return ApiError(
-        f"Request body larger than {MAX_BODY_BYTES // 2**20} MiB: JSON requests are small.",
-        "BAD_REQUEST",
-        413,
-    )
-
-
-async def read_body(receive: Receive) -> bytes:
-    """A request's whole body, refused past MAX_BODY_BYTES; ClientDisconnect (as Starlette
-    raises it) where the client hangs up before sending it all."""
+async def read_body(scope: Scope, receive: Receive, budget: BodyBudget) -> bytes:
+    """A JSON request's whole body, charged to `budget` until the request ends; refused past
+    MAX_BODY_BYTES, or when not declared as JSON (a cross-site form or a "simple" request
+    sends text/plain); ClientDisconnect (as Starlette raises it) where the client hangs up
+    before sending it all."""
+    declared = declared_length(scope)
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise body_too_large()
+    budget.charge(scope, declared or 0)
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -114,14 +109,32 @@ async def read_body(receive: Receive) -> bytes:
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise body_too_large()
+        if declared is None or size > declared:
+            budget.charge(scope, len(chunk))
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            body = b"".join(chunks)
+            _check_json_type(scope, body)
+            return body
+
+
+def _check_json_type(scope: Scope, body: bytes) -> None:
+    """MLflow's rule and messages; an empty body (a bare POST from the UI) needs no type."""
+    media_type = next((v for k, v in scope["headers"] if k == b"content-type"), None)
+    if media_type is None:
+        if body:
+            raise ApiError("Bad Request. Content-Type header is missing.")
+    elif media_type.partition(b";")[0].strip().lower() != JSON_MEDIA_TYPE:
+        raise ApiError("Bad Request. Content-Type must be one of ['application/json'].")
 
 
 async def read_message(request: Request, message_type: type[T]) -> T:
-    """Decode a Starlette request into `message_type` (see `decode_message`)."""
-    body = b"" if request.method == "GET" else await read_body(request.receive)
+    """Decode a Starlette request into `message_type` (see `decode_message`); its body is
+    charged to the app's `state.body_budget`."""
+    if request.method == "GET":
+        body = b""
+    else:
+        body = await read_body(request.scope, request.receive, request.app.state.body_budget)
     return decode_message(request.method, request.url.query, body, message_type)
 
 
@@ -143,3 +156,7 @@ def decode_message(method: str, query: str, body: bytes, message_type: type[T]) 
         raise ApiError(_explain(error), "INVALID_PARAMETER_VALUE") from None
     except msgspec.DecodeError as error:
         raise ApiError(f"Malformed JSON in request body: {error}", "BAD_REQUEST") from None
+    except RecursionError:
+        raise ApiError(
+            "Malformed JSON in request body: nested too deeply.", "BAD_REQUEST"
+        ) from None

@@ -1,17 +1,13 @@
 """`trackyard server` flags for artifact destinations, kept beside the code they configure.
 
-Applied as one decorator; the flags arrive as keyword arguments named like the
-`ServerConfig` fields they set.
+The flags arrive as keyword arguments named like the `ServerConfig` fields they set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import click
 
-_OPTIONS = [
+OPTIONS = [
     click.option(
         "--sftp-key-file",
         default=None,
@@ -38,9 +34,3 @@ _OPTIONS = [
         help="Endpoint of an S3-compatible store (MinIO, Ceph, ...) for s3:// destinations.",
     ),
 ]
-
-
-def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(_OPTIONS):
-        command = option(command)
-    return command

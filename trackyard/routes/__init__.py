@@ -37,6 +37,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ApiError, internal_error
+from ..limits import BodyBudget
 from ..wire import JSONResponse, decode_message, encode_json, read_body, read_message
 
 Handler = Callable[[Any, Any], Any]
@@ -123,10 +124,12 @@ class ApiApp:
         areas: Sequence[ApiRoutes],
         services: Any,
         fallback: ASGIApp,
+        body_budget: BodyBudget,
         quick_inline: bool = False,
     ) -> None:
         self.services = services
         self.fallback = fallback
+        self.body_budget = body_budget
         self.quick_inline = quick_inline
         self.in_flight = 0  # HTTP requests of any path being served
         self.threads = StoreThreads(API_THREADS)
@@ -147,12 +150,14 @@ class ApiApp:
             await self._serve(scope, receive, send)
         finally:
             self.in_flight -= 1
+            self.body_budget.refund(scope)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = self.by_route.get((scope["method"], scope["path"]))
         if endpoint is None:  # includes a known path with another method: Starlette says 405
             await self.fallback(scope, receive, send)
             return
+        extra: list[tuple[bytes, bytes]] = []
         try:
             status, body = 200, await self._call(endpoint, scope, receive)
         except ClientDisconnect:
@@ -162,12 +167,20 @@ class ApiApp:
                 logger.exception("Unexpected error on %s %s", scope["method"], scope["path"])
                 error = internal_error(error)
             status, body = error.status, encode_json(error.to_dict())
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+            extra = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body)),
+            *extra,
+        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _call(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> bytes:
-        body = b"" if scope["method"] == "GET" else await read_body(receive)
+        if scope["method"] == "GET":
+            body = b""
+        else:
+            body = await read_body(scope, receive, self.body_budget)
         query = scope["query_string"].decode("latin-1")
         message = decode_message(scope["method"], query, body, endpoint.request_type)
         if endpoint.quick and self.quick_inline and self.in_flight == 1:
