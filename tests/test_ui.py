@@ -25,11 +25,6 @@ from .ui_data import Seeded, bulk_runs, seed
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "ui"
 LOADED_IMAGE = "img => img.complete && img.naturalWidth > 0"
 BULK_RUNS = int(os.environ.get("TRACKYARD_UI_BULK_RUNS", "100000"))
@@ -46,19 +41,6 @@ def ui_server(tmp_path_factory) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="module")
 def seeded(ui_server: ServerProcess) -> Seeded:
     return seed(ui_server.url)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class UI:

@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 from mlflow.entities import RunTag
 
 from .servers import ServerProcess, start_server
-from .test_ui import CHROMIUM, CHROMIUM_ARGS, UI, sync_api
+from .test_ui import UI, sync_api
 
 expect = sync_api.expect
 
@@ -165,16 +165,6 @@ def data(server: ServerProcess) -> LinkData:
         description=text,
     )
     return LinkData(experiment_id, run_id, model_name)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
