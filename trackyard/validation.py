@@ -2,7 +2,8 @@
 
 Handlers call these before the store sees anything, so a bad request is a 400 with a clear
 message and never reaches the database (where PostgreSQL would reject an over-long value
-with an error that is not the client's to read).
+with an error that is not the client's to read, and SQLite would store it: the backends
+would disagree). Every text column of limited length that a client fills has its check here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 from .errors import invalid
 from .messages.tracking import KeyValue
+from .search.grammar import Clause
 
 __all__ = ["invalid"]
 
@@ -23,16 +25,28 @@ MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_RUN_NAME_LENGTH = 250
 MAX_USER_ID_LENGTH = 256
+MAX_RUN_ID_LENGTH = 32
+MAX_MODEL_ID_LENGTH = 64
+MAX_DATASET_NAME_LENGTH = 500
+MAX_DATASET_DIGEST_LENGTH = 64
+MAX_DATASET_SOURCE_TYPE_LENGTH = 36
 MAX_BATCH_METRICS = 1000
 MAX_BATCH_PARAMS = 100
 MAX_BATCH_TAGS = 100
 MAX_BATCH_ITEMS = 1000
 MAX_RUNS_PER_SEARCH = 50000
 MAX_EXPERIMENTS_PER_SEARCH = 50000
+# Each id is a statement parameter: PostgreSQL takes at most 65,535 of them (SQLite, as
+# built by most distributions, 32,766). MLflow sets no limit; its own ids-per-request limit
+# (SearchDatasets, 20) lends the message its form.
+MAX_EXPERIMENT_IDS_PER_SEARCH = 10_000
+# The values of a filter's IN lists, each a parameter too.
+MAX_FILTER_VALUES = 10_000
 MAX_HISTORY_PAGE = 25000
 MAX_SAMPLED_POINTS = 2500
 MAX_SAMPLED_RUNS = 100
 
+RUN_NAME_TAG = "mlflow.runName"
 _KEY = re.compile(r"^[/\w.\- :]*$")
 VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
 RUN_STATUSES = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
@@ -69,14 +83,41 @@ def truncated(value: str | None, limit: int) -> str | None:
 
 
 def max_length(value: str | None, limit: int, what: str) -> None:
+    """MLflow's length check and message; `what` is the parameter's name, as MLflow's."""
     if value is not None and len(value) > limit:
-        raise invalid(f"{what} has length {len(value)}, which exceeds the limit of {limit}.")
+        raise invalid(f"'{what}' exceeds the maximum length of {limit} characters")
+
+
+def no_nul(value: str, what: str) -> str:
+    """Path parameters skip the request decoder's NUL check; PostgreSQL cannot take NUL."""
+    if "\x00" in value:
+        raise invalid(f"Invalid value for parameter '{what}': text may not contain NUL characters.")
+    return value
+
+
+def experiment_ids(ids: Sequence[str], request: str) -> Sequence[str]:
+    if len(ids) > MAX_EXPERIMENT_IDS_PER_SEARCH:
+        raise invalid(
+            f"{request} request cannot specify more than {MAX_EXPERIMENT_IDS_PER_SEARCH} "
+            f"experiment_ids. Received {len(ids)} experiment_ids."
+        )
+    return ids
+
+
+def filter_size(clauses: Sequence[Clause]) -> Sequence[Clause]:
+    values = sum(len(c.value) for c in clauses if isinstance(c.value, tuple))
+    if values > MAX_FILTER_VALUES:
+        raise invalid(
+            f"A search filter can hold at most {MAX_FILTER_VALUES} values in its IN lists. "
+            f"Got {values} values."
+        )
+    return clauses
 
 
 def experiment_name(name: str) -> str:
     if not name or not name.strip():
         raise invalid("Invalid experiment name: the name must be a non-empty string.")
-    max_length(name, MAX_EXPERIMENT_NAME_LENGTH, "Experiment name")
+    max_length(name, MAX_EXPERIMENT_NAME_LENGTH, "name")
     return name
 
 
@@ -125,6 +166,9 @@ def batch_limits(metrics: Sequence, params: Sequence, tags: Sequence) -> None:
 # ---------------------------------------------------------------- model registry
 
 MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
+MAX_REGISTERED_MODEL_NAME_LENGTH = 256
+MAX_LOGGED_MODEL_NAME_LENGTH = 500
+MAX_MODEL_TYPE_LENGTH = 500
 MAX_ALIAS_LENGTH = 255
 MAX_REGISTERED_MODELS_PER_SEARCH = 1000
 MAX_MODEL_VERSIONS_PER_SEARCH = 200_000
@@ -145,6 +189,13 @@ def model_name(name: str, field: str = "name") -> str:
     normalised = posixpath.normpath(name)
     if normalised != name or normalised == "." or name.startswith(".."):
         raise invalid(f"Invalid model name '{name}'. Names must be normalised paths.")
+    return name
+
+
+def new_model_name(name: str, field: str = "name") -> str:
+    """A registered model name to store (create, rename); lookups of longer names find none."""
+    model_name(name, field)
+    max_length(name, MAX_REGISTERED_MODEL_NAME_LENGTH, field)
     return name
 
 
@@ -187,7 +238,7 @@ def stage(value: str) -> str:
 
 def registry_tag(tag_key: str, value: str | None) -> None:
     key(tag_key, "tag")
-    max_length(value, MAX_REGISTRY_TAG_VALUE_LENGTH, f"Value of tag '{tag_key}'")
+    max_length(value, MAX_REGISTRY_TAG_VALUE_LENGTH, "value")
 
 
 def logged_model_name(name: str | None) -> None:
@@ -197,6 +248,20 @@ def logged_model_name(name: str | None) -> None:
             f"Invalid model name ({name!r}) provided. Model name must be a non-empty string "
             f"and cannot contain the following characters: {bad}"
         )
+    max_length(name, MAX_LOGGED_MODEL_NAME_LENGTH, "name")
+
+
+def model_references(run_id: str | None, model_id: str | None) -> None:
+    """A run id or logged model id a write stores as given (run_id: a model version's,
+    source_run_id: a logged model's)."""
+    max_length(run_id, MAX_RUN_ID_LENGTH, "run_id")
+    max_length(model_id, MAX_MODEL_ID_LENGTH, "model_id")
+
+
+def linked_metric(dataset_name: str | None, dataset_digest: str | None) -> None:
+    """A metric logged for a model is stored with its dataset's name and digest."""
+    max_length(dataset_name, MAX_DATASET_NAME_LENGTH, "dataset_name")
+    max_length(dataset_digest, MAX_DATASET_DIGEST_LENGTH, "dataset_digest")
 
 
 def _value_or_empty(value: str | None) -> str:
@@ -221,6 +286,8 @@ def run_tags(items: Sequence[KeyValue]) -> list[KeyValue]:
     for tag in items:
         key(tag.key, "tag")
         value = truncated(_value_or_empty(tag.value), MAX_RUN_TAG_VALUE_LENGTH)
+        if tag.key == RUN_NAME_TAG:  # also the run's name
+            max_length(value, MAX_RUN_NAME_LENGTH, RUN_NAME_TAG)
         checked.append(KeyValue(key=tag.key, value=value))
     return checked
 

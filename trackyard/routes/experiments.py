@@ -18,7 +18,7 @@ def create_experiment(services: Services, req: m.CreateExperiment) -> dict:
     name = check.experiment_name(req.name)
     for tag in req.tags:
         check.key(tag.key, "tag")
-        check.max_length(tag.value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH, "Experiment tag value")
+        check.max_length(tag.value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH, "value")
     experiment_id = services.store.create_experiment(name, req.artifact_location or None, req.tags)
     return {"experiment_id": experiment_id}
 
@@ -44,7 +44,7 @@ def search_experiments(services: Services, req: m.SearchExperiments) -> dict:
         max_results=check.max_results(
             req.max_results, check.MAX_EXPERIMENTS_PER_SEARCH, "experiments per page"
         ),
-        clauses=parse_filter(req.filter, EXPERIMENTS),
+        clauses=check.filter_size(parse_filter(req.filter, EXPERIMENTS)),
         order_by=[parse_order_by(clause, EXPERIMENTS) for clause in req.order_by],
         page_token=req.page_token,
     )
@@ -77,7 +77,7 @@ def restore_experiment(services: Services, req: m.ExperimentId) -> None:
 def set_experiment_tag(services: Services, req: m.SetExperimentTag) -> None:
     check.require(req.experiment_id, "experiment_id")
     check.key(req.key, "tag")
-    check.max_length(req.value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH, "Experiment tag value")
+    check.max_length(req.value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH, "value")
     services.store.set_experiment_tag(req.experiment_id, req.key, req.value)
 
 

@@ -19,14 +19,15 @@ FINAL_STATUSES = ("LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED")
 
 def _model_id(model_id: str) -> str:
     check.require(model_id, "model_id")
-    return model_id
+    return check.no_nul(model_id, "model_id")
 
 
 @api.post(BASE, m.CreateLoggedModel)
 def create_logged_model(services: Services, req: m.CreateLoggedModel) -> dict:
     check.require(req.experiment_id, "experiment_id")
     check.logged_model_name(req.name or None)
-    check.max_length(req.model_type, 500, "Model type")
+    check.max_length(req.model_type, check.MAX_MODEL_TYPE_LENGTH, "model_type")
+    check.max_length(req.source_run_id, check.MAX_RUN_ID_LENGTH, "source_run_id")
     model = services.logged_models.create(
         experiment_id=req.experiment_id,
         name=req.name or None,
@@ -74,7 +75,8 @@ def set_logged_model_tags(services: Services, req: m.SetLoggedModelTags) -> None
 @api.delete(BASE + "/{model_id}/tags/{tag_key:path}", m.DeleteLoggedModelTag)
 def delete_logged_model_tag(services: Services, req: m.DeleteLoggedModelTag) -> None:
     check.require(req.tag_key, "tag_key")
-    services.logged_models.delete_tag(_model_id(req.model_id), req.tag_key)
+    tag_key = check.no_nul(req.tag_key, "tag_key")
+    services.logged_models.delete_tag(_model_id(req.model_id), tag_key)
 
 
 @api.post(BASE + "/{model_id}/params", m.LogLoggedModelParams)
@@ -112,8 +114,8 @@ def search_logged_models(services: Services, req: m.SearchLoggedModels) -> dict:
     if any(not dataset.dataset_name for dataset in req.datasets):
         raise check.invalid("`dataset_name` in the `datasets` clause must be specified.")
     models, token = services.logged_models.search(
-        experiment_ids=req.experiment_ids,
-        clauses=parse_filter(req.filter, LOGGED_MODELS),
+        experiment_ids=check.experiment_ids(req.experiment_ids, "SearchLoggedModels"),
+        clauses=check.filter_size(parse_filter(req.filter, LOGGED_MODELS)),
         datasets=[DatasetScope(d.dataset_name, d.dataset_digest or None) for d in req.datasets],
         max_results=check.max_results(
             req.max_results or 50, check.MAX_LOGGED_MODELS_PER_SEARCH, "logged models per page"

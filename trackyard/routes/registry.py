@@ -25,7 +25,7 @@ def _page(key: str, items: list, token: str | None) -> dict:
 @api.post("mlflow/registered-models/create", m.CreateRegisteredModel)
 def create_registered_model(services: Services, req: m.CreateRegisteredModel) -> dict:
     model = services.registry.create_registered_model(
-        check.model_name(req.name), check.registry_tags(req.tags), req.description
+        check.new_model_name(req.name), check.registry_tags(req.tags), req.description
     )
     return {"registered_model": model}
 
@@ -39,7 +39,7 @@ def get_registered_model(services: Services, req: m.ModelName) -> dict:
 def rename_registered_model(services: Services, req: m.RenameRegisteredModel) -> dict:
     name = check.model_name(req.name)
     model = services.registry.rename_registered_model(
-        name, check.model_name(req.new_name, "new_name")
+        name, check.new_model_name(req.new_name, "new_name")
     )
     return {"registered_model": model}
 
@@ -57,7 +57,7 @@ def delete_registered_model(services: Services, req: m.ModelName) -> None:
 
 def search_registered_models(services: Services, req: m.SearchRegisteredModels) -> dict:
     models, token = services.registry.search_registered_models(
-        clauses=parse_filter(req.filter, REGISTERED_MODELS),
+        clauses=check.filter_size(parse_filter(req.filter, REGISTERED_MODELS)),
         max_results=check.max_results(
             req.max_results, check.MAX_REGISTERED_MODELS_PER_SEARCH, "registered models per page"
         ),
@@ -129,6 +129,7 @@ def _is_prompt(tags: list[KeyValue]) -> bool:
 def create_model_version(services: Services, req: m.CreateModelVersion) -> dict:
     name = check.model_name(req.name)
     check.require(req.source, "source")
+    check.model_references(req.run_id, req.model_id)
     tags = check.registry_tags(req.tags)
     prompt = _is_prompt(tags)
     if prompt:  # a prompt's "source" is a pointer in its own namespace, not files
@@ -187,7 +188,7 @@ def get_model_version_download_uri(services: Services, req: m.ModelVersionRef) -
 
 def search_model_versions(services: Services, req: m.SearchModelVersions) -> dict:
     versions, token = services.registry.search_model_versions(
-        clauses=parse_filter(req.filter, MODEL_VERSIONS),
+        clauses=check.filter_size(parse_filter(req.filter, MODEL_VERSIONS)),
         max_results=check.max_results(
             req.max_results, check.MAX_MODEL_VERSIONS_PER_SEARCH, "model versions per page"
         ),

@@ -22,8 +22,8 @@ def _run_id(req: m.RunRef) -> str:
 @api.post("mlflow/runs/create", m.CreateRun, quick=True)
 def create_run(services: Services, req: m.CreateRun) -> dict:
     check.require(req.experiment_id, "experiment_id")
-    check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "Run name")
-    check.max_length(req.user_id, check.MAX_USER_ID_LENGTH, "User id")
+    check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "run_name")
+    check.max_length(req.user_id, check.MAX_USER_ID_LENGTH, "user_id")
     tags = check.run_tags(req.tags)
     start_time = req.start_time if req.start_time is not None else int(time.time() * 1000)
     run = services.store.create_run(req.experiment_id, req.user_id, start_time, req.run_name, tags)
@@ -38,7 +38,7 @@ def get_run(services: Services, req: m.RunRef) -> dict:
 @api.post("mlflow/runs/update", m.UpdateRun, quick=True)
 def update_run(services: Services, req: m.UpdateRun) -> dict:
     status = None if req.status is None else check.run_status(req.status)
-    check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "Run name")
+    check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "run_name")
     info = services.store.update_run(_run_id(req), status, req.end_time, req.run_name)
     return {"run_info": info}
 
@@ -61,6 +61,8 @@ def _checked_metrics(metrics: list[m.BatchMetric]) -> list[m.BatchMetric]:
         if metric.key not in checked_keys:
             check.key(metric.key, "metric")
             checked_keys.add(metric.key)
+        if metric.model_id:
+            check.linked_metric(metric.dataset_name, metric.dataset_digest)
         if metric.value is None:
             raise check.invalid(
                 f"Missing value for required parameter 'value' of metric '{metric.key}'."
@@ -120,13 +122,16 @@ def log_inputs(services: Services, req: m.LogInputs) -> None:
     for item in req.datasets:
         check.require(item.dataset.name, "dataset.name")
         check.require(item.dataset.digest, "dataset.digest")
-        check.max_length(item.dataset.name, 500, "Dataset name")
-        check.max_length(item.dataset.digest, 64, "Dataset digest")
-        check.max_length(item.dataset.source_type, 36, "Dataset source type")
+        check.max_length(item.dataset.name, check.MAX_DATASET_NAME_LENGTH, "name")
+        check.max_length(item.dataset.digest, check.MAX_DATASET_DIGEST_LENGTH, "digest")
+        check.max_length(
+            item.dataset.source_type, check.MAX_DATASET_SOURCE_TYPE_LENGTH, "source_type"
+        )
         for tag in item.tags:
             check.key(tag.key, "input tag")
     for model in req.models:
         check.require(model.model_id, "model_id")
+        check.model_references(None, model.model_id)
     services.store.log_inputs(run_id, req.datasets, req.models)
 
 
@@ -135,14 +140,15 @@ def log_outputs(services: Services, req: m.LogOutputs) -> None:
     run_id = _run_id(req)
     for model in req.models:
         check.require(model.model_id, "model_id")
+        check.model_references(None, model.model_id)
     services.store.log_outputs(run_id, req.models)
 
 
 @api.post("mlflow/runs/search", m.SearchRuns)
 def search_runs(services: Services, req: m.SearchRuns) -> dict:
     runs, token = services.store.search_runs(
-        experiment_ids=req.experiment_ids,
-        clauses=parse_filter(req.filter, RUNS),
+        experiment_ids=check.experiment_ids(req.experiment_ids, "SearchRuns"),
+        clauses=check.filter_size(parse_filter(req.filter, RUNS)),
         view_type=check.view_type(req.run_view_type),
         max_results=check.max_results(req.max_results, check.MAX_RUNS_PER_SEARCH, "runs per page"),
         order_by=[parse_order_by(clause, RUNS) for clause in req.order_by],
