@@ -88,13 +88,6 @@ def max_length(value: str | None, limit: int, what: str) -> None:
         raise invalid(f"'{what}' exceeds the maximum length of {limit} characters")
 
 
-def no_nul(value: str, what: str) -> str:
-    """Path parameters skip the request decoder's NUL check; PostgreSQL cannot take NUL."""
-    if "\x00" in value:
-        raise invalid(f"Invalid value for parameter '{what}': text may not contain NUL characters.")
-    return value
-
-
 def experiment_ids(ids: Sequence[str], request: str) -> Sequence[str]:
     if len(ids) > MAX_EXPERIMENT_IDS_PER_SEARCH:
         raise invalid(

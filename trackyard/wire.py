@@ -91,6 +91,13 @@ def _has_nul(value: Any) -> bool:
 _NUL_ERROR = "Invalid value in request: text may not contain NUL (\\u0000) characters."
 
 
+def refuse_nul(values: Any) -> None:
+    """PostgreSQL cannot store NUL in text; refuse it on every backend alike, as bad input.
+    For values that do not pass `decode_message`, such as path parameters."""
+    if _has_nul(values):
+        raise ApiError(_NUL_ERROR, "INVALID_PARAMETER_VALUE")
+
+
 async def read_body(scope: Scope, receive: Receive, budget: BodyBudget) -> bytes:
     """A JSON request's whole body, charged to `budget` until the request ends; refused past
     MAX_BODY_BYTES, or when not declared as JSON (a cross-site form or a "simple" request
@@ -140,7 +147,6 @@ async def read_message(request: Request, message_type: type[T]) -> T:
 
 def decode_message(method: str, query: str, body: bytes, message_type: type[T]) -> T:
     """Decode a request into `message_type`, raising MLflow-shaped 400s on bad input."""
-    # PostgreSQL cannot store NUL in text; refuse it on every backend alike, as bad input.
     try:
         if method == "GET":
             if "%00" in query:
@@ -149,8 +155,8 @@ def decode_message(method: str, query: str, body: bytes, message_type: type[T]) 
         if not body.strip():
             body = b"{}"
         message = msgspec.json.decode(body, type=message_type, strict=False)
-        if b"\\u0000" in body and _has_nul(message):
-            raise ApiError(_NUL_ERROR, "INVALID_PARAMETER_VALUE")
+        if b"\\u0000" in body:
+            refuse_nul(message)
         return message
     except msgspec.ValidationError as error:
         raise ApiError(_explain(error), "INVALID_PARAMETER_VALUE") from None

@@ -38,7 +38,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ApiError, internal_error
 from ..limits import BodyBudget
-from ..wire import JSONResponse, decode_message, encode_json, read_body, read_message
+from ..wire import (
+    JSONResponse,
+    decode_message,
+    encode_json,
+    read_body,
+    read_message,
+    refuse_nul,
+)
 
 Handler = Callable[[Any, Any], Any]
 logger = logging.getLogger("trackyard")
@@ -72,6 +79,7 @@ class Endpoint:
         async def endpoint(request: Request) -> Response:
             message = await read_message(request, request_type)
             if request.path_params:
+                refuse_nul(request.path_params)
                 message = msgspec.structs.replace(message, **request.path_params)
             result = await run_in_threadpool(handler, request.app.state.services, message)
             return JSONResponse({} if result is None else result)

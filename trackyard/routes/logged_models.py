@@ -19,7 +19,7 @@ FINAL_STATUSES = ("LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED")
 
 def _model_id(model_id: str) -> str:
     check.require(model_id, "model_id")
-    return check.no_nul(model_id, "model_id")
+    return model_id
 
 
 @api.post(BASE, m.CreateLoggedModel)
@@ -75,8 +75,7 @@ def set_logged_model_tags(services: Services, req: m.SetLoggedModelTags) -> None
 @api.delete(BASE + "/{model_id}/tags/{tag_key:path}", m.DeleteLoggedModelTag)
 def delete_logged_model_tag(services: Services, req: m.DeleteLoggedModelTag) -> None:
     check.require(req.tag_key, "tag_key")
-    tag_key = check.no_nul(req.tag_key, "tag_key")
-    services.logged_models.delete_tag(_model_id(req.model_id), tag_key)
+    services.logged_models.delete_tag(_model_id(req.model_id), req.tag_key)
 
 
 @api.post(BASE + "/{model_id}/params", m.LogLoggedModelParams)
