@@ -2,7 +2,7 @@
 // reporter so a failure shows as a message instead of a blank page.
 
 import { refresh, route, start } from "./router.js";
-import { toast } from "./ui.js";
+import { toast } from "./widgets.js";
 import { compareView } from "./views/compare.js";
 import { experimentsView } from "./views/experiments.js";
 import { loggedModelView } from "./views/logged-model.js";

@@ -2,7 +2,7 @@
 // shared as a link and the back button works. Views change query parameters in place
 // (setQuery, no re-render); a changed path or back/forward re-renders the view.
 
-import { errorBox, notFound } from "./ui.js";
+import { errorBox, notFound } from "./widgets.js";
 
 const routes = [];
 let cleanup = null;

@@ -2,12 +2,12 @@
 // parallel coordinates and a scatter of any param or metric against another.
 
 import { experiments, runs as runsApi } from "../api.js";
-import { chartControls, chartGrid, readChartSettings } from "../charts.js";
+import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
-import { parallelCoordinates, scatterPlot } from "../plots.js";
+import { parallelCoordinates, scatterPlot } from "../compare-plots.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { errorBox, loading, tabs } from "../ui.js";
+import { errorBox, loading, tabs } from "../widgets.js";
 import { sourceName } from "./runs-table.js";
 
 const TABS = { table: "Table", charts: "Metric charts", parallel: "Parallel coordinates", scatter: "Scatter" };

@@ -5,7 +5,7 @@ import { experiments } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { href, navigate, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, errorBox, loadFilteredPage, loading } from "../ui.js";
+import { attempt, confirmDialog, dialog, errorBox, loadFilteredPage, loading } from "../widgets.js";
 
 const VIEW_TYPES = { active: "ACTIVE_ONLY", deleted: "DELETED_ONLY", all: "ALL" };
 

@@ -1,11 +1,11 @@
 // An MLflow 3 logged model: its details, params, metrics, tags and files.
 
 import { experiments, loggedModels } from "../api.js";
-import { artifactBrowser, proxyRoot, proxySource } from "../artifacts.js";
+import { artifactBrowser, proxyRoot, proxySource } from "../artifact-browser.js";
 import { h, replace } from "../dom.js";
 import { formatNumber, formatTime, toMap } from "../format.js";
 import { href, seg, setQuery } from "../router.js";
-import { kvTable, loading, panel, tagEditor } from "../ui.js";
+import { kvTable, loading, panel, tagEditor } from "../widgets.js";
 
 export async function loggedModelView(container, ctx) {
   replace(container, loading());

@@ -2,12 +2,12 @@
 // one version's stage, aliases, tags and links to its source run and logged model.
 
 import { registry } from "../api.js";
-import { artifactBrowser, proxyRoot, proxySource } from "../artifacts.js";
+import { artifactBrowser, proxyRoot, proxySource } from "../artifact-browser.js";
 import { debounce, h, replace, safeUrl } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, errorBox, kvTable, loadFilteredPage, loading, panel, tagEditor } from "../ui.js";
+import { attempt, confirmDialog, dialog, errorBox, kvTable, loadFilteredPage, loading, panel, tagEditor } from "../widgets.js";
 import { searchFilter } from "./experiments.js";
 
 const STAGES = ["None", "Staging", "Production", "Archived"];

@@ -2,13 +2,13 @@
 // and the artifact browser, each a tab whose state is in the URL.
 
 import { experiments, loggedModels, registry, runs } from "../api.js";
-import { artifactBrowser, runSource } from "../artifacts.js";
-import { bigChart, chartControls, chartGrid, readChartSettings } from "../charts.js";
+import { artifactBrowser, runSource } from "../artifact-browser.js";
+import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, filterInput, kvTable, loading, panel, tabs, tagEditor } from "../ui.js";
+import { attempt, confirmDialog, dialog, filterInput, kvTable, loading, panel, tabs, tagEditor } from "../widgets.js";
 
 const NOTE_TAG = "mlflow.note.content";
 const PARENT_TAG = "mlflow.parentRunId";

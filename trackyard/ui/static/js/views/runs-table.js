@@ -6,7 +6,7 @@ import { experiments, orderKey, runs } from "../api.js";
 import { h, replace } from "../dom.js";
 import { formatNumber, formatRelative, formatTime, plural, runDuration, toMap } from "../format.js";
 import { href, navigate, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, errorBox, loading } from "../ui.js";
+import { attempt, confirmDialog, errorBox, loading } from "../widgets.js";
 
 const PAGE_SIZE = 200;
 const ROW_HEIGHT = 32;

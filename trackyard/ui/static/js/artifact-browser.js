@@ -5,8 +5,8 @@
 import { artifacts } from "./api.js";
 import { h, icon, replace } from "./dom.js";
 import { formatBytes } from "./format.js";
-import { renderPreview } from "./previews.js";
-import { errorBox } from "./ui.js";
+import { renderPreview } from "./artifact-previews.js";
+import { errorBox } from "./widgets.js";
 
 export const runSource = (runId) => ({
   list: (path) => artifacts.list(runId, path),
