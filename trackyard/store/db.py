@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from abc import ABC, abstractmethod
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from ..errors import ApiError
 
 Row = tuple[Any, ...]
+# A row read by `Tx.rows` / `Tx.row`: a tuple that also has an attribute per column, named as
+# the query's select list names it (`r.lifecycle_stage` -> `row.lifecycle_stage`).
+NamedRow = Any
 Statement = tuple[str, Sequence[Any]]
 # One row's placeholders in an INSERT, and how many parameters one statement may carry
 # (SQLite's smallest compiled-in limit).
@@ -79,6 +85,25 @@ class Dialect:
         return f"{column} IN ({placeholders(len(ids))})", list(ids)
 
 
+def now_ms() -> int:
+    """Time as every table stores it: milliseconds since the epoch."""
+    return int(time.time() * 1000)
+
+
+@lru_cache(maxsize=512)
+def row_class(names: tuple[str, ...]) -> type[tuple]:
+    """A namedtuple class per select list, made once: a named row then costs what a tuple
+    does plus one C-level `_make`. Names that are not identifiers (an expression's) become
+    `_<position>`."""
+    return namedtuple("NamedRow", names, rename=True)  # type: ignore[misc]  # dynamic fields
+
+
+def _row_maker(cursor: Any) -> Any:
+    """Builds named rows from the cursor's columns; sqlite3 and psycopg both describe a
+    column by a sequence whose first item is its name."""
+    return row_class(tuple(column[0] for column in cursor.description))._make
+
+
 def from_db_float(value: float | str | None) -> float:
     """SQLite stores NaN as NULL (or as the text 'NaN' in a metric point); turn it back."""
     return math.nan if value is None or value == "NaN" else value
@@ -99,6 +124,18 @@ class Tx:
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self.execute(sql, params).fetchone()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[NamedRow]:
+        """Rows whose columns are read by name (`row.name`): for every path that is not
+        measured hot, so a change of the select list cannot shift what a number points at."""
+        cursor = self.execute(sql, params)
+        return list(map(_row_maker(cursor), cursor.fetchall()))
+
+    def row(self, sql: str, params: Sequence[Any] = ()) -> NamedRow | None:
+        """The first row, its columns read by name; None if there is none."""
+        cursor = self.execute(sql, params)
+        row = cursor.fetchone()
+        return None if row is None else _row_maker(cursor)(row)
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.one(sql, params)

@@ -7,7 +7,6 @@ over the same `Database` so the tracking store stays readable.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +24,11 @@ from ..messages.tracking import BatchMetric, KeyValue, Metric
 from ..names import random_run_name
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause
-from .db import Database, Dialect, Row, Tx, chunks, from_db_float, placeholders
+from .db import Database, Dialect, NamedRow, Tx, chunks, from_db_float, now_ms, placeholders
+from .lifecycle import ACTIVE, DELETED, require_active_experiment
 from .params import insert_write_once
-from .query import Query, compare
+from .query import Query, compare, nulls_last
 
-ACTIVE, DELETED = "active", "deleted"
 PENDING = 1
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
@@ -64,10 +63,6 @@ class ModelOrder:
     dataset: DatasetScope | None = None
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _not_found(model_id: str):
     return not_found(f"Logged model with ID '{model_id}' not found.")
 
@@ -78,18 +73,18 @@ class LoggedModelStore:
 
     # ------------------------------------------------------------------ reading
 
-    def _row(self, tx: Tx, model_id: str, allow_deleted: bool = False) -> Row:
+    def _row(self, tx: Tx, model_id: str, allow_deleted: bool = False) -> NamedRow:
         sql = f"{_SELECT} WHERE l.model_id = ?"
         if not allow_deleted:
             sql += f" AND l.lifecycle_stage = '{ACTIVE}'"
-        row = tx.one(sql, (model_id,))
+        row = tx.row(sql, (model_id,))
         if row is None:
             raise _not_found(model_id)
         return row
 
-    def _models(self, tx: Tx, rows: Sequence[Row]) -> list[LoggedModel]:
+    def _models(self, tx: Tx, rows: Sequence[NamedRow]) -> list[LoggedModel]:
         """Whole models (tags, params, metrics) for a page of rows, in a few queries."""
-        models = {row[0]: _model(row) for row in rows}
+        models = {row.model_id: _model(row) for row in rows}
         for ids in chunks(list(models)):
             marks = placeholders(len(ids))
             for model_id, key, value in tx.all(
@@ -104,14 +99,14 @@ class LoggedModelStore:
                 ids,
             ):
                 models[model_id].data.params.append(KeyValue(key=key, value=value))
-            for model_id, *metric in tx.all(
+            for metric in tx.rows(
                 "SELECT model_id, key, value, timestamp, step, run_id, dataset_name, "
                 f"dataset_digest FROM logged_model_metrics WHERE model_id IN ({marks}) "
                 "ORDER BY key, timestamp, step",
                 ids,
             ):
-                models[model_id].data.metrics.append(_metric(model_id, *metric))
-        return [models[row[0]] for row in rows]
+                models[metric.model_id].data.metrics.append(_metric(metric))
+        return [models[row.model_id] for row in rows]
 
     def get(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         with self.db.read() as tx:
@@ -157,19 +152,15 @@ class LoggedModelStore:
     def _active_experiment(tx: Tx, experiment_id: str) -> tuple[int, str]:
         row = None
         if str(experiment_id).isdigit():
-            row = tx.one(
+            row = tx.row(
                 "SELECT experiment_id, artifact_location, lifecycle_stage FROM experiments "
                 "WHERE experiment_id = ?",
                 (int(experiment_id),),
             )
         if row is None:
             raise not_found(f"No Experiment with id={experiment_id} exists")
-        if row[2] != ACTIVE:
-            raise invalid(
-                f"The experiment {experiment_id} must be in the 'active' state. "
-                f"Current state is {row[2]}."
-            )
-        return row[0], row[1]
+        require_active_experiment(experiment_id, row.lifecycle_stage)
+        return row.experiment_id, row.artifact_location
 
     @staticmethod
     def _insert_params(tx: Tx, model_id: str, params: Sequence[KeyValue]) -> None:
@@ -252,8 +243,8 @@ class LoggedModelStore:
         with self.db.write() as tx:
             ids = list({metric.model_id for metric in linked})
             known = {
-                row[0]
-                for row in tx.all(
+                model_id
+                for (model_id,) in tx.all(
                     "SELECT model_id FROM logged_models "
                     f"WHERE model_id IN ({placeholders(len(ids))})",
                     ids,
@@ -300,7 +291,7 @@ class LoggedModelStore:
         _filters(clauses, datasets, self.db.dialect, query)
         order, order_params = _ordering(order_by)
         with self.db.read() as tx:
-            rows = tx.all(
+            rows = tx.rows(
                 f"{_SELECT} WHERE {query.where_sql()} ORDER BY {', '.join(order)} LIMIT ? OFFSET ?",
                 [*query.params, *order_params, max_results + 1, offset],
             )
@@ -311,34 +302,35 @@ class LoggedModelStore:
 # ====================================================================== helpers
 
 
-def _model(row: Row) -> LoggedModel:
+def _model(row: NamedRow) -> LoggedModel:
+    """A model from its row of _SELECT, without tags, params and metrics."""
     return LoggedModel(
         info=LoggedModelInfo(
-            model_id=row[0],
-            experiment_id=str(row[1]),
-            name=row[2],
-            artifact_uri=row[3],
-            creation_timestamp_ms=row[4],
-            last_updated_timestamp_ms=row[5],
-            status=STATUS_NAMES.get(row[6], STATUS_NAMES[0]),
-            model_type=row[7],
-            source_run_id=row[8],
-            status_message=row[9],
+            model_id=row.model_id,
+            experiment_id=str(row.experiment_id),
+            name=row.name,
+            artifact_uri=row.artifact_location,
+            creation_timestamp_ms=row.creation_timestamp_ms,
+            last_updated_timestamp_ms=row.last_updated_timestamp_ms,
+            status=STATUS_NAMES.get(row.status, STATUS_NAMES[0]),
+            model_type=row.model_type,
+            source_run_id=row.source_run_id,
+            status_message=row.status_message,
         ),
         data=LoggedModelData(),
     )
 
 
-def _metric(model_id: str, key, value, timestamp, step, run_id, dataset_name, digest) -> Metric:
+def _metric(row: NamedRow) -> Metric:
     return Metric(
-        key=key,
-        value=wire_float(from_db_float(value)),
-        timestamp=timestamp,
-        step=step,
-        dataset_name=dataset_name,
-        dataset_digest=digest,
-        model_id=model_id,
-        run_id=run_id,
+        key=row.key,
+        value=wire_float(from_db_float(row.value)),
+        timestamp=row.timestamp,
+        step=row.step,
+        dataset_name=row.dataset_name,
+        dataset_digest=row.dataset_digest,
+        model_id=row.model_id,
+        run_id=row.run_id,
     )
 
 
@@ -418,10 +410,8 @@ def _ordering(order_by: Sequence[ModelOrder]) -> tuple[list[str], list]:
     fields = set()
     for item in order_by:
         fields.add(item.field)
-        direction = "ASC" if item.ascending else "DESC"
         if not item.field.startswith("metrics."):
-            column = COLUMNS[item.field]
-            order.append(f"CASE WHEN {column} IS NULL THEN 1 ELSE 0 END, {column} {direction}")
+            order.append(nulls_last(COLUMNS[item.field], item.ascending))
             continue
         in_dataset, dataset_params = _dataset_condition([item.dataset] if item.dataset else [])
         latest = (
@@ -429,7 +419,7 @@ def _ordering(order_by: Sequence[ModelOrder]) -> tuple[list[str], list]:
             f"AND x.key = ?{in_dataset} ORDER BY x.timestamp DESC, x.step DESC, x.run_id ASC "
             "LIMIT 1)"
         )
-        order.append(f"CASE WHEN {latest} IS NULL THEN 1 ELSE 0 END, {latest} {direction}")
+        order.append(nulls_last(latest, item.ascending))
         key_params = [item.field.split(".", 1)[1], *dataset_params]
         params += key_params + key_params
     if "creation_timestamp" not in fields:

@@ -176,9 +176,19 @@ def _dataset_filter(clause: Clause, dialect: Dialect, query: Query) -> None:
     )
 
 
-def _nulls_last(column: str, ascending: bool, missing: str | None = None) -> str:
-    missing = missing or f"{column} IS NULL"
-    return f"CASE WHEN {missing} THEN 1 ELSE 0 END, {column} {'ASC' if ascending else 'DESC'}"
+def direction(ascending: bool) -> str:
+    return "ASC" if ascending else "DESC"
+
+
+def missing_flag(missing: str) -> str:
+    """An ORDER BY term that puts the rows where `missing` holds after the others."""
+    return f"CASE WHEN {missing} THEN 1 ELSE 0 END"
+
+
+def nulls_last(value: str, ascending: bool) -> str:
+    """ORDER BY `value` with missing (NULL) values last in both directions, as MLflow orders:
+    NULL's own place differs between SQLite and PostgreSQL."""
+    return f"{missing_flag(f'{value} IS NULL')}, {value} {direction(ascending)}"
 
 
 @dataclass(frozen=True)
@@ -226,10 +236,7 @@ class _KeyOrder:
 
     def terms(self) -> list[SortTerm]:
         """As a later key: flags, then the value (constant within a flagged group)."""
-        flags = [
-            SortTerm(f"CASE WHEN {miss} THEN 1 ELSE 0 END", True, "int", False)
-            for miss, _ in self.missing
-        ]
+        flags = [SortTerm(missing_flag(miss), True, "int", False) for miss, _ in self.missing]
         return [*flags, self.value]
 
     def segments(self, tail: list[SortTerm]) -> list[Segment]:
@@ -346,7 +353,7 @@ def _experiment_ids(value: Any) -> Any:
 def experiment_ordering(order_by: Sequence[OrderKey], query: Query) -> None:
     keys = [key.key for key in order_by]
     for key in order_by:
-        query.order.append(_nulls_last(EXPERIMENT_COLUMNS[key.key], key.ascending))
+        query.order.append(nulls_last(EXPERIMENT_COLUMNS[key.key], key.ascending))
     if "creation_time" not in keys and not keys:
         query.order.append("e.creation_time DESC")
     if "experiment_id" not in keys:

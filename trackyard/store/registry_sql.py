@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from ..errors import already_exists, invalid, not_found
@@ -10,8 +9,8 @@ from ..messages.registry import ModelVersion, RegisteredModel, RegisteredModelAl
 from ..messages.tracking import KeyValue
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause, OrderKey
-from .db import Database, Dialect, Row, Tx, UniqueViolation, chunks, placeholders
-from .query import Query, compare
+from .db import Database, Dialect, NamedRow, Tx, UniqueViolation, chunks, now_ms, placeholders
+from .query import Query, compare, direction
 from .registry_base import RegistryStore
 
 STAGE_NONE, STAGE_ARCHIVED, STAGE_DELETED = "None", "Archived", "Deleted_Internal"
@@ -48,10 +47,6 @@ _DEFAULT_VERSION_ORDER = (
 )
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _model_not_found(name: str):
     return not_found(f"Registered Model with name={name} not found")
 
@@ -74,8 +69,8 @@ class SqlRegistryStore(RegistryStore):
         return key
 
     @staticmethod
-    def _version_row(tx: Tx, name: str, version: int) -> Row:
-        row = tx.one(
+    def _version_row(tx: Tx, name: str, version: int) -> NamedRow:
+        row = tx.row(
             f"{_VERSION_SELECT} WHERE m.name = ? AND v.version = ? AND v.current_stage != ?",
             (name, version, STAGE_DELETED),
         )
@@ -83,28 +78,11 @@ class SqlRegistryStore(RegistryStore):
             raise _version_not_found(name, version)
         return row
 
-    def _versions(self, tx: Tx, rows: Sequence[Row]) -> list[ModelVersion]:
+    def _versions(self, tx: Tx, rows: Sequence[NamedRow]) -> list[ModelVersion]:
         """Whole versions (tags, aliases) for version rows, in a fixed number of queries."""
-        versions = {
-            (row[0], row[2]): ModelVersion(
-                name=row[1],
-                version=str(row[2]),
-                creation_timestamp=row[3],
-                last_updated_timestamp=row[4],
-                description=row[5],
-                user_id=row[6],
-                current_stage=row[7],
-                source=row[8],
-                run_id=row[9],
-                run_link=row[10],
-                status=row[11],
-                status_message=row[12],
-                model_id=row[13],
-            )
-            for row in rows
-        }
-        model_keys = list({row[0] for row in rows})
-        numbers = list({row[2] for row in rows})
+        versions = {(row.model_id, row.version): _version(row) for row in rows}
+        model_keys = list({row.model_id for row in rows})
+        numbers = list({row.version for row in rows})
         for ids in chunks(model_keys):
             marks = placeholders(len(ids))
             for batch in chunks(numbers):
@@ -125,16 +103,19 @@ class SqlRegistryStore(RegistryStore):
             ):
                 if (model_key, version) in versions:
                     versions[(model_key, version)].aliases.append(alias)
-        return [versions[(row[0], row[2])] for row in rows]
+        return [versions[(row.model_id, row.version)] for row in rows]
 
-    def _models(self, tx: Tx, rows: Sequence[Row]) -> list[RegisteredModel]:
+    def _version(self, tx: Tx, name: str, version: int) -> ModelVersion:
+        return self._versions(tx, [self._version_row(tx, name, version)])[0]
+
+    def _models(self, tx: Tx, rows: Sequence[NamedRow]) -> list[RegisteredModel]:
         """Whole registered models: tags, aliases and the latest version of each stage."""
         models = {
-            row[0]: RegisteredModel(
-                name=row[1],
-                creation_timestamp=row[2],
-                last_updated_timestamp=row[3],
-                description=row[4],
+            row.id: RegisteredModel(
+                name=row.name,
+                creation_timestamp=row.creation_time,
+                last_updated_timestamp=row.last_updated_time,
+                description=row.description,
             )
             for row in rows
         }
@@ -154,7 +135,7 @@ class SqlRegistryStore(RegistryStore):
                 models[model_key].aliases.append(
                     RegisteredModelAlias(alias=alias, version=str(version))
                 )
-            latest = tx.all(
+            latest = tx.rows(
                 f"{_VERSION_SELECT} JOIN (SELECT model_id, MAX(version) AS version "
                 f"FROM model_versions WHERE model_id IN ({marks}) AND current_stage != ? "
                 "GROUP BY model_id, current_stage) l "
@@ -162,11 +143,11 @@ class SqlRegistryStore(RegistryStore):
                 [*ids, STAGE_DELETED],
             )
             for row, version in zip(latest, self._versions(tx, latest), strict=True):
-                models[row[0]].latest_versions.append(version)
-        return [models[row[0]] for row in rows]
+                models[row.model_id].latest_versions.append(version)
+        return [models[row.id] for row in rows]
 
     def _model(self, tx: Tx, name: str) -> RegisteredModel:
-        row = tx.one(f"{_MODEL_SELECT} WHERE m.name = ?", (name,))
+        row = tx.row(f"{_MODEL_SELECT} WHERE m.name = ?", (name,))
         if row is None:
             raise _model_not_found(name)
         return self._models(tx, [row])[0]
@@ -261,7 +242,7 @@ class SqlRegistryStore(RegistryStore):
             query.add_where(condition, *params)
         query.order = _ordering(order_by, _MODEL_ORDER, ("name",), ("m.name ASC",))
         with self.db.read() as tx:
-            rows = tx.all(
+            rows = tx.rows(
                 f"{_MODEL_SELECT} WHERE {query.where_sql()} ORDER BY {', '.join(query.order)} "
                 "LIMIT ? OFFSET ?",
                 [*query.params, max_results + 1, offset],
@@ -343,11 +324,11 @@ class SqlRegistryStore(RegistryStore):
                 "VALUES (?, ?, ?, ?)",
                 [(model_key, version, key, value) for key, value in latest.items()],
             )
-            return self._versions(tx, [self._version_row(tx, name, version)])[0]
+            return self._version(tx, name, version)
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with self.db.read() as tx:
-            return self._versions(tx, [self._version_row(tx, name, version)])[0]
+            return self._version(tx, name, version)
 
     def update_model_version(
         self, name: str, version: int, description: str | None
@@ -357,9 +338,9 @@ class SqlRegistryStore(RegistryStore):
             tx.execute(
                 "UPDATE model_versions SET description = COALESCE(?, description), "
                 "last_updated_time = ? WHERE model_id = ? AND version = ?",
-                (description, now_ms(), row[0], version),
+                (description, now_ms(), row.model_id, version),
             )
-            return self._versions(tx, [self._version_row(tx, name, version)])[0]
+            return self._version(tx, name, version)
 
     def transition_model_version_stage(
         self, name: str, version: int, stage: str, archive_existing_versions: bool
@@ -371,23 +352,23 @@ class SqlRegistryStore(RegistryStore):
                 tx.execute(
                     "UPDATE model_versions SET current_stage = ?, last_updated_time = ? "
                     "WHERE model_id = ? AND version != ? AND current_stage = ?",
-                    (STAGE_ARCHIVED, updated, row[0], version, stage),
+                    (STAGE_ARCHIVED, updated, row.model_id, version, stage),
                 )
             tx.execute(
                 "UPDATE model_versions SET current_stage = ?, last_updated_time = ? "
                 "WHERE model_id = ? AND version = ?",
-                (stage, updated, row[0], version),
+                (stage, updated, row.model_id, version),
             )
             tx.execute(
                 "UPDATE registered_models SET last_updated_time = ? WHERE id = ?",
-                (updated, row[0]),
+                (updated, row.model_id),
             )
-            return self._versions(tx, [self._version_row(tx, name, version)])[0]
+            return self._version(tx, name, version)
 
     def delete_model_version(self, name: str, version: int) -> None:
         updated = now_ms()
         with self.db.write() as tx:
-            model_key = self._version_row(tx, name, version)[0]
+            model_key = self._version_row(tx, name, version).model_id
             scope = (model_key, version)
             tx.execute(
                 "DELETE FROM registered_model_aliases WHERE model_id = ? AND version = ?", scope
@@ -418,9 +399,9 @@ class SqlRegistryStore(RegistryStore):
             row = self._version_row(tx, name, version)
             location = tx.scalar(
                 "SELECT storage_location FROM model_versions WHERE model_id = ? AND version = ?",
-                (row[0], version),
+                (row.model_id, version),
             )
-        return location or row[8]
+        return location or row.source
 
     def search_model_versions(
         self,
@@ -442,7 +423,7 @@ class SqlRegistryStore(RegistryStore):
             ("m.name ASC", "v.version DESC"),
         )
         with self.db.read() as tx:
-            rows = tx.all(
+            rows = tx.rows(
                 f"{_VERSION_SELECT} WHERE {query.where_sql()} ORDER BY {', '.join(query.order)} "
                 "LIMIT ? OFFSET ?",
                 [*query.params, max_results + 1, offset],
@@ -472,7 +453,7 @@ class SqlRegistryStore(RegistryStore):
 
     def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
         with self.db.write() as tx:
-            model_key = self._version_row(tx, name, version)[0]
+            model_key = self._version_row(tx, name, version).model_id
             tx.execute(
                 "INSERT INTO model_version_tags (model_id, version, key, value) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, version, key) "
@@ -482,7 +463,7 @@ class SqlRegistryStore(RegistryStore):
 
     def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
         with self.db.write() as tx:
-            model_key = self._version_row(tx, name, version)[0]
+            model_key = self._version_row(tx, name, version).model_id
             tx.execute(
                 "DELETE FROM model_version_tags WHERE model_id = ? AND version = ? AND key = ?",
                 (model_key, version, key),
@@ -492,7 +473,7 @@ class SqlRegistryStore(RegistryStore):
 
     def set_registered_model_alias(self, name: str, alias: str, version: int) -> None:
         with self.db.write() as tx:
-            model_key = self._version_row(tx, name, version)[0]
+            model_key = self._version_row(tx, name, version).model_id
             tx.execute(
                 "INSERT INTO registered_model_aliases (model_id, alias, version) "
                 "VALUES (?, ?, ?) ON CONFLICT (model_id, alias) "
@@ -526,10 +507,29 @@ class SqlRegistryStore(RegistryStore):
                 if version is None:
                     # MLflow's code for an unknown alias; clients may test for it.
                     raise invalid(f"Registered model alias {alias} not found.")
-            return self._versions(tx, [self._version_row(tx, name, version)])[0]
+            return self._version(tx, name, version)
 
 
-# ====================================================================== query helpers
+# ====================================================================== helpers
+
+
+def _version(row: NamedRow) -> ModelVersion:
+    """A version from its row of _VERSION_SELECT, without tags and aliases."""
+    return ModelVersion(
+        name=row.name,
+        version=str(row.version),
+        creation_timestamp=row.creation_time,
+        last_updated_timestamp=row.last_updated_time,
+        description=row.description,
+        user_id=row.user_id,
+        current_stage=row.current_stage,
+        source=row.source,
+        run_id=row.run_id,
+        run_link=row.run_link,
+        status=row.status,
+        status_message=row.status_message,
+        model_id=row.logged_model_id,
+    )
 
 
 def _name_taken_message(tx: Tx, name: str, tags: Sequence[KeyValue]) -> str:
@@ -598,7 +598,7 @@ def _ordering(
         if column in seen:
             raise invalid(f"`order_by` contains duplicate fields: {[k.key for k in order_by]}")
         seen.add(column)
-        order.append(f"{column} {'ASC' if key.ascending else 'DESC'}")
+        order.append(f"{column} {direction(key.ascending)}")
     for key, sql in zip(tie_breakers, tie_breaker_sql, strict=True):
         if columns[key] not in seen:
             order.append(sql)
