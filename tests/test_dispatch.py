@@ -12,9 +12,9 @@ import threading
 import httpx
 import msgspec
 
+from trackyard.dispatch import ApiApp, ApiRoutes
 from trackyard.errors import not_found
 from trackyard.limits import BodyBudget
-from trackyard.routes import ApiApp, ApiRoutes
 
 EVENT_LOOP = threading.main_thread().name
 

@@ -16,20 +16,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .artifacts import open_repository
 from .config import ServerConfig
+from .dispatch import ApiApp
 from .errors import ApiError, http_error, internal_error
 from .limits import BodyBudget, BodyDeadline
-from .routes import (
-    ApiApp,
-    artifacts,
-    experiments,
-    logged_models,
-    meta,
-    metrics,
-    model_files,
-    registry,
-    runs,
-    ui,
-)
+from .routes import AREAS
 from .security import BrowserGuard, BrowserPolicy
 from .services import Services
 from .store import open_database, open_model_stores, open_store
@@ -95,24 +85,15 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         logged_models=logged_model_store,
         artifacts=open_repository(config),
     )
-    api_areas = [experiments.api, runs.api, metrics.api, registry.api, logged_models.api]
-    routes = [
-        *meta.routes(),
-        *artifacts.routes(),
-        *(route for area in api_areas for route in area.routes()),
-        *model_files.routes(),
-    ]
-    # The web UI goes last, so that every API route wins over it.
-    routes += ui.routes()
     app = Starlette(
-        routes=routes,
+        routes=[route for area in AREAS for route in area.routes()],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[Middleware(UnexpectedErrors)],
     )
     app.state.services = services
     app.state.body_budget = BodyBudget(config.max_body_memory_mb * 2**20)
     api = ApiApp(
-        [*api_areas, artifacts.api],
+        AREAS,
         services,
         fallback=app,
         body_budget=app.state.body_budget,

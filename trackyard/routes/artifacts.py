@@ -22,18 +22,25 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from ..artifacts.base import MAX_PARTS, ArtifactReader, ArtifactRepository, FileEntry, Part
 from ..artifacts.paths import clean_path, destination_path, file_name, join, redact
 from ..artifacts.ranges import RangeNotSatisfiable, byte_range
+from ..dispatch import ApiRoutes
 from ..errors import ApiError, invalid
 from ..messages import artifacts as m
 from ..services import Services
 from ..wire import JSONResponse, error_response, read_message
-from . import ApiRoutes
 
 api = ApiRoutes()
+_PROXY_BASES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+
+
+def _proxied(suffix: str) -> tuple[str, ...]:
+    """The proxy's route `suffix` under both API prefixes."""
+    return tuple(base + suffix for base in _PROXY_BASES)
+
+
 _TEXT_NAMES = {"MLmodel", "MLproject"}
 
 
@@ -156,6 +163,7 @@ async def _receive(coroutine) -> Response | None:
 
 
 # ----------------------------------------------------------------- the proxy
+@api.route(*_proxied("/artifacts"))
 async def list_proxied(request: Request) -> Response:
     repository = _proxy(request)
     path = clean_path(request.query_params.get("path"))
@@ -163,11 +171,13 @@ async def list_proxied(request: Request) -> Response:
     return JSONResponse(m.ListArtifactsResponse(files=[_file_info(e) for e in entries]))
 
 
+@api.route(*_proxied("/artifacts/{path:artifact_path}"))
 async def download(request: Request) -> Response:
     repository = _proxy(request)
     return await send_artifact(request, repository, _url_path(request))
 
 
+@api.route(*_proxied("/artifacts/{path:artifact_path}"), methods=("PUT",))
 async def upload(request: Request) -> Response:
     repository = _proxy(request)
     path = _file(_url_path(request))
@@ -175,6 +185,7 @@ async def upload(request: Request) -> Response:
     return failed or JSONResponse({})
 
 
+@api.route(*_proxied("/artifacts/{path:artifact_path}"), methods=("DELETE",))
 async def delete(request: Request) -> Response:
     repository = _proxy(request)
     path = _url_path(request)
@@ -184,6 +195,7 @@ async def delete(request: Request) -> Response:
     return JSONResponse({})
 
 
+@api.route(*_proxied("/presigned/{path:artifact_path}"))
 async def presigned(request: Request) -> Response:
     repository = _proxy(request)
     # Same answers as a download for bad or missing paths; then say what to do instead.
@@ -211,6 +223,9 @@ def _part_url(request: Request, target: str, upload_id: str, number: int) -> str
     return str(request.url.replace(path=path, query=query))
 
 
+@api.route(
+    *_proxied("/mpu/create"), *_proxied("/mpu/create/{path:artifact_path}"), methods=("POST",)
+)
 async def create_multipart(request: Request) -> Response:
     repository = _proxy(request)
     message = await read_message(request, m.CreateMultipartUpload)
@@ -229,6 +244,7 @@ async def create_multipart(request: Request) -> Response:
     )
 
 
+@api.route(*_proxied("/mpu/upload-part/{path:artifact_path}"), methods=("PUT",))
 async def upload_part(request: Request) -> Response:
     repository = _proxy(request)
     path = _file(_url_path(request))
@@ -246,6 +262,9 @@ async def upload_part(request: Request) -> Response:
     return failed or JSONResponse({}, headers={"ETag": etags[0]})
 
 
+@api.route(
+    *_proxied("/mpu/complete"), *_proxied("/mpu/complete/{path:artifact_path}"), methods=("POST",)
+)
 async def complete_multipart(request: Request) -> Response:
     repository = _proxy(request)
     message = await read_message(request, m.CompleteMultipartUpload)
@@ -255,6 +274,7 @@ async def complete_multipart(request: Request) -> Response:
     return JSONResponse({})
 
 
+@api.route(*_proxied("/mpu/abort"), *_proxied("/mpu/abort/{path:artifact_path}"), methods=("POST",))
 async def abort_multipart(request: Request) -> Response:
     repository = _proxy(request)
     message = await read_message(request, m.AbortMultipartUpload)
@@ -289,6 +309,7 @@ def list_run_artifacts(services: Services, req: m.ListRunArtifacts) -> m.ListRun
     return m.ListRunArtifactsResponse(root_uri=uri, files=files)
 
 
+@api.route("/get-artifact")
 async def get_artifact(request: Request) -> Response:
     """`/get-artifact?run_id=..&path=..`: what MLflow's UI and older clients download with."""
     services = _services(request)
@@ -298,27 +319,3 @@ async def get_artifact(request: Request) -> Response:
     _, root = await run_in_threadpool(_run_root, services, run_id)
     assert services.artifacts is not None
     return await send_artifact(request, services.artifacts, join(root, path))
-
-
-def routes() -> list[Route]:
-    result = [Route("/get-artifact", get_artifact, methods=["GET"]), *api.routes()]
-    for prefix in ("api", "ajax-api"):
-        base = f"/{prefix}/2.0/mlflow-artifacts"
-        result += [
-            Route(f"{base}/artifacts", list_proxied, methods=["GET"]),
-            Route(f"{base}/artifacts/{{path:artifact_path}}", download, methods=["GET"]),
-            Route(f"{base}/artifacts/{{path:artifact_path}}", upload, methods=["PUT"]),
-            Route(f"{base}/artifacts/{{path:artifact_path}}", delete, methods=["DELETE"]),
-            Route(f"{base}/presigned/{{path:artifact_path}}", presigned, methods=["GET"]),
-            Route(f"{base}/mpu/upload-part/{{path:artifact_path}}", upload_part, methods=["PUT"]),
-        ]
-        for action, endpoint in (
-            ("create", create_multipart),
-            ("complete", complete_multipart),
-            ("abort", abort_multipart),
-        ):
-            result += [
-                Route(f"{base}/mpu/{action}", endpoint, methods=["POST"]),
-                Route(f"{base}/mpu/{action}/{{path:artifact_path}}", endpoint, methods=["POST"]),
-            ]
-    return result

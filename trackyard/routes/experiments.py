@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from .. import validation as check
+from ..dispatch import ApiRoutes
 from ..errors import not_found
 from ..messages import tracking as m
 from ..search.grammar import parse_filter, parse_order_by
 from ..search.schemas import EXPERIMENTS
 from ..services import Services
-from . import ApiRoutes
 
 api = ApiRoutes()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from .. import validation as check
 from ..artifacts.paths import clean_path, join
+from ..dispatch import ApiRoutes
 from ..messages import logged_models as m
 from ..search.grammar import parse_filter
 from ..search.schemas import LOGGED_MODELS
 from ..services import Services
 from ..store.logged_models import COLUMNS, DatasetScope, ModelOrder
-from . import ApiRoutes
 from .model_files import artifact_root
 
 api = ApiRoutes()

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from .. import MLFLOW_COMPATIBLE_VERSION
+from ..dispatch import ApiRoutes
 from ..wire import JSONResponse
 
+api = ApiRoutes()
 
+
+@api.route("/health")
 async def health(request: Request) -> Response:
     return PlainTextResponse("OK")
 
 
+@api.route("/version")
 async def version(request: Request) -> Response:
     return PlainTextResponse(MLFLOW_COMPATIBLE_VERSION)
 
 
+@api.route(*(f"/{prefix}/3.0/mlflow/server-info" for prefix in ("api", "ajax-api")))
 async def server_info(request: Request) -> Response:
     services = request.app.state.services
     # Every destination takes multipart uploads through the proxy (trackyard.routes.artifacts);
@@ -31,14 +36,3 @@ async def server_info(request: Request) -> Response:
             "multipart_downloads_enabled": False,
         }
     )
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/health", health, methods=["GET"]),
-        Route("/version", version, methods=["GET"]),
-        *(
-            Route(f"/{prefix}/3.0/mlflow/server-info", server_info, methods=["GET"])
-            for prefix in ("api", "ajax-api")
-        ),
-    ]

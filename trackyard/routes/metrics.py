@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .. import validation as check
+from ..dispatch import ApiRoutes
 from ..messages import tracking as m
 from ..services import Services
-from . import ApiRoutes
 
 api = ApiRoutes()
 

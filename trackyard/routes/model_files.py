@@ -11,13 +11,15 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from .. import validation as check
 from ..artifacts.paths import clean_path, destination_path, join, redact
+from ..dispatch import ApiRoutes
 from ..errors import ApiError, invalid
 from ..services import Services
 from .artifacts import send_artifact
+
+api = ApiRoutes()
 
 
 def artifact_root(services: Services, uri: str) -> str:
@@ -44,6 +46,7 @@ def _logged_model_root(services: Services, model_id: str) -> str:
     return artifact_root(services, services.logged_models.get(model_id).info.artifact_uri or "")
 
 
+@api.route("/model-versions/get-artifact")
 async def model_version_file(request: Request) -> Response:
     services: Services = request.app.state.services
     params = request.query_params
@@ -55,6 +58,12 @@ async def model_version_file(request: Request) -> Response:
     return await send_artifact(request, services.artifacts, join(root, path))
 
 
+@api.route(
+    *(
+        f"/{prefix}/2.0/mlflow/logged-models/{{model_id}}/artifacts/files"
+        for prefix in ("ajax-api", "api")
+    )
+)
 async def logged_model_file(request: Request) -> Response:
     services: Services = request.app.state.services
     path = request.query_params.get("artifact_file_path")
@@ -64,17 +73,3 @@ async def logged_model_file(request: Request) -> Response:
     root = await run_in_threadpool(_logged_model_root, services, request.path_params["model_id"])
     assert services.artifacts is not None
     return await send_artifact(request, services.artifacts, join(root, path))
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/model-versions/get-artifact", model_version_file, methods=["GET"]),
-        *(
-            Route(
-                f"/{prefix}/2.0/mlflow/logged-models/{{model_id}}/artifacts/files",
-                logged_model_file,
-                methods=["GET"],
-            )
-            for prefix in ("ajax-api", "api")
-        ),
-    ]

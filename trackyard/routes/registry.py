@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from .. import validation as check
+from ..dispatch import ApiRoutes
 from ..messages import registry as m
 from ..messages.tracking import KeyValue
 from ..model_sources import resolve
 from ..search.grammar import parse_filter, parse_order_by
 from ..search.schemas import MODEL_VERSIONS, REGISTERED_MODELS
 from ..services import Services
-from . import ApiRoutes
 
 api = ApiRoutes()
 IS_PROMPT_TAG = "mlflow.prompt.is_prompt"

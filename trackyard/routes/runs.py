@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 from .. import validation as check
+from ..dispatch import ApiRoutes
 from ..messages import tracking as m
 from ..search.grammar import parse_filter, parse_order_by
 from ..search.schemas import RUNS
 from ..services import Services
-from . import ApiRoutes
 
 api = ApiRoutes()
 

@@ -14,11 +14,14 @@ from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from ..dispatch import ApiRoutes
 from ..ui import STATIC_DIR
+
+api = ApiRoutes()
 
 # Revalidate on every load (a cheap 304 thanks to ETag) so an upgraded server never runs
 # against modules a browser cached from the previous version.
@@ -62,13 +65,10 @@ def _content_security_policy() -> str:
     )
 
 
+@api.route("/", methods=("GET", "HEAD"))
 async def index(request: Request) -> Response:
     headers = {**_NO_CACHE, "Content-Security-Policy": _content_security_policy()}
     return HTMLResponse(_index_html(), headers=headers)
 
 
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/", index, methods=["GET", "HEAD"]),
-        Mount("/static", app=_RevalidatedStaticFiles(directory=STATIC_DIR), name="static"),
-    ]
+api.mount(Mount("/static", app=_RevalidatedStaticFiles(directory=STATIC_DIR), name="static"))
