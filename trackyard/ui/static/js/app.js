@@ -8,7 +8,7 @@ import { experimentsView } from "./views/experiments.js";
 import { loggedModelView } from "./views/logged-model.js";
 import { modelsView, modelView, versionView } from "./views/registry.js";
 import { runView } from "./views/run.js";
-import { runsView } from "./views/runs-table.js";
+import { runsView } from "./views/runs/runs-view.js";
 
 const THEME_KEY = "trackyard.theme";
 

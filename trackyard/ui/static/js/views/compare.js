@@ -8,7 +8,7 @@ import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
 import { parallelCoordinates, scatterPlot } from "../compare-plots.js";
 import { href, refresh, seg, setQuery } from "../router.js";
 import { errorBox, loading, tabs } from "../widgets.js";
-import { sourceName } from "./runs-table.js";
+import { sourceName } from "./runs/table-model.js";
 
 const TABS = { table: "Table", charts: "Metric charts", parallel: "Parallel coordinates", scatter: "Scatter" };
 const MAX_RUNS = 200;

@@ -1,0 +1,335 @@
+// The runs of one or several experiments, as a table that stays fast at 100k runs:
+// pages of runs come from runs/search (server-side filter and order) as the user scrolls,
+// and only the rows in view are in the DOM. Nested runs sit under their parent.
+//
+// This module wires the parts together: url-state.js (the URL <-> the view state),
+// page-fetcher.js (paging and cancellation), table-model.js (columns, rows, nesting, sort)
+// and virtual-table.js / column-picker.js (the DOM). `view` below is the one record of
+// what the page holds; every function here takes it explicitly.
+
+import { experiments, runs as runsApi } from "../../api.js";
+import { h, replace } from "../../dom.js";
+import { plural } from "../../format.js";
+import { navigate, setQuery } from "../../router.js";
+import { attempt, confirmDialog, errorBox } from "../../widgets.js";
+import { toggleColumnPicker } from "./column-picker.js";
+import { createPageFetcher } from "./page-fetcher.js";
+import {
+  PAGE_SIZE, addRows, displayRows, emptyRuns, nextSort, orderBy, selectDisplayed, shownColumns, toRow,
+  toggleNesting, wantsMoreRows,
+} from "./table-model.js";
+import { VIEW_TYPES, readViewState, viewQuery } from "./url-state.js";
+import {
+  createVirtualTable, disposeVirtualTable, drawEmpty, drawFooter, drawHead, drawLoading, drawRows, scrollToTop, viewport,
+} from "./virtual-table.js";
+
+export async function runsView(container, ctx) {
+  const experimentIds = ctx.params.ids.split(",").filter(Boolean);
+  const view = {
+    ctx,
+    experimentIds,
+    multi: experimentIds.length > 1,
+    state: readViewState(ctx.query), // what the URL holds: filter, sort, columns, selection...
+    runs: emptyRuns(), // the runs loaded so far
+    display: [], // the rows in display order, nested runs under their parents
+    columns: [], // the column specs the header shows
+    names: new Map(), // experiment id -> name
+    fetcher: createPageFetcher(runsApi.search, PAGE_SIZE),
+    firstRowsPending: true,
+    filterInvalid: false,
+  };
+  view.table = createVirtualTable({
+    viewport: (force) => {
+      drawVisibleRows(view, force);
+      fetchMoreIfNeeded(view);
+    },
+    sort: (id) => sortBy(view, id),
+    toggle: (id) => toggleNested(view, id),
+    select: (id, checked) => selectRun(view, id, checked),
+    selectAll: (checked) => selectAll(view, checked),
+  });
+  view.controls = createControls(view);
+  replace(container, layout(view));
+  ctx.onCleanup(() => {
+    disposeVirtualTable(view.table);
+    view.fetcher.cancel();
+  });
+
+  loadExperimentNames(view);
+  updateToolbar(view);
+  reload(view);
+}
+
+// Layout
+
+function createControls(view) {
+  const { state } = view;
+  const filterInput = h("input", {
+    type: "text", class: "filter", value: state.filter, spellcheck: "false", "aria-label": "Filter runs",
+    placeholder: "metrics.rmse < 1 and params.model = 'tree' and tags.team LIKE 'vision%'",
+  });
+  filterInput.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") applyFilter(view);
+  });
+  const viewSelect = h("select", { "aria-label": "Lifecycle" },
+    Object.keys(VIEW_TYPES).map((v) => h("option", { value: v, selected: v === state.view }, v[0].toUpperCase() + v.slice(1))));
+  viewSelect.addEventListener("change", () => changeLifecycle(view, viewSelect.value));
+  return {
+    title: h("h1", null, view.multi ? `${view.experimentIds.length} experiments` : "Experiment"),
+    subtitle: h("div", { class: "muted small" }),
+    filterInput,
+    filterError: h("div", { class: "field-error hidden", "data-role": "filter-error" }),
+    viewSelect,
+    columnsButton: h("button", { onclick: (e) => openColumnPicker(view, e.currentTarget) }, "Columns"),
+    expandButton: h("button", { onclick: () => toggleExpandAll(view) }, state.expandAll ? "Collapse nested" : "Expand nested"),
+    compareButton: h("button", { class: "primary", onclick: () => compare(view), "data-role": "compare" }, "Compare"),
+    lifecycleButton: h("button", { onclick: () => deleteOrRestore(view) }),
+    tableError: h("div", { class: "hidden" }),
+  };
+}
+
+function layout(view) {
+  const c = view.controls;
+  const clear = () => {
+    c.filterInput.value = "";
+    applyFilter(view);
+  };
+  return h("div", { class: "page fill" },
+    h("div", { class: "page-header" },
+      h("div", { class: "titles" },
+        h("div", { class: "breadcrumbs" }, h("a", { href: "#/experiments" }, "Experiments")),
+        c.title, c.subtitle)),
+    h("div", { class: "row" },
+      c.filterInput,
+      h("button", { onclick: () => applyFilter(view) }, "Search"),
+      h("button", { onclick: clear }, "Clear"),
+      c.viewSelect, c.columnsButton, c.expandButton, c.lifecycleButton, c.compareButton),
+    c.filterError,
+    c.tableError,
+    view.table.element);
+}
+
+async function loadExperimentNames(view) {
+  const { ctx, experimentIds, multi, controls } = view;
+  try {
+    const found = await Promise.all(experimentIds.map((id) => experiments.get(id)));
+    if (!ctx.alive()) return;
+    for (const exp of found) view.names.set(exp.experiment_id, exp.name);
+    controls.title.textContent = multi ? found.map((e) => e.name).join(", ") : found[0].name;
+    document.title = `${controls.title.textContent} · trackyard`;
+    replace(controls.subtitle,
+      multi ? `Experiments ${experimentIds.join(", ")}` : `Experiment ID ${found[0].experiment_id}`,
+      !multi && found[0].artifact_location ? ` · Artifacts ${found[0].artifact_location}` : "",
+      found.some((e) => e.lifecycle_stage === "deleted") ? h("span", { class: "badge danger", style: "margin-left: 8px" }, "deleted") : null);
+    if (multi) drawVisibleRows(view, true); // the experiment column shows names now
+  } catch (error) {
+    if (!ctx.alive()) return;
+    showTableError(view, errorBox(error, "Could not load the experiment"));
+  }
+}
+
+// Loading pages
+
+/** Start over from the first page: the filter, order or lifecycle changed. */
+function reload(view) {
+  const { state } = view;
+  view.fetcher.reset({
+    experimentIds: view.experimentIds, filter: state.filter, viewType: VIEW_TYPES[state.view], orderBy: orderBy(state),
+  });
+  view.runs = emptyRuns();
+  view.display = [];
+  view.firstRowsPending = true;
+  scrollToTop(view.table);
+  drawHeader(view);
+  drawVisibleRows(view, true);
+  loadNextPage(view);
+}
+
+async function loadNextPage(view) {
+  const { fetcher, ctx } = view;
+  if (fetcher.loading || fetcher.done) return;
+  const pending = fetcher.next();
+  showProgress(view);
+  try {
+    const page = await pending;
+    if (page === null || !ctx.alive()) return; // superseded by a newer query, or the view left
+    addRows(view.runs, page.map(toRow));
+    showFilterError(view, null);
+  } catch (error) {
+    if (!ctx.alive()) return;
+    if (error.status === 400) showFilterError(view, error);
+    else showTableError(view, errorBox(error, "Could not load runs"));
+  }
+  showNewRows(view);
+}
+
+function showNewRows(view) {
+  const firstRows = view.firstRowsPending && view.runs.rows.length > 0;
+  if (firstRows) {
+    view.firstRowsPending = false;
+    if (!view.state.cols) drawHeader(view); // default columns come from the first page's keys
+  }
+  rebuildDisplay(view);
+  drawVisibleRows(view, true);
+  // For bench/ui_first_rows.py: navigation start to the first rows in the DOM.
+  if (firstRows) performance.mark("trackyard:first-rows");
+  showProgress(view);
+  fetchMoreIfNeeded(view);
+}
+
+function fetchMoreIfNeeded(view) {
+  if (view.fetcher.done || view.fetcher.loading) return;
+  const { scrollTop, height } = viewport(view.table);
+  if (wantsMoreRows(scrollTop, height, view.display.length)) loadNextPage(view);
+}
+
+// Drawing
+
+function rebuildDisplay(view) {
+  view.display = displayRows(view.runs, view.state);
+}
+
+function drawHeader(view) {
+  const { state, display } = view;
+  view.columns = shownColumns(state.cols, view.runs.keys, view.multi);
+  const allChecked = display.length > 0 && display.every((d) => state.selected.has(d.row.id));
+  drawHead(view.table, { columns: view.columns, sort: state, allChecked });
+}
+
+function drawVisibleRows(view, force = false) {
+  const { state, runs, fetcher } = view;
+  const model = {
+    display: view.display, columns: view.columns, children: runs.children, nesting: state, selected: state.selected, names: view.names,
+  };
+  const redrawn = drawRows(view.table, model, force);
+  if (redrawn && !view.display.length && fetcher.done && !fetcher.loading) drawEmpty(view.table, emptyMessage(view));
+}
+
+function emptyMessage(view) {
+  if (view.filterInvalid) return "Fix the filter above to see runs.";
+  return view.state.filter ? "No runs match the filter." : "No runs in this view.";
+}
+
+function showProgress(view) {
+  const { table, fetcher } = view;
+  const loaded = view.runs.rows.length;
+  drawFooter(table, { loaded, loading: fetcher.loading, done: fetcher.done, selected: view.state.selected.size });
+  if (!loaded && fetcher.loading) drawLoading(table);
+}
+
+function updateToolbar(view) {
+  const { state, controls } = view;
+  const n = state.selected.size;
+  controls.compareButton.disabled = n < 1;
+  controls.compareButton.textContent = n ? `Compare ${n}` : "Compare";
+  controls.lifecycleButton.disabled = n < 1;
+  controls.lifecycleButton.textContent = state.view === "deleted" ? `Restore${n ? ` ${n}` : ""}` : `Delete${n ? ` ${n}` : ""}`;
+  controls.lifecycleButton.className = state.view === "deleted" ? "" : "danger";
+  controls.expandButton.textContent = state.expandAll ? "Collapse nested" : "Expand nested";
+  setQuery(viewQuery(state, "selection"));
+}
+
+function showFilterError(view, error) {
+  const { filterInput, filterError, tableError } = view.controls;
+  view.filterInvalid = Boolean(error);
+  tableError.classList.add("hidden");
+  filterError.classList.toggle("hidden", !error);
+  filterInput.classList.toggle("invalid", Boolean(error));
+  filterError.textContent = error ? error.message : "";
+}
+
+function showTableError(view, box) {
+  replace(view.controls.tableError, box);
+  view.controls.tableError.classList.remove("hidden");
+}
+
+// What the user does
+
+function applyFilter(view) {
+  view.state.filter = view.controls.filterInput.value.trim();
+  setQuery(viewQuery(view.state, "filter"));
+  reload(view);
+}
+
+function changeLifecycle(view, lifecycle) {
+  view.state.view = lifecycle;
+  setQuery(viewQuery(view.state, "view"));
+  view.state.selected.clear();
+  reload(view);
+}
+
+function sortBy(view, columnId) {
+  Object.assign(view.state, nextSort(view.state, columnId));
+  setQuery(viewQuery(view.state, "sort"));
+  reload(view);
+}
+
+function toggleNested(view, runId) {
+  const leavingExpandAll = view.state.expandAll;
+  Object.assign(view.state, toggleNesting(view.state, runId, view.runs.children.keys()));
+  if (leavingExpandAll) setQuery(viewQuery(view.state, "expand"));
+  showNesting(view);
+}
+
+function toggleExpandAll(view) {
+  view.state.expandAll = !view.state.expandAll;
+  view.state.expanded = new Set();
+  setQuery(viewQuery(view.state, "expand"));
+  showNesting(view);
+}
+
+function showNesting(view) {
+  rebuildDisplay(view);
+  drawVisibleRows(view, true);
+  updateToolbar(view);
+  fetchMoreIfNeeded(view);
+}
+
+function selectRun(view, runId, checked) {
+  if (checked) view.state.selected.add(runId);
+  else view.state.selected.delete(runId);
+  updateToolbar(view);
+  showProgress(view);
+}
+
+function selectAll(view, checked) {
+  view.state.selected = selectDisplayed(view.state.selected, view.display, checked);
+  drawVisibleRows(view, true);
+  updateToolbar(view);
+  showProgress(view);
+}
+
+function setColumns(view, columnIds) {
+  view.state.cols = columnIds;
+  setQuery(viewQuery(view.state, "cols"));
+  drawHeader(view);
+  drawVisibleRows(view, true);
+}
+
+function openColumnPicker(view, anchor) {
+  const { state, multi } = view;
+  toggleColumnPicker(anchor, {
+    shownIds: () => shownColumns(state.cols, view.runs.keys, multi).map((c) => c.id),
+    keys: () => view.runs.keys,
+    onChange: (ids) => setColumns(view, ids),
+    onReset: () => setColumns(view, null),
+    onCleanup: view.ctx.onCleanup,
+  });
+}
+
+function compare(view) {
+  navigate("/compare", { runs: [...view.state.selected].join(","), experiments: view.experimentIds.join(",") });
+}
+
+async function deleteOrRestore(view) {
+  const ids = [...view.state.selected];
+  if (!ids.length) return;
+  const done = view.state.view === "deleted"
+    ? await attempt(() => Promise.all(ids.map((id) => runsApi.restore(id))), `Restored ${plural(ids.length, "run")}.`)
+    : await confirmDialog("Delete runs", `Delete ${plural(ids.length, "run")}? Deleted runs can be restored.`,
+      "Delete", () => Promise.all(ids.map((id) => runsApi.delete(id))));
+  if (!done) return;
+  view.state.selected.clear();
+  updateToolbar(view);
+  reload(view);
+}
