@@ -2,17 +2,26 @@
 
 Every test that takes `server` runs once on SQLite and once on PostgreSQL. PostgreSQL tests
 skip when no server is reachable, except in CI (the CI variable is set), where they fail.
+
+mlflow is imported by the fixtures that use it, not here: `pytest tests/unit` then loads in a
+moment and needs only pytest and httpx.
+
+Markers are given by what a test uses (see `pytest_collection_modifyitems`), so
+`pytest -m "not slow"` or `-m "not postgres and not ui"` pick a quick loop.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
-import mlflow
 import pytest
-from mlflow import MlflowClient
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 from .servers import ServerProcess, postgres_available, postgres_database, start_server
 
@@ -61,6 +70,8 @@ def server(request, tmp_path_factory) -> Iterator[ServerProcess]:
 @pytest.fixture
 def tracking_uri(server: ServerProcess, monkeypatch) -> Iterator[str]:
     """The stock client's global state pointed at the server, and left clean afterwards."""
+    import mlflow
+
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
     mlflow.set_tracking_uri(server.url)
     yield server.url
@@ -71,6 +82,8 @@ def tracking_uri(server: ServerProcess, monkeypatch) -> Iterator[str]:
 
 @pytest.fixture
 def client(tracking_uri: str) -> MlflowClient:
+    from mlflow import MlflowClient
+
     return MlflowClient(tracking_uri)
 
 
@@ -92,6 +105,8 @@ def experiment_id(client: MlflowClient, request) -> str:
 @pytest.fixture(autouse=True)
 def _no_active_experiment_leaks(monkeypatch) -> None:
     """`mlflow.set_experiment` sets process-wide state; each test starts without it."""
+    if "mlflow" not in sys.modules:  # nothing imported it, so nothing set it
+        return
     import mlflow.tracking.fluent as fluent
 
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
@@ -101,3 +116,23 @@ def _no_active_experiment_leaks(monkeypatch) -> None:
 # Artifact destinations (local folder, SFTP via a real sshd, S3 via moto): shared fixtures.
 from .artifact_fixtures import artifact_server, moto_s3, sshd  # noqa: E402, F401
 from .browser import browser  # noqa: E402, F401
+
+
+# Markers by the fixtures or modules a test uses: one place, so a new test is marked alike.
+MARKERS_BY_FIXTURE = {"browser": "ui", "sshd": "sftp", "moto_s3": "s3"}
+SLOW_MODULES = {"test_durability", "test_ui", "test_workspace", "test_artifact_large"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in MARKERS_BY_FIXTURE.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgres" in callspec.params.values():
+            item.add_marker("postgres")
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker("slow")
+        if "/unit/" in str(item.path):
+            item.add_marker("unit")
