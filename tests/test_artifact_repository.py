@@ -27,10 +27,10 @@ def test_write_read_list_delete(repository: LocalArtifactRepository):
     assert repository.write("a/b.txt", [b"hello ", b"world"]) == 11
     assert _read(repository, "a/b.txt") == b"hello world"
     assert _read(repository, "a/b.txt", 6, 9) == b"wor"
-    assert [(e.name, e.is_dir, e.size) for e in repository.list("a")] == [("b.txt", False, 11)]
+    assert [(e.name, e.is_dir, e.size) for e in repository.list_folder("a")] == [("b.txt", False, 11)]
     assert repository.delete("a/b.txt") is True
     assert repository.delete("a/b.txt") is False
-    assert repository.list("a") == []
+    assert repository.list_folder("a") == []
 
 
 def test_write_from_an_async_stream(repository: LocalArtifactRepository):
@@ -46,7 +46,7 @@ def test_delete_prefix_is_by_folder_not_by_string(repository: LocalArtifactRepos
     for path in ("run/x.txt", "run/deep/y.txt", "run-2/z.txt", "run.txt"):
         repository.write(path, [b"."])
     assert repository.delete_prefix("run") == 2
-    assert [e.name for e in repository.list("")] == ["run-2", "run.txt"]
+    assert [e.name for e in repository.list_folder("")] == ["run-2", "run.txt"]
     assert repository.delete_prefix("run.txt") == 1
     assert repository.delete_prefix("missing") == 0
 
@@ -68,4 +68,4 @@ def test_staged_multipart_upload(repository: LocalArtifactRepository):
         repository.complete_multipart("m/big.bin", upload, [Part(1), Part(3)])
     repository.complete_multipart("m/big.bin", upload, [Part(1), Part(2)])
     assert _read(repository, "m/big.bin") == b"\x01\x01\x01\x02\x02\x02"
-    assert [e.name for e in repository.list("")] == ["m"]  # staging stays hidden
+    assert [e.name for e in repository.list_folder("")] == ["m"]  # staging stays hidden

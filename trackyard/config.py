@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .artifacts.paths import direct_root
 
@@ -36,9 +37,12 @@ class ServerConfig:
     max_body_memory_mb: int = 256
 
     @classmethod
-    def from_json(cls, data: dict) -> ServerConfig:
+    def from_json(cls, data: dict[str, Any]) -> ServerConfig:
         """The config a worker process receives as JSON, which turned tuples into lists."""
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        fields: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
+        return cls(**fields)
 
     @property
     def experiment_artifact_root(self) -> str:

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partialmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +39,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError, internal_error
 from .limits import BodyBudget
+
+if TYPE_CHECKING:
+    from .services import Services
 from .wire import (
     JSONResponse,
     decode_message,
@@ -48,7 +51,9 @@ from .wire import (
     refuse_nul,
 )
 
-Handler = Callable[[Any, Any], Any]
+M = TypeVar("M")
+# A typed endpoint: the server's Services and the decoded request message in, a message out.
+Handler = Callable[["Services", M], object]
 RawEndpoint = Callable[[Request], Awaitable[Response]]
 logger = logging.getLogger("trackyard")
 # Worker threads for store calls; more than the PostgreSQL pool, so the pool is what queues.
@@ -56,11 +61,11 @@ API_THREADS = 32
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Generic[M]):
     method: str
     path: str
-    request_type: type
-    handler: Handler
+    request_type: type[M]
+    handler: Handler[M]
     versions: Sequence[str]
     quick: bool
 
@@ -79,7 +84,7 @@ class Endpoint:
         request_type, handler = self.request_type, self.handler
 
         async def endpoint(request: Request) -> Response:
-            message = await read_message(request, request_type)
+            message: Any = await read_message(request, request_type)
             if request.path_params:
                 refuse_nul(request.path_params)
                 message = msgspec.structs.replace(message, **request.path_params)
@@ -94,20 +99,20 @@ class ApiRoutes:
     """Collects the endpoints of one API area: typed JSON endpoints and raw routes."""
 
     def __init__(self) -> None:
-        self.endpoints: list[Endpoint] = []
+        self.endpoints: list[Endpoint[Any]] = []
         self.raw: list[BaseRoute] = []
 
     def endpoint(
         self,
         method: str,
         path: str,
-        request_type: type,
+        request_type: type[M],
         versions: Sequence[str] = ("2.0",),
         quick: bool = False,
-    ) -> Callable[[Handler], Handler]:
+    ) -> Callable[[Handler[M]], Handler[M]]:
         """Declare the decorated handler as `method path`; `quick`: see the module's docstring."""
 
-        def decorate(handler: Handler) -> Handler:
+        def decorate(handler: Handler[M]) -> Handler[M]:
             self.endpoints.append(Endpoint(method, path, request_type, handler, versions, quick))
             return handler
 
@@ -207,7 +212,7 @@ class ApiApp:
         else:
             body = await read_body(scope, receive, self.body_budget)
         query = scope["query_string"].decode("latin-1")
-        message = decode_message(scope["method"], query, body, endpoint.request_type)
+        message: Any = decode_message(scope["method"], query, body, endpoint.request_type)
         if endpoint.quick and self.quick_inline and self.in_flight == 1:
             result = endpoint.handler(self.services, message)
         else:
@@ -240,6 +245,7 @@ class StoreThreads:
     def _work(self) -> None:
         while True:
             loop, future, function, args = self.jobs.get()
+            outcome: tuple[Any, BaseException | None]
             try:
                 outcome = (function(*args), None)
             except BaseException as error:  # goes to the awaiting request, which answers it

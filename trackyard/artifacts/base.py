@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
 import anyio.from_thread
@@ -59,7 +59,7 @@ class ArtifactRepository(ABC):
     uri: str
 
     @abstractmethod
-    def list(self, path: str) -> list[FileEntry]:
+    def list_folder(self, path: str) -> list[FileEntry]:
         """Entries directly inside folder `path`, by name; [] when it is a file or missing."""
 
     @abstractmethod
@@ -132,7 +132,7 @@ def blocking(chunks: AsyncIterable[bytes] | Iterable[bytes]) -> Iterable[bytes]:
     def generate() -> Iterator[bytes]:
         while True:
             try:
-                chunk = anyio.from_thread.run(iterator.__anext__)
+                chunk = anyio.from_thread.run(_next_chunk, iterator)
             except StopAsyncIteration:
                 return
             if chunk:
@@ -155,3 +155,7 @@ def check_staged_upload_id(upload_id: str) -> str:
     if not _UPLOAD_ID.match(upload_id or ""):
         raise invalid("Invalid upload_id")
     return upload_id
+
+
+async def _next_chunk(iterator: AsyncIterator[bytes]) -> bytes:
+    return await iterator.__anext__()

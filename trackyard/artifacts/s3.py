@@ -116,7 +116,7 @@ class S3ArtifactRepository(ArtifactRepository):
         return bool(page.get("KeyCount") or page.get("Contents"))
 
     # ------------------------------------------------------------- reading
-    def list(self, path: str) -> list[FileEntry]:
+    def list_folder(self, path: str) -> list[FileEntry]:
         folder = self._folder(path)
         entries: list[FileEntry] = []
         token: dict[str, str] = {}

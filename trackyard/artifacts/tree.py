@@ -86,7 +86,8 @@ class TreeReader(ArtifactReader):
     """Holds the file system session (a pooled SFTP connection) until closed."""
 
     def __init__(self, session: AbstractContextManager, fs: FileSystem, full: str, size: int):
-        self._session, self._fs, self._full, self.size = session, fs, full, size
+        self._session: AbstractContextManager | None = session
+        self._fs, self._full, self.size = fs, full, size
 
     def chunks(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         return self._fs.read(self._full, start, self.size if end is None else end)
@@ -104,7 +105,7 @@ class TreeRepository(ArtifactRepository):
     def session(self) -> AbstractContextManager[FileSystem]: ...
 
     # ------------------------------------------------------------- reading
-    def list(self, path: str) -> list[FileEntry]:
+    def list_folder(self, path: str) -> list[FileEntry]:
         path = paths.clean_path(path)
         with self.session() as fs:
             full = fs.resolve(path)

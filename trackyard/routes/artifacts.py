@@ -167,7 +167,7 @@ async def _receive(coroutine) -> Response | None:
 async def list_proxied(request: Request) -> Response:
     repository = _proxy(request)
     path = clean_path(request.query_params.get("path"))
-    entries = await run_in_threadpool(repository.list, path)
+    entries = await run_in_threadpool(repository.list_folder, path)
     return JSONResponse(m.ListArtifactsResponse(files=[_file_info(e) for e in entries]))
 
 
@@ -304,7 +304,7 @@ def list_run_artifacts(services: Services, req: m.ListRunArtifacts) -> m.ListRun
     uri, root = _run_root(services, req.run_id or req.run_uuid)
     folder = clean_path(req.path)
     assert services.artifacts is not None
-    entries = services.artifacts.list(join(root, folder))
+    entries = services.artifacts.list_folder(join(root, folder))
     files = [_file_info(entry, folder) for entry in entries]
     return m.ListRunArtifactsResponse(root_uri=uri, files=files)
 

@@ -138,6 +138,6 @@ def list_logged_model_artifacts(services: Services, req: m.ListLoggedModelArtifa
             "is_dir": entry.is_dir,
             **({} if entry.is_dir or entry.size is None else {"file_size": entry.size}),
         }
-        for entry in services.artifacts.list(join(root, folder))
+        for entry in services.artifacts.list_folder(join(root, folder))
     ]
     return {"root_uri": root_uri, "files": files}
