@@ -45,7 +45,8 @@ export async function request(method, path, { query, body, signal } = {}) {
     try {
       data = JSON.parse(text);
     } catch {
-      if (response.ok) throw new ApiError(`${method} ${path}: the answer is not JSON.`, "BAD_RESPONSE", response.status);
+      if (response.ok)
+        throw new ApiError(`${method} ${path}: the answer is not JSON.`, "BAD_RESPONSE", response.status);
       data = { message: text.slice(0, 500) };
     }
   }
@@ -95,14 +96,18 @@ export const experiments = {
 // Runs
 export const runs = {
   search: ({ experimentIds, filter, viewType = "ACTIVE_ONLY", orderBy, maxResults = 200, pageToken, signal }) =>
-    post("runs/search", {
-      experiment_ids: experimentIds,
-      filter: filter || undefined,
-      run_view_type: viewType,
-      order_by: orderBy && orderBy.length ? orderBy : undefined,
-      max_results: maxResults,
-      page_token: pageToken,
-    }, { signal }),
+    post(
+      "runs/search",
+      {
+        experiment_ids: experimentIds,
+        filter: filter || undefined,
+        run_view_type: viewType,
+        order_by: orderBy?.length ? orderBy : undefined,
+        max_results: maxResults,
+        page_token: pageToken,
+      },
+      { signal },
+    ),
   searchAll: (args, limit = 1000) =>
     collect((pageToken) => runs.search({ ...args, pageToken, maxResults: Math.min(limit, 1000) }), "runs", limit),
   get: (id) => get("runs/get", { run_id: id }).then((r) => r.run),
@@ -116,13 +121,17 @@ export const runs = {
 // Metric histories: charts ask for evenly sampled points, at most 2500 per run.
 export const metrics = {
   sampled: ({ runIds, key, maxResults = 1000, startStep, endStep, signal }) =>
-    get("metrics/get-history-bulk-interval", {
-      run_ids: runIds,
-      metric_key: key,
-      max_results: maxResults,
-      start_step: startStep,
-      end_step: endStep,
-    }, { signal }).then((r) => r.metrics || []),
+    get(
+      "metrics/get-history-bulk-interval",
+      {
+        run_ids: runIds,
+        metric_key: key,
+        max_results: maxResults,
+        start_step: startStep,
+        end_step: endStep,
+      },
+      { signal },
+    ).then((r) => r.metrics || []),
 };
 
 // Artifacts of runs (listed by run id) and of anything behind the artifact proxy.
@@ -155,27 +164,32 @@ export const registry = {
     }),
   getModel: (name) => get("registered-models/get", { name }).then((r) => r.registered_model),
   searchVersions: ({ filter, orderBy, maxResults = 1000 } = {}) =>
-    collect((pageToken) => get("model-versions/search", {
-      filter: filter || undefined,
-      order_by: orderBy,
-      max_results: maxResults,
-      page_token: pageToken,
-    }), "model_versions", 10000),
-  getVersion: (name, version) =>
-    get("model-versions/get", { name, version }).then((r) => r.model_version),
+    collect(
+      (pageToken) =>
+        get("model-versions/search", {
+          filter: filter || undefined,
+          order_by: orderBy,
+          max_results: maxResults,
+          page_token: pageToken,
+        }),
+      "model_versions",
+      10000,
+    ),
+  getVersion: (name, version) => get("model-versions/get", { name, version }).then((r) => r.model_version),
   updateModel: (name, description) => patch("registered-models/update", { name, description }),
-  updateVersion: (name, version, description) =>
-    patch("model-versions/update", { name, version, description }),
+  updateVersion: (name, version, description) => patch("model-versions/update", { name, version, description }),
   setModelTag: (name, key, value) => post("registered-models/set-tag", { name, key, value }),
   deleteModelTag: (name, key) => del("registered-models/delete-tag", { name, key }),
-  setVersionTag: (name, version, key, value) =>
-    post("model-versions/set-tag", { name, version, key, value }),
+  setVersionTag: (name, version, key, value) => post("model-versions/set-tag", { name, version, key, value }),
   deleteVersionTag: (name, version, key) => del("model-versions/delete-tag", { name, version, key }),
   setAlias: (name, alias, version) => post("registered-models/alias", { name, alias, version }),
   deleteAlias: (name, alias) => del("registered-models/alias", { name, alias }),
   transitionStage: (name, version, stage, archiveExisting) =>
     post("model-versions/transition-stage", {
-      name, version, stage, archive_existing_versions: archiveExisting,
+      name,
+      version,
+      stage,
+      archive_existing_versions: archiveExisting,
     }),
 };
 
@@ -183,8 +197,9 @@ export const registry = {
 export const loggedModels = {
   get: (id) => get(`logged-models/${encodeURIComponent(id)}`).then((r) => r.model),
   listArtifacts: (id, path) =>
-    get(`logged-models/${encodeURIComponent(id)}/artifacts/directories`, { artifact_directory_path: path || undefined })
-      .then((r) => r.files || []),
+    get(`logged-models/${encodeURIComponent(id)}/artifacts/directories`, {
+      artifact_directory_path: path || undefined,
+    }).then((r) => r.files || []),
 };
 
 /** A helper for numeric tag-like sort keys: MLflow's order_by quoting with backticks. */

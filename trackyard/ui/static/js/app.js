@@ -2,13 +2,13 @@
 // reporter so a failure shows as a message instead of a blank page.
 
 import { refresh, route, start } from "./router.js";
-import { toast } from "./widgets.js";
 import { compareView } from "./views/compare.js";
 import { experimentsView } from "./views/experiments.js";
 import { loggedModelView } from "./views/logged-model.js";
 import { modelsView, modelView, versionView } from "./views/registry.js";
 import { runView } from "./views/run.js";
 import { runsView } from "./views/runs/runs-view.js";
+import { toast } from "./widgets.js";
 
 const THEME_KEY = "trackyard.theme";
 
@@ -63,7 +63,7 @@ function setupErrorReporting() {
       event.preventDefault();
       return;
     }
-    toast((reason && reason.message) || String(reason), "error", 8000);
+    toast(reason?.message || String(reason), "error", 8000);
   });
   window.addEventListener("error", (event) => {
     toast(event.message || "Unexpected error", "error", 8000);

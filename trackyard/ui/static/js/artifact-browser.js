@@ -3,9 +3,9 @@
 // logged models (behind the artifact proxy) share it.
 
 import { artifacts } from "./api.js";
+import { renderPreview } from "./artifact-previews.js";
 import { h, icon, replace } from "./dom.js";
 import { formatBytes } from "./format.js";
-import { renderPreview } from "./artifact-previews.js";
 import { errorBox } from "./widgets.js";
 
 export const runSource = (runId) => ({
@@ -43,14 +43,20 @@ export function artifactBrowser({ source, selected = "", onSelect = () => {}, si
 
   async function listing(dir) {
     if (!pending.has(dir)) {
-      pending.set(dir, source.list(dir).then((files) => {
-        const sorted = files.slice().sort(byName);
-        listings.set(dir, sorted);
-        return sorted;
-      }, (error) => {
-        pending.delete(dir); // let a later click retry
-        throw error;
-      }));
+      pending.set(
+        dir,
+        source.list(dir).then(
+          (files) => {
+            const sorted = files.slice().sort(byName);
+            listings.set(dir, sorted);
+            return sorted;
+          },
+          (error) => {
+            pending.delete(dir); // let a later click retry
+            throw error;
+          },
+        ),
+      );
     }
     return pending.get(dir);
   }
@@ -99,15 +105,22 @@ export function artifactBrowser({ source, selected = "", onSelect = () => {}, si
       }
       for (const file of files) {
         const open = expanded.has(file.path);
-        items.push(h("div", {
-          class: ["tree-item", file.path === current && "selected"], role: "treeitem",
-          style: `padding-left:${8 + depth * 14}px`, title: file.path,
-          dataset: { path: file.path, dir: file.is_dir ? "1" : "" },
-        },
-        h("span", { class: "twisty" }, file.is_dir ? (open ? "▾" : "▸") : ""),
-        icon(file.is_dir ? "folder" : "file"),
-        h("span", { class: "name" }, baseName(file.path)),
-        file.is_dir ? null : h("span", { class: "size" }, formatBytes(file.file_size))));
+        items.push(
+          h(
+            "div",
+            {
+              class: ["tree-item", file.path === current && "selected"],
+              role: "treeitem",
+              style: `padding-left:${8 + depth * 14}px`,
+              title: file.path,
+              dataset: { path: file.path, dir: file.is_dir ? "1" : "" },
+            },
+            h("span", { class: "twisty" }, file.is_dir ? (open ? "▾" : "▸") : ""),
+            icon(file.is_dir ? "folder" : "file"),
+            h("span", { class: "name" }, baseName(file.path)),
+            file.is_dir ? null : h("span", { class: "size" }, formatBytes(file.file_size)),
+          ),
+        );
         if (file.is_dir && open) await walk(file.path, depth + 1);
       }
     };
@@ -148,12 +161,17 @@ export function artifactBrowser({ source, selected = "", onSelect = () => {}, si
     const info = fileInfo(path);
     const url = source.url(path);
     const body = h("div", { class: "preview-body" });
-    replace(preview,
-      h("div", { class: "preview-head" },
+    replace(
+      preview,
+      h(
+        "div",
+        { class: "preview-head" },
         h("span", { class: "path", "data-role": "preview-path" }, path),
         info && !dir ? h("span", { class: "muted small" }, formatBytes(info.file_size)) : null,
-        dir ? null : h("a", { class: "button", href: url, download: baseName(path) }, "Download")),
-      body);
+        dir ? null : h("a", { class: "button", href: url, download: baseName(path) }, "Download"),
+      ),
+      body,
+    );
     if (dir) return folderPreview(body, path);
     await renderPreview(body, { path, size: info ? info.file_size : null, url }, previewController.signal);
   }
@@ -162,13 +180,48 @@ export function artifactBrowser({ source, selected = "", onSelect = () => {}, si
     try {
       const files = await listing(path);
       const mlmodel = files.find((f) => baseName(f.path) === "MLmodel");
-      replace(body,
-        h("div", { class: "muted small", style: "margin-bottom: 8px" }, `${files.length} item${files.length === 1 ? "" : "s"}`),
-        mlmodel ? h("div", { class: "col", style: "margin-bottom: 12px" }, h("h3", null, "Model"), h("div", { "data-role": "model-summary" })) : null,
-        h("table", { class: "data" }, h("tbody", null, files.map((f) => h("tr", null,
-          h("td", null, h("span", { class: "row", style: "gap: 6px" }, icon(f.is_dir ? "folder" : "file"), baseName(f.path))), h("td", { class: "muted" }, f.is_dir ? "" : formatBytes(f.file_size)))))));
+      replace(
+        body,
+        h(
+          "div",
+          { class: "muted small", style: "margin-bottom: 8px" },
+          `${files.length} item${files.length === 1 ? "" : "s"}`,
+        ),
+        mlmodel
+          ? h(
+              "div",
+              { class: "col", style: "margin-bottom: 12px" },
+              h("h3", null, "Model"),
+              h("div", { "data-role": "model-summary" }),
+            )
+          : null,
+        h(
+          "table",
+          { class: "data" },
+          h(
+            "tbody",
+            null,
+            files.map((f) =>
+              h(
+                "tr",
+                null,
+                h(
+                  "td",
+                  null,
+                  h("span", { class: "row", style: "gap: 6px" }, icon(f.is_dir ? "folder" : "file"), baseName(f.path)),
+                ),
+                h("td", { class: "muted" }, f.is_dir ? "" : formatBytes(f.file_size)),
+              ),
+            ),
+          ),
+        ),
+      );
       if (mlmodel) {
-        await renderPreview(body.querySelector("[data-role=model-summary]"), { path: mlmodel.path, size: mlmodel.file_size, url: source.url(mlmodel.path) }, previewController.signal);
+        await renderPreview(
+          body.querySelector("[data-role=model-summary]"),
+          { path: mlmodel.path, size: mlmodel.file_size, url: source.url(mlmodel.path) },
+          previewController.signal,
+        );
       }
     } catch (error) {
       replace(body, errorBox(error, "Could not list the folder"));

@@ -16,9 +16,45 @@ const SNIFF_LIMIT = 8 * 1024;
 
 const IMAGE = new Set(["png", "jpg", "jpeg", "gif", "bmp", "webp", "svg", "ico", "avif"]);
 const TEXT = new Set([
-  "txt", "log", "py", "r", "sh", "bash", "cfg", "ini", "toml", "xml", "sql", "java", "scala", "js", "ts",
-  "c", "h", "cc", "cpp", "hpp", "go", "rs", "rb", "pl", "tex", "jsonl", "ndjson", "conf", "properties",
-  "env", "gitignore", "dockerfile", "lock", "out", "err", "pbtxt", "proto", "css", "rst",
+  "txt",
+  "log",
+  "py",
+  "r",
+  "sh",
+  "bash",
+  "cfg",
+  "ini",
+  "toml",
+  "xml",
+  "sql",
+  "java",
+  "scala",
+  "js",
+  "ts",
+  "c",
+  "h",
+  "cc",
+  "cpp",
+  "hpp",
+  "go",
+  "rs",
+  "rb",
+  "pl",
+  "tex",
+  "jsonl",
+  "ndjson",
+  "conf",
+  "properties",
+  "env",
+  "gitignore",
+  "dockerfile",
+  "lock",
+  "out",
+  "err",
+  "pbtxt",
+  "proto",
+  "css",
+  "rst",
 ]);
 const TEXT_NAMES = new Set(["license", "readme", "dockerfile", "makefile", "requirements", "notice", "authors"]);
 
@@ -101,10 +137,13 @@ export async function renderPreview(host, file, signal) {
   replace(host, h("div", { class: "muted" }, "Loading preview…"));
   try {
     const body = await previewBody(kind, file, signal);
-    if (!signal || !signal.aborted) replace(host, body);
+    if (!signal?.aborted) replace(host, body);
   } catch (error) {
     if (error.name === "AbortError") return;
-    replace(host, h("div", { class: "error-box" }, h("strong", null, "No preview"), h("div", null, error.message || String(error))));
+    replace(
+      host,
+      h("div", { class: "error-box" }, h("strong", null, "No preview"), h("div", null, error.message || String(error))),
+    );
   }
 }
 
@@ -124,7 +163,13 @@ async function previewBody(kind, file, signal) {
   const head = await fetchHead(file.url, kind === "unknown" ? SNIFF_LIMIT : TEXT_LIMIT, signal, size);
   if (kind === "unknown") {
     if (!looksLikeText(head.bytes)) {
-      return h("div", { class: "empty", "data-preview": "binary" }, "No preview for this file type. ", h("a", { href: file.url, download: "" }, "Download it"), ".");
+      return h(
+        "div",
+        { class: "empty", "data-preview": "binary" },
+        "No preview for this file type. ",
+        h("a", { href: file.url, download: "" }, "Download it"),
+        ".",
+      );
     }
     if (head.truncated) return previewBody("text", file, signal); // re-fetch the full text window
   }
@@ -168,14 +213,23 @@ function looksLikeText(bytes) {
 }
 
 function truncatedNotice(file, head) {
-  return h("div", { class: "notice", "data-role": "truncated", style: "margin-bottom: 10px" },
+  return h(
+    "div",
+    { class: "notice", "data-role": "truncated", style: "margin-bottom: 10px" },
     `Showing the first ${formatBytes(head.bytes.length)}${head.total ? ` of ${formatBytes(head.total)}` : ""}. `,
-    h("a", { href: file.url, download: "" }, "Download the whole file"), ".");
+    h("a", { href: file.url, download: "" }, "Download the whole file"),
+    ".",
+  );
 }
 
 function tooLarge(file, size) {
-  return h("div", { class: "empty" }, `This file is too large to preview (${formatBytes(size)}). `,
-    h("a", { href: file.url, download: "" }, "Download it"), ".");
+  return h(
+    "div",
+    { class: "empty" },
+    `This file is too large to preview (${formatBytes(size)}). `,
+    h("a", { href: file.url, download: "" }, "Download it"),
+    ".",
+  );
 }
 
 function csvTable(text, delimiter, partial) {
@@ -183,12 +237,45 @@ function csvTable(text, delimiter, partial) {
   if (!rows.length) return h("div", { class: "muted" }, "Empty file.");
   const [head, ...body] = rows;
   const shown = body.slice(0, 1000);
-  return h("div", null,
-    h("div", { class: "muted small", style: "margin-bottom: 6px" },
-      `${shown.length.toLocaleString()} rows × ${head.length} columns${truncated || body.length > shown.length ? " (first rows only)" : ""}`),
-    h("div", { class: "table-scroll" }, h("table", { class: "data", "data-role": "csv-table" },
-      h("thead", null, h("tr", null, h("th", { class: "muted" }, "#"), head.map((c) => h("th", null, c)))),
-      h("tbody", null, shown.map((r, i) => h("tr", null, h("td", { class: "muted num" }, i + 1), head.map((_, j) => h("td", { class: "num" }, r[j] ?? ""))))))));
+  return h(
+    "div",
+    null,
+    h(
+      "div",
+      { class: "muted small", style: "margin-bottom: 6px" },
+      `${shown.length.toLocaleString()} rows × ${head.length} columns${truncated || body.length > shown.length ? " (first rows only)" : ""}`,
+    ),
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        { class: "data", "data-role": "csv-table" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", { class: "muted" }, "#"),
+            head.map((c) => h("th", null, c)),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          shown.map((r, i) =>
+            h(
+              "tr",
+              null,
+              h("td", { class: "muted num" }, i + 1),
+              head.map((_, j) => h("td", { class: "num" }, r[j] ?? "")),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function highlightJson(text) {
@@ -245,17 +332,54 @@ function mlmodel(text) {
     } catch {
       return h("div", null, h("h3", null, label), h("pre", { class: "text" }, String(value)));
     }
-    if (!Array.isArray(columns)) return h("div", null, h("h3", null, label), h("pre", { class: "text" }, JSON.stringify(columns, null, 2)));
-    return h("div", null, h("h3", null, label), h("table", { class: "data" },
-      h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Type"), h("th", null, "Shape / details"))),
-      h("tbody", null, columns.map((c) => h("tr", null,
-        h("td", { class: "key" }, c.name ?? "(unnamed)"),
-        h("td", null, c.type === "tensor" && c["tensor-spec"] ? `tensor ${c["tensor-spec"].dtype}` : c.type || ""),
-        h("td", { class: "muted" }, c["tensor-spec"] ? JSON.stringify(c["tensor-spec"].shape) : c.required === false ? "optional" : ""))))));
+    if (!Array.isArray(columns))
+      return h("div", null, h("h3", null, label), h("pre", { class: "text" }, JSON.stringify(columns, null, 2)));
+    return h(
+      "div",
+      null,
+      h("h3", null, label),
+      h(
+        "table",
+        { class: "data" },
+        h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Type"), h("th", null, "Shape / details"))),
+        h(
+          "tbody",
+          null,
+          columns.map((c) =>
+            h(
+              "tr",
+              null,
+              h("td", { class: "key" }, c.name ?? "(unnamed)"),
+              h(
+                "td",
+                null,
+                c.type === "tensor" && c["tensor-spec"] ? `tensor ${c["tensor-spec"].dtype}` : c.type || "",
+              ),
+              h(
+                "td",
+                { class: "muted" },
+                c["tensor-spec"] ? JSON.stringify(c["tensor-spec"].shape) : c.required === false ? "optional" : "",
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
   };
-  return h("div", { class: "col", "data-role": "mlmodel" },
-    h("table", { class: "data kv" }, h("tbody", null, rows.map(([k, v]) => h("tr", null, h("td", null, k), h("td", { class: "value" }, v))))),
+  return h(
+    "div",
+    { class: "col", "data-role": "mlmodel" },
+    h(
+      "table",
+      { class: "data kv" },
+      h(
+        "tbody",
+        null,
+        rows.map(([k, v]) => h("tr", null, h("td", null, k), h("td", { class: "value" }, v))),
+      ),
+    ),
     schema("Signature inputs", signature.inputs),
     schema("Signature outputs", signature.outputs),
-    h("details", null, h("summary", { class: "muted" }, "MLmodel file"), raw));
+    h("details", null, h("summary", { class: "muted" }, "MLmodel file"), raw),
+  );
 }

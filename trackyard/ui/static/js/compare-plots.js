@@ -21,8 +21,14 @@ export function makeAxis(name, values) {
     }
     const ticks = niceTicks(min, max, 5);
     return {
-      name, numeric: true, min, max,
-      pos: (v) => (v === undefined || v === null || v === "" || !Number.isFinite(Number(v)) ? null : (Number(v) - min) / (max - min)),
+      name,
+      numeric: true,
+      min,
+      max,
+      pos: (v) =>
+        v === undefined || v === null || v === "" || !Number.isFinite(Number(v))
+          ? null
+          : (Number(v) - min) / (max - min),
       ticks: ticks.map((t) => ({ at: (t - min) / (max - min), label: formatNumber(t) })),
     };
   }
@@ -31,9 +37,13 @@ export function makeAxis(name, values) {
   const index = new Map(categories.map((c, i) => [c, categories.length > 1 ? i * step : 0.5]));
   const every = Math.max(1, Math.ceil(categories.length / 12));
   return {
-    name, numeric: false, categories,
-    pos: (v) => (v === undefined || v === null || v === "" ? null : index.get(String(v)) ?? null),
-    ticks: categories.filter((_, i) => i % every === 0).map((c) => ({ at: index.get(c), label: c.length > 18 ? `${c.slice(0, 17)}…` : c })),
+    name,
+    numeric: false,
+    categories,
+    pos: (v) => (v === undefined || v === null || v === "" ? null : (index.get(String(v)) ?? null)),
+    ticks: categories
+      .filter((_, i) => i % every === 0)
+      .map((c) => ({ at: index.get(c), label: c.length > 18 ? `${c.slice(0, 17)}…` : c })),
   };
 }
 
@@ -101,12 +111,20 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
     const border = cssVar("--border");
     const panel = cssVar("--panel");
     const innerH = plotHeight - pad.top - pad.bottom;
-    const xs = scaled.map((_, i) => pad.left + (scaled.length > 1 ? (i * (width - pad.left - pad.right)) / (scaled.length - 1) : (width - pad.left - pad.right) / 2));
+    const xs = scaled.map(
+      (_, i) =>
+        pad.left +
+        (scaled.length > 1
+          ? (i * (width - pad.left - pad.right)) / (scaled.length - 1)
+          : (width - pad.left - pad.right) / 2),
+    );
     const yOf = (at) => pad.top + (1 - at) * innerH;
-    lines = runs.map((run, r) => scaled.map((axis, i) => {
-      const at = axis.pos(axes[i].values[r]);
-      return at === null ? null : [xs[i], yOf(at)];
-    }));
+    lines = runs.map((_run, r) =>
+      scaled.map((axis, i) => {
+        const at = axis.pos(axes[i].values[r]);
+        return at === null ? null : [xs[i], yOf(at)];
+      }),
+    );
     const stroke = (r, width2, alpha) => {
       ctx.globalAlpha = alpha;
       ctx.strokeStyle = runs[r].color;
@@ -125,7 +143,7 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
       ctx.stroke();
       ctx.globalAlpha = 1;
     };
-    runs.forEach((_, r) => stroke(r, 1.6, hover >= 0 ? 0.18 : 0.85));
+    for (let r = 0; r < runs.length; r++) stroke(r, 1.6, hover >= 0 ? 0.18 : 0.85);
     if (hover >= 0) stroke(hover, 3, 1);
     scaled.forEach((axis, i) => {
       ctx.strokeStyle = border;
@@ -273,7 +291,11 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
         best = point;
       }
     }
-    plot.showTip(x, y, best ? [runs[best.r].name, `${xName}: ${xValues[best.r]}`, `${yName}: ${yValues[best.r]}`] : null);
+    plot.showTip(
+      x,
+      y,
+      best ? [runs[best.r].name, `${xName}: ${xValues[best.r]}`, `${yName}: ${yValues[best.r]}`] : null,
+    );
   });
   plot.canvas.addEventListener("mouseleave", () => plot.showTip(0, 0, null));
   return { points: () => points.length, destroy: plot.destroy };

@@ -13,8 +13,10 @@ export function formatTime(ms) {
   if (ms === undefined || ms === null || ms === "") return "";
   const d = new Date(Number(ms));
   if (Number.isNaN(d.getTime())) return "";
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  );
 }
 
 export function formatRelative(ms) {
@@ -22,7 +24,13 @@ export function formatRelative(ms) {
   const seconds = (Date.now() - Number(ms)) / 1000;
   if (seconds < 0) return formatTime(ms);
   if (seconds < 60) return "just now";
-  const units = [["minute", 60], ["hour", 3600], ["day", 86400], ["month", 2592000], ["year", 31536000]];
+  const units = [
+    ["minute", 60],
+    ["hour", 3600],
+    ["day", 86400],
+    ["month", 2592000],
+    ["year", 31536000],
+  ];
   let chosen = units[0];
   for (const unit of units) if (seconds >= unit[1]) chosen = unit;
   const count = Math.floor(seconds / chosen[1]);
@@ -42,7 +50,7 @@ export function formatDuration(ms) {
 /** Run duration: end - start, or "running for" now - start while it runs. */
 export function runDuration(info) {
   if (!info.start_time) return "";
-  const end = info.end_time ? Number(info.end_time) : (info.status === "RUNNING" ? Date.now() : null);
+  const end = info.end_time ? Number(info.end_time) : info.status === "RUNNING" ? Date.now() : null;
   return end === null ? "" : formatDuration(end - Number(info.start_time));
 }
 

@@ -12,7 +12,15 @@ const ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?\s*$/;
 
 export function renderMarkdown(text) {
-  return h("div", { class: "markdown" }, blocks(String(text || "").replace(/\r\n?/g, "\n").split("\n")));
+  return h(
+    "div",
+    { class: "markdown" },
+    blocks(
+      String(text || "")
+        .replace(/\r\n?/g, "\n")
+        .split("\n"),
+    ),
+  );
 }
 
 function blocks(lines) {
@@ -46,11 +54,17 @@ function blocks(lines) {
       out.push(h("blockquote", null, blocks(body)));
     } else if (ITEM.test(line)) {
       i = list(lines, i, out);
-    } else if (line.includes("|") && i + 1 < lines.length && TABLE_SEPARATOR.test(lines[i + 1]) && lines[i + 1].includes("-")) {
+    } else if (
+      line.includes("|") &&
+      i + 1 < lines.length &&
+      TABLE_SEPARATOR.test(lines[i + 1]) &&
+      lines[i + 1].includes("-")
+    ) {
       i = table(lines, i, out);
     } else if (/^( {4}|\t)/.test(line)) {
       const body = [];
-      while (i < lines.length && (/^( {4}|\t)/.test(lines[i]) || !lines[i].trim())) body.push(lines[i++].replace(/^( {4}|\t)/, ""));
+      while (i < lines.length && (/^( {4}|\t)/.test(lines[i]) || !lines[i].trim()))
+        body.push(lines[i++].replace(/^( {4}|\t)/, ""));
       out.push(h("pre", null, h("code", null, body.join("\n").replace(/\n+$/, ""))));
     } else {
       const body = [];
@@ -95,7 +109,8 @@ function list(lines, start, out) {
     }
     const content = blocks(body);
     // A one-paragraph item shows inline, without the paragraph margins.
-    const simple = content.length >= 1 && content[0].tagName === "P" ? [...content[0].childNodes, ...content.slice(1)] : content;
+    const simple =
+      content.length >= 1 && content[0].tagName === "P" ? [...content[0].childNodes, ...content.slice(1)] : content;
     items.push(h("li", null, simple));
   }
   const startAt = ordered ? parseInt(first[2], 10) : null;
@@ -106,29 +121,66 @@ function list(lines, start, out) {
 const leading = (line) => line.length - line.trimStart().length;
 
 function table(lines, start, out) {
-  const split = (line) => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+  const split = (line) =>
+    line
+      .trim()
+      .replace(/^\|/, "")
+      .replace(/\|$/, "")
+      .split("|")
+      .map((c) => c.trim());
   const head = split(lines[start]);
-  const aligns = split(lines[start + 1]).map((c) => (c.startsWith(":") && c.endsWith(":") ? "center" : c.endsWith(":") ? "right" : null));
+  const aligns = split(lines[start + 1]).map((c) =>
+    c.startsWith(":") && c.endsWith(":") ? "center" : c.endsWith(":") ? "right" : null,
+  );
   let i = start + 2;
   const rows = [];
   while (i < lines.length && lines[i].includes("|") && lines[i].trim()) rows.push(split(lines[i++]));
-  out.push(h("table", { class: "data" },
-    h("thead", null, h("tr", null, head.map((c, j) => h("th", { style: aligns[j] ? `text-align:${aligns[j]}` : null }, inline(c))))),
-    h("tbody", null, rows.map((r) => h("tr", null, head.map((_, j) => h("td", { style: aligns[j] ? `text-align:${aligns[j]}` : null }, inline(r[j] || ""))))))));
+  out.push(
+    h(
+      "table",
+      { class: "data" },
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          head.map((c, j) => h("th", { style: aligns[j] ? `text-align:${aligns[j]}` : null }, inline(c))),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        rows.map((r) =>
+          h(
+            "tr",
+            null,
+            head.map((_, j) => h("td", { style: aligns[j] ? `text-align:${aligns[j]}` : null }, inline(r[j] || ""))),
+          ),
+        ),
+      ),
+    ),
+  );
   return i;
 }
 
 const INLINE = [
   { re: /`([^`]+)`/, make: (m) => h("code", null, m[1]) },
-  { re: /!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/, make: (m) => {
-    const src = safeUrl(m[2], { image: true });
-    return src ? h("img", { src, alt: m[1] }) : m[0];
-  } },
+  {
+    re: /!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/,
+    make: (m) => {
+      const src = safeUrl(m[2], { image: true });
+      return src ? h("img", { src, alt: m[1] }) : m[0];
+    },
+  },
   { re: /\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/, make: (m) => link(m[2], inline(m[1]), m[0]) },
   { re: /<(https?:\/\/[^>\s]+)>/, make: (m) => link(m[1], m[1], m[0]) },
   { re: /https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"]/, make: (m) => link(m[0], m[0], m[0]) },
   { re: /\*\*(?=\S)([\s\S]*?\S)\*\*|__(?=\S)([\s\S]*?\S)__/, make: (m) => h("strong", null, inline(m[1] || m[2])) },
-  { re: /\*(?=[^\s*])([^*]*?[^\s*])\*|(?<![\w])_(?=[^\s_])([^_]*?[^\s_])_(?![\w])/, make: (m) => h("em", null, inline(m[1] || m[2])) },
+  {
+    re: /\*(?=[^\s*])([^*]*?[^\s*])\*|(?<![\w])_(?=[^\s_])([^_]*?[^\s_])_(?![\w])/,
+    make: (m) => h("em", null, inline(m[1] || m[2])),
+  },
   { re: /~~(?=\S)([\s\S]*?\S)~~/, make: (m) => h("del", null, inline(m[1])) },
   { re: / {2,}\n|\\\n/, make: () => h("br") },
 ];
@@ -138,7 +190,11 @@ function link(url, content, fallback) {
   if (!target) return fallback;
   const { protocol, origin } = new URL(target, document.baseURI);
   const external = protocol !== "mailto:" && origin !== location.origin;
-  return h("a", { href: target, target: external ? "_blank" : null, rel: external ? "noopener noreferrer" : null }, content);
+  return h(
+    "a",
+    { href: target, target: external ? "_blank" : null, rel: external ? "noopener noreferrer" : null },
+    content,
+  );
 }
 
 /** Inline spans: the earliest match wins; text between matches stays text. */

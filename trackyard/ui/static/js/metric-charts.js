@@ -19,20 +19,35 @@ export function readChartSettings(query) {
 }
 
 export function chartControls(settings, onChange) {
-  const xSelect = h("select", { "aria-label": "X axis", "data-role": "x-axis" },
-    Object.entries(X_MODES).map(([value, label]) => h("option", { value, selected: value === settings.x }, label)));
+  const xSelect = h(
+    "select",
+    { "aria-label": "X axis", "data-role": "x-axis" },
+    Object.entries(X_MODES).map(([value, label]) => h("option", { value, selected: value === settings.x }, label)),
+  );
   const log = h("input", { type: "checkbox", checked: settings.log, "data-role": "log-scale" });
-  const smooth = h("input", { type: "range", min: "0", max: "0.99", step: "0.01", value: String(settings.smooth), "data-role": "smoothing" });
+  const smooth = h("input", {
+    type: "range",
+    min: "0",
+    max: "0.99",
+    step: "0.01",
+    value: String(settings.smooth),
+    "data-role": "smoothing",
+  });
   const smoothValue = h("span", { class: "muted small mono" }, settings.smooth.toFixed(2));
   xSelect.addEventListener("change", () => onChange({ ...settings, x: xSelect.value }));
   log.addEventListener("change", () => onChange({ ...settings, log: log.checked }));
-  smooth.addEventListener("input", () => { smoothValue.textContent = Number(smooth.value).toFixed(2); });
+  smooth.addEventListener("input", () => {
+    smoothValue.textContent = Number(smooth.value).toFixed(2);
+  });
   smooth.addEventListener("change", () => onChange({ ...settings, smooth: Number(smooth.value) }));
-  return h("div", { class: "chart-controls" },
+  return h(
+    "div",
+    { class: "chart-controls" },
     h("label", { class: "inline" }, "X axis", xSelect),
     h("label", { class: "inline" }, log, "Log scale"),
     h("label", { class: "inline" }, "Smoothing", smooth, smoothValue),
-    h("span", { class: "muted small" }, "Drag to zoom, double-click to reset."));
+    h("span", { class: "muted small" }, "Drag to zoom, double-click to reset."),
+  );
 }
 
 /** Exponential moving average with TensorBoard's debiasing; nulls pass through. */
@@ -58,9 +73,16 @@ async function fetchPoints(runIds, key, { startStep, endStep, signal } = {}) {
   const byRun = new Map(runIds.map((id) => [id, []]));
   const requests = [];
   for (let i = 0; i < runIds.length; i += RUNS_PER_REQUEST) {
-    requests.push(metricsApi.sampled({
-      runIds: runIds.slice(i, i + RUNS_PER_REQUEST), key, maxResults: MAX_POINTS, startStep, endStep, signal,
-    }));
+    requests.push(
+      metricsApi.sampled({
+        runIds: runIds.slice(i, i + RUNS_PER_REQUEST),
+        key,
+        maxResults: MAX_POINTS,
+        startStep,
+        endStep,
+        signal,
+      }),
+    );
   }
   for (const points of await Promise.all(requests)) {
     for (const p of points) if (byRun.has(p.run_id)) byRun.get(p.run_id).push(p);
@@ -74,9 +96,12 @@ function series(points, xMode, logScale) {
   const t0 = Math.min(...points.map((p) => Number(p.timestamp)));
   const keyed = new Map();
   for (const p of points) {
-    const x = xMode === "step" ? Number(p.step || 0)
-      : xMode === "wall" ? Number(p.timestamp) / 1000
-        : (Number(p.timestamp) - t0) / 1000;
+    const x =
+      xMode === "step"
+        ? Number(p.step || 0)
+        : xMode === "wall"
+          ? Number(p.timestamp) / 1000
+          : (Number(p.timestamp) - t0) / 1000;
     let y = toNumber(p.value);
     if (!Number.isFinite(y) || (logScale && y <= 0)) y = null;
     keyed.set(x, y);
@@ -124,15 +149,34 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
   const grid = cssVar("--border");
   const seriesOptions = [];
   for (const run of runs) {
-    seriesOptions.push({ label: run.name, stroke: run.color, width: 1.6, spanGaps: true, points: { size: 5, fill: run.color }, value: (u, v) => (v === null ? "" : formatNumber(v)) });
+    seriesOptions.push({
+      label: run.name,
+      stroke: run.color,
+      width: 1.6,
+      spanGaps: true,
+      points: { size: 5, fill: run.color },
+      value: (_u, v) => (v === null ? "" : formatNumber(v)),
+    });
     if (settings.smooth) {
-      seriesOptions.push({ label: `${run.name} (raw)`, stroke: withAlpha(run.color, 0.28), width: 1, spanGaps: true, points: { show: false }, value: (u, v) => (v === null ? "" : formatNumber(v)) });
+      seriesOptions.push({
+        label: `${run.name} (raw)`,
+        stroke: withAlpha(run.color, 0.28),
+        width: 1,
+        spanGaps: true,
+        points: { show: false },
+        value: (_u, v) => (v === null ? "" : formatNumber(v)),
+      });
     }
   }
-  const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px system-ui, sans-serif" };
+  const axis = {
+    stroke: muted,
+    grid: { stroke: grid, width: 1 },
+    ticks: { stroke: grid, width: 1 },
+    font: "11px system-ui, sans-serif",
+  };
   const xAxis = { ...axis };
   // Log axes hand over null for ticks they leave unlabelled.
-  const label = (format) => (u, splits) => splits.map((s) => (s === null || s === undefined ? "" : format(s)));
+  const label = (format) => (_u, splits) => splits.map((s) => (s === null || s === undefined ? "" : format(s)));
   if (settings.x === "relative") xAxis.values = label((s) => formatDuration(s * 1000));
   const options = {
     width: Math.max(200, host.clientWidth),
@@ -142,10 +186,29 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
       y: settings.log ? { distr: 3, log: 10 } : {},
     },
     axes: [xAxis, { ...axis, size: 60, values: label(formatNumber) }],
-    series: [{ label: X_MODES[settings.x], value: (u, v) => (v === null ? "" : settings.x === "wall" ? new Date(v * 1000).toLocaleString() : settings.x === "relative" ? formatDuration(v * 1000) : v) }, ...seriesOptions],
+    series: [
+      {
+        label: X_MODES[settings.x],
+        value: (_u, v) =>
+          v === null
+            ? ""
+            : settings.x === "wall"
+              ? new Date(v * 1000).toLocaleString()
+              : settings.x === "relative"
+                ? formatDuration(v * 1000)
+                : v,
+      },
+      ...seriesOptions,
+    ],
     legend: { show: runs.length <= 12, live: true },
     cursor: { drag: { x: true, y: false }, points: { size: 6 } },
-    hooks: { setScale: [(u, scaleKey) => { if (scaleKey === "x") onZoom(u); }] },
+    hooks: {
+      setScale: [
+        (u, scaleKey) => {
+          if (scaleKey === "x") onZoom(u);
+        },
+      ],
+    },
   };
   const data = build(coarse);
   const fullRange = [data[0][0], data[0][data[0].length - 1]];
@@ -165,10 +228,12 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
     }
     try {
       const detail = await fetchPoints(runIds, key, { startStep: Math.floor(min), endStep: Math.ceil(max), signal });
-      const merged = new Map(runIds.map((id) => [id, [
-        ...coarse.get(id).filter((p) => Number(p.step) < min || Number(p.step) > max),
-        ...detail.get(id),
-      ]]));
+      const merged = new Map(
+        runIds.map((id) => [
+          id,
+          [...coarse.get(id).filter((p) => Number(p.step) < min || Number(p.step) > max), ...detail.get(id)],
+        ]),
+      );
       if (shown !== range) return;
       // setData keeps the zoom but not the visible index window; setScale recomputes it.
       u.setData(build(merged), false);
@@ -211,25 +276,37 @@ function withAlpha(color, alpha) {
  */
 export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref }) {
   const charts = [];
-  const observer = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      if (!entry.isIntersecting) continue;
-      observer.unobserve(entry.target);
-      const key = entry.target.dataset.metric;
-      metricChart(entry.target.querySelector(".chart-host"), { runs, key, settings, signal })
-        .then((chart) => charts.push(chart))
-        .catch((error) => { if (error.name !== "AbortError") console.warn(error); });
-    }
-  }, { rootMargin: "200px" });
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        observer.unobserve(entry.target);
+        const key = entry.target.dataset.metric;
+        metricChart(entry.target.querySelector(".chart-host"), { runs, key, settings, signal })
+          .then((chart) => charts.push(chart))
+          .catch((error) => {
+            if (error.name !== "AbortError") console.warn(error);
+          });
+      }
+    },
+    { rootMargin: "200px" },
+  );
   onCleanup(() => {
     observer.disconnect();
     for (const chart of charts) chart.destroy();
   });
   const cards = keys.map((key) => {
-    const card = h("div", { class: "panel chart-card", dataset: { metric: key } },
-      h("div", { class: "chart-title" }, h("span", { class: "key", title: key }, key),
-        expandHref ? h("a", { href: expandHref(key), class: "small" }, "Expand") : null),
-      h("div", { class: "chart-host" }));
+    const card = h(
+      "div",
+      { class: "panel chart-card", dataset: { metric: key } },
+      h(
+        "div",
+        { class: "chart-title" },
+        h("span", { class: "key", title: key }, key),
+        expandHref ? h("a", { href: expandHref(key), class: "small" }, "Expand") : null,
+      ),
+      h("div", { class: "chart-host" }),
+    );
     observer.observe(card);
     return card;
   });
@@ -239,12 +316,18 @@ export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref 
 /** One big chart (the "expanded" view of a metric). */
 export function bigChart({ key, runs, settings, signal, onCleanup }) {
   const host = h("div", { class: "chart-host big" });
-  const card = h("div", { class: "panel chart-card", dataset: { metric: key } },
-    h("div", { class: "chart-title" }, h("span", { class: "key" }, key)), host);
+  const card = h(
+    "div",
+    { class: "panel chart-card", dataset: { metric: key } },
+    h("div", { class: "chart-title" }, h("span", { class: "key" }, key)),
+    host,
+  );
   requestAnimationFrame(() => {
     metricChart(host, { runs, key, settings, height: 440, signal })
       .then((chart) => onCleanup(() => chart.destroy()))
-      .catch((error) => { if (error.name !== "AbortError") console.warn(error); });
+      .catch((error) => {
+        if (error.name !== "AbortError") console.warn(error);
+      });
   });
   return card;
 }

@@ -52,7 +52,9 @@ export function parseCsv(text, { delimiter = ",", maxRows = 1000, partial = fals
  * anything else throws, and callers then show the raw text.
  */
 export function parseYaml(text) {
-  const lines = text.replace(/\r\n?/g, "\n").split("\n")
+  const lines = text
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
     .map((raw) => ({ raw, indent: raw.length - raw.trimStart().length, text: stripComment(raw.trim()) }))
     .filter((l) => l.text !== "" && l.text !== "---");
   let pos = 0;
@@ -71,8 +73,10 @@ export function parseYaml(text) {
       const key = unquote(text.slice(0, colon).trim());
       const rest = text.slice(colon + 1).trim();
       pos++;
-      if (rest === "" ) {
-        const child = pos < lines.length && (lines[pos].indent > indent || (lines[pos].indent === indent && lines[pos].text.startsWith("- ")));
+      if (rest === "") {
+        const child =
+          pos < lines.length &&
+          (lines[pos].indent > indent || (lines[pos].indent === indent && lines[pos].text.startsWith("- ")));
         map[key] = child ? parseBlock(lines[pos].indent) : null;
       } else if (rest === "|" || rest === ">" || rest === "|-" || rest === ">-") {
         const body = [];
@@ -86,7 +90,11 @@ export function parseYaml(text) {
 
   function parseList(indent) {
     const list = [];
-    while (pos < lines.length && lines[pos].indent === indent && (lines[pos].text.startsWith("- ") || lines[pos].text === "-")) {
+    while (
+      pos < lines.length &&
+      lines[pos].indent === indent &&
+      (lines[pos].text.startsWith("- ") || lines[pos].text === "-")
+    ) {
       const rest = lines[pos].text.slice(1).trim();
       if (!rest) {
         pos++;

@@ -11,12 +11,11 @@ let renderCount = 0;
 /** Register a view for a path pattern like "/experiments/:id/runs/:runId". */
 export function route(pattern, view) {
   const names = [];
-  const regex = new RegExp(
-    "^" + pattern.replace(/:(\w+)/g, (_, name) => {
-      names.push(name);
-      return "([^/]+)";
-    }) + "/?$",
-  );
+  const body = pattern.replace(/:(\w+)/g, (_, name) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  const regex = new RegExp(`^${body}/?$`);
   routes.push({ regex, names, view });
 }
 

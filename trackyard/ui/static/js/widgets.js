@@ -4,17 +4,28 @@ import { h, replace } from "./dom.js";
 
 /** A readable error panel for anything thrown (ApiError, network failure, bug). */
 export function errorBox(error, title = "Something went wrong") {
-  const message = (error && error.message) || String(error);
-  const code = error && error.code && error.code !== "NETWORK_ERROR" ? error.code : null;
-  return h("div", { class: "error-box", role: "alert" },
-    h("strong", null, title), h("div", null, message),
-    code ? h("div", { class: "muted small" }, `${code}${error.status ? ` (HTTP ${error.status})` : ""}`) : null);
+  const message = error?.message || String(error);
+  const code = error?.code && error.code !== "NETWORK_ERROR" ? error.code : null;
+  return h(
+    "div",
+    { class: "error-box", role: "alert" },
+    h("strong", null, title),
+    h("div", null, message),
+    code ? h("div", { class: "muted small" }, `${code}${error.status ? ` (HTTP ${error.status})` : ""}`) : null,
+  );
 }
 
 export function notFound(path) {
-  return h("div", { class: "page" },
-    h("div", { class: "error-box" }, h("strong", null, "Page not found"),
-      h("div", null, `Nothing lives at ${path}. `, h("a", { href: "#/experiments" }, "Go to experiments"))));
+  return h(
+    "div",
+    { class: "page" },
+    h(
+      "div",
+      { class: "error-box" },
+      h("strong", null, "Page not found"),
+      h("div", null, `Nothing lives at ${path}. `, h("a", { href: "#/experiments" }, "Go to experiments")),
+    ),
+  );
 }
 
 export function loading(text = "Loading…") {
@@ -48,9 +59,13 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
   return new Promise((resolve) => {
     const inputs = {};
     const errorLine = h("div", { class: "field-error hidden" });
-    const form = h("form", { class: "modal", onsubmit: onSubmit },
+    const form = h(
+      "form",
+      { class: "modal", onsubmit: onSubmit },
       h("header", null, title),
-      h("div", { class: "body" },
+      h(
+        "div",
+        { class: "body" },
         message ? h("div", null, message) : null,
         fields.map((field) => {
           const input = field.multiline
@@ -60,12 +75,28 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
           inputs[field.name] = input;
           return h("label", null, field.label, input);
         }),
-        errorLine),
-      h("footer", null,
+        errorLine,
+      ),
+      h(
+        "footer",
+        null,
         h("button", { type: "button", onclick: () => close(null) }, "Cancel"),
-        h("button", { type: "submit", class: danger ? "primary danger-fill" : "primary" }, okLabel)));
-    const backdrop = h("div", { class: "modal-backdrop", onmousedown: (e) => { if (e.target === backdrop) close(null); } }, form);
-    const onKey = (e) => { if (e.key === "Escape") close(null); };
+        h("button", { type: "submit", class: danger ? "primary danger-fill" : "primary" }, okLabel),
+      ),
+    );
+    const backdrop = h(
+      "div",
+      {
+        class: "modal-backdrop",
+        onmousedown: (e) => {
+          if (e.target === backdrop) close(null);
+        },
+      },
+      form,
+    );
+    const onKey = (e) => {
+      if (e.key === "Escape") close(null);
+    };
     document.addEventListener("keydown", onKey);
     document.body.appendChild(backdrop);
     (Object.values(inputs)[0] || form.querySelector("button[type=submit]")).focus();
@@ -95,20 +126,37 @@ export const confirmDialog = (title, message, okLabel = "Delete", submit) =>
 
 /** Tabs as links, so the selected tab is part of the URL. */
 export function tabs(items, active) {
-  return h("nav", { class: "tabs" },
-    items.map(({ id, label, href }) => h("a", { href, class: id === active ? "active" : null, dataset: { tab: id } }, label)));
+  return h(
+    "nav",
+    { class: "tabs" },
+    items.map(({ id, label, href }) =>
+      h("a", { href, class: id === active ? "active" : null, dataset: { tab: id } }, label),
+    ),
+  );
 }
 
 export function panel(title, body, actions) {
-  return h("section", { class: "panel" },
+  return h(
+    "section",
+    { class: "panel" },
     title ? h("div", { class: "panel-title" }, h("span", { class: "grow" }, title), actions || null) : null,
-    h("div", { class: "panel-body" }, body));
+    h("div", { class: "panel-body" }, body),
+  );
 }
 
 /** A two-column table of labelled values. */
 export function kvTable(rows) {
-  return h("table", { class: "data kv" },
-    h("tbody", null, rows.filter(Boolean).map(([label, value]) => h("tr", null, h("td", null, label), h("td", { class: "value" }, value)))));
+  return h(
+    "table",
+    { class: "data kv" },
+    h(
+      "tbody",
+      null,
+      rows
+        .filter(Boolean)
+        .map(([label, value]) => h("tr", null, h("td", null, label), h("td", { class: "value" }, value))),
+    ),
+  );
 }
 
 /**
@@ -120,30 +168,66 @@ export function tagEditor({ tags, onSet, onDelete, reload, hide = /^mlflow\./ })
   let showSystem = false;
   const draw = () => {
     const entries = Object.entries(tags).sort(([a], [b]) => a.localeCompare(b));
-    const hidden = entries.filter(([key]) => hide && hide.test(key));
-    const shown = showSystem ? entries : entries.filter(([key]) => !(hide && hide.test(key)));
-    replace(box,
+    const hidden = entries.filter(([key]) => hide?.test(key));
+    const shown = showSystem ? entries : entries.filter(([key]) => !hide?.test(key));
+    replace(
+      box,
       shown.length
-        ? h("table", { class: "data" },
-          h("thead", null, h("tr", null, h("th", null, "Key"), h("th", null, "Value"), h("th", { style: "width: 1%" }, ""))),
-          h("tbody", null, shown.map(([key, value]) => h("tr", { dataset: { tag: key } },
-            h("td", { class: "key" }, key),
-            h("td", { class: "value" }, h("pre", null, value)),
-            h("td", { class: "nowrap" },
-              onSet ? h("button", { class: "link", onclick: () => edit(key, value) }, "Edit") : null,
-              onDelete ? h("button", { class: "link danger", onclick: () => remove(key) }, "Delete") : null)))))
+        ? h(
+            "table",
+            { class: "data" },
+            h(
+              "thead",
+              null,
+              h("tr", null, h("th", null, "Key"), h("th", null, "Value"), h("th", { style: "width: 1%" }, "")),
+            ),
+            h(
+              "tbody",
+              null,
+              shown.map(([key, value]) =>
+                h(
+                  "tr",
+                  { dataset: { tag: key } },
+                  h("td", { class: "key" }, key),
+                  h("td", { class: "value" }, h("pre", null, value)),
+                  h(
+                    "td",
+                    { class: "nowrap" },
+                    onSet ? h("button", { class: "link", onclick: () => edit(key, value) }, "Edit") : null,
+                    onDelete ? h("button", { class: "link danger", onclick: () => remove(key) }, "Delete") : null,
+                  ),
+                ),
+              ),
+            ),
+          )
         : h("div", { class: "muted" }, "No tags."),
-      h("div", { class: "row" },
+      h(
+        "div",
+        { class: "row" },
         onSet ? h("button", { onclick: () => edit("", "") }, "Add tag") : null,
         hidden.length
-          ? h("button", { class: "link", onclick: () => { showSystem = !showSystem; draw(); } },
-            showSystem ? "Hide system tags" : `Show ${hidden.length} system tag${hidden.length === 1 ? "" : "s"}`)
-          : null));
+          ? h(
+              "button",
+              {
+                class: "link",
+                onclick: () => {
+                  showSystem = !showSystem;
+                  draw();
+                },
+              },
+              showSystem ? "Hide system tags" : `Show ${hidden.length} system tag${hidden.length === 1 ? "" : "s"}`,
+            )
+          : null,
+      ),
+    );
   };
   async function edit(key, value) {
     const saved = await dialog({
       title: key ? `Edit tag ${key}` : "Add tag",
-      fields: [{ name: "key", label: "Key", value: key }, { name: "value", label: "Value", value, multiline: true }],
+      fields: [
+        { name: "key", label: "Key", value: key },
+        { name: "value", label: "Value", value, multiline: true },
+      ],
       submit: async ({ key: newKey, value: newValue }) => {
         if (!newKey.trim()) throw new Error("A tag needs a key.");
         await onSet(newKey.trim(), newValue);
@@ -169,7 +253,17 @@ export function filterInput(placeholder, onInput) {
  * Load one page of a server-filtered list into `state` (items, token). A 400 is the user's
  * filter: it shows under the filter box and the table stays; any other error is `onFailure`'s.
  */
-export async function loadFilteredPage({ ctx, state, append, fetchPage, itemsKey, search, errorLine, draw, onFailure }) {
+export async function loadFilteredPage({
+  ctx,
+  state,
+  append,
+  fetchPage,
+  itemsKey,
+  search,
+  errorLine,
+  draw,
+  onFailure,
+}) {
   try {
     const page = await fetchPage(append ? state.token : undefined);
     if (!ctx.alive()) return;

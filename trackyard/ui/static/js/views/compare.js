@@ -2,10 +2,10 @@
 // parallel coordinates and a scatter of any param or metric against another.
 
 import { experiments, runs as runsApi } from "../api.js";
-import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
+import { parallelCoordinates, scatterPlot } from "../compare-plots.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
-import { parallelCoordinates, scatterPlot } from "../compare-plots.js";
+import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
 import { errorBox, loading, tabs } from "../widgets.js";
 import { sourceName } from "./runs/table-model.js";
@@ -16,26 +16,41 @@ const MAX_RUNS = 200;
 export async function compareView(container, ctx) {
   const ids = [...new Set((ctx.query.get("runs") || "").split(",").filter(Boolean))];
   if (!ids.length) {
-    return replace(container, h("div", { class: "page" }, h("div", { class: "empty" },
-      "No runs to compare. Select runs in an experiment's table, then press Compare.")));
+    return replace(
+      container,
+      h(
+        "div",
+        { class: "page" },
+        h("div", { class: "empty" }, "No runs to compare. Select runs in an experiment's table, then press Compare."),
+      ),
+    );
   }
   replace(container, loading(`Loading ${ids.length} runs…`));
   const shown = ids.slice(0, MAX_RUNS);
   const fetched = await Promise.all(shown.map((id) => runsApi.get(id).catch((error) => ({ error, id }))));
   if (!ctx.alive()) return null;
   const failed = fetched.filter((r) => r.error);
-  const runs = fetched.filter((r) => !r.error).map((run, i) => ({
-    run,
-    id: run.info.run_id,
-    name: run.info.run_name,
-    color: colorFor(i),
-    params: toMap(run.data.params),
-    metrics: Object.fromEntries((run.data.metrics || []).map((m) => [m.key, m.value])),
-    tags: toMap(run.data.tags),
-  }));
+  const runs = fetched
+    .filter((r) => !r.error)
+    .map((run, i) => ({
+      run,
+      id: run.info.run_id,
+      name: run.info.run_name,
+      color: colorFor(i),
+      params: toMap(run.data.params),
+      metrics: Object.fromEntries((run.data.metrics || []).map((m) => [m.key, m.value])),
+      tags: toMap(run.data.tags),
+    }));
   const experimentIds = [...new Set(runs.map((r) => r.run.info.experiment_id))];
   const names = new Map();
-  await Promise.all(experimentIds.map((id) => experiments.get(id).then((e) => names.set(id, e.name)).catch(() => {})));
+  await Promise.all(
+    experimentIds.map((id) =>
+      experiments
+        .get(id)
+        .then((e) => names.set(id, e.name))
+        .catch(() => {}),
+    ),
+  );
   if (!ctx.alive()) return null;
 
   const tab = TABS[ctx.query.get("tab")] ? ctx.query.get("tab") : "table";
@@ -45,18 +60,57 @@ export async function compareView(container, ctx) {
   const back = ctx.query.get("experiments") || experimentIds.join(",");
   document.title = `Compare ${runs.length} runs · trackyard`;
 
-  replace(container, h("div", { class: "page" },
-    h("div", { class: "page-header" }, h("div", { class: "titles" },
-      h("div", { class: "breadcrumbs" }, h("a", { href: "#/experiments" }, "Experiments"), h("span", { class: "sep" }),
-        h("a", { href: href(`/experiments/${back.split(",").map(seg).join(",")}`) },
-          back.split(",").map((id) => names.get(id) || `Experiment ${id}`).join(", "))),
-      h("h1", null, `Comparing ${runs.length} run${runs.length === 1 ? "" : "s"}`),
-      h("div", { class: "row" }, runs.map((r) => h("a", { class: "badge", href: href(`/experiments/${seg(r.run.info.experiment_id)}/runs/${seg(r.id)}`) },
-        h("span", { class: "swatch", style: `background:${r.color}` }), r.name))))),
-    ids.length > MAX_RUNS ? h("div", { class: "notice" }, `Showing the first ${MAX_RUNS} of ${ids.length} runs.`) : null,
-    failed.length ? errorBox(failed[0].error, `${failed.length} run(s) could not be loaded`) : null,
-    tabs(Object.entries(TABS).map(([id, label]) => ({ id, label, href: tabHref(id) })), tab),
-    body));
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page" },
+      h(
+        "div",
+        { class: "page-header" },
+        h(
+          "div",
+          { class: "titles" },
+          h(
+            "div",
+            { class: "breadcrumbs" },
+            h("a", { href: "#/experiments" }, "Experiments"),
+            h("span", { class: "sep" }),
+            h(
+              "a",
+              { href: href(`/experiments/${back.split(",").map(seg).join(",")}`) },
+              back
+                .split(",")
+                .map((id) => names.get(id) || `Experiment ${id}`)
+                .join(", "),
+            ),
+          ),
+          h("h1", null, `Comparing ${runs.length} run${runs.length === 1 ? "" : "s"}`),
+          h(
+            "div",
+            { class: "row" },
+            runs.map((r) =>
+              h(
+                "a",
+                { class: "badge", href: href(`/experiments/${seg(r.run.info.experiment_id)}/runs/${seg(r.id)}`) },
+                h("span", { class: "swatch", style: `background:${r.color}` }),
+                r.name,
+              ),
+            ),
+          ),
+        ),
+      ),
+      ids.length > MAX_RUNS
+        ? h("div", { class: "notice" }, `Showing the first ${MAX_RUNS} of ${ids.length} runs.`)
+        : null,
+      failed.length ? errorBox(failed[0].error, `${failed.length} run(s) could not be loaded`) : null,
+      tabs(
+        Object.entries(TABS).map(([id, label]) => ({ id, label, href: tabHref(id) })),
+        tab,
+      ),
+      body,
+    ),
+  );
 
   if (!runs.length) return null;
   if (tab === "charts") return chartsTab(body, runs, ctx);
@@ -80,56 +134,142 @@ function tableTab(body, runs, ctx, names) {
     if (!kept.length) return null;
     return [
       h("tr", null, h("th", { colspan: runs.length + 1, class: "section" }, `${title} (${kept.length})`)),
-      kept.map((row) => h("tr", { class: row.diff ? "diff" : null, dataset: { key: `${title}:${row.key}` } },
-        h("td", { class: "key" }, row.key),
-        row.cells.map((cell) => h("td", { class: ["value", row.numeric && "num"] }, cell)))),
+      kept.map((row) =>
+        h(
+          "tr",
+          { class: row.diff ? "diff" : null, dataset: { key: `${title}:${row.key}` } },
+          h("td", { class: "key" }, row.key),
+          row.cells.map((cell) => h("td", { class: ["value", row.numeric && "num"] }, cell)),
+        ),
+      ),
     ];
   };
   const attrRow = (key, values) => ({ key, cells: values, diff: differs(values) });
-  const valueRows = (field, numeric) => unionKeys(runs, field)
-    .filter((key) => field !== "tags" || !key.startsWith("mlflow."))
-    .map((key) => {
-      const values = runs.map((r) => r[field][key]);
-      return { key, numeric, diff: differs(values), cells: values.map((v) => (v === undefined ? h("span", { class: "muted" }, "—") : numeric ? h("span", { title: String(v) }, formatNumber(v)) : v)) };
-    });
-  replace(body,
+  const valueRows = (field, numeric) =>
+    unionKeys(runs, field)
+      .filter((key) => field !== "tags" || !key.startsWith("mlflow."))
+      .map((key) => {
+        const values = runs.map((r) => r[field][key]);
+        return {
+          key,
+          numeric,
+          diff: differs(values),
+          cells: values.map((v) =>
+            v === undefined
+              ? h("span", { class: "muted" }, "—")
+              : numeric
+                ? h("span", { title: String(v) }, formatNumber(v))
+                : v,
+          ),
+        };
+      });
+  replace(
+    body,
     h("label", { class: "inline" }, toggle, "Show only differences"),
-    h("div", { class: "panel table-scroll", style: "max-height: none" }, h("table", { class: "data compare", "data-role": "compare-table" },
-      h("thead", null, h("tr", null, h("th", null, ""), runs.map((r) => h("th", null,
-        h("span", { class: "swatch", style: `background:${r.color}; margin-right: 6px` }),
-        h("a", { href: href(`/experiments/${seg(r.run.info.experiment_id)}/runs/${seg(r.id)}`) }, r.name))))),
-      h("tbody", null,
-        section("Run", [
-          attrRow("Run ID", runs.map((r) => r.id)),
-          attrRow("Experiment", runs.map((r) => names.get(r.run.info.experiment_id) || r.run.info.experiment_id)),
-          attrRow("Status", runs.map((r) => r.run.info.status)),
-          attrRow("Started", runs.map((r) => formatTime(r.run.info.start_time))),
-          attrRow("Duration", runs.map((r) => runDuration(r.run.info))),
-          attrRow("User", runs.map((r) => r.run.info.user_id || "")),
-          attrRow("Source", runs.map((r) => sourceName(r.tags))),
-        ]),
-        section("Parameters", valueRows("params", false)),
-        section("Metrics", valueRows("metrics", true)),
-        section("Tags", valueRows("tags", false))))));
+    h(
+      "div",
+      { class: "panel table-scroll", style: "max-height: none" },
+      h(
+        "table",
+        { class: "data compare", "data-role": "compare-table" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", null, ""),
+            runs.map((r) =>
+              h(
+                "th",
+                null,
+                h("span", { class: "swatch", style: `background:${r.color}; margin-right: 6px` }),
+                h("a", { href: href(`/experiments/${seg(r.run.info.experiment_id)}/runs/${seg(r.id)}`) }, r.name),
+              ),
+            ),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          section("Run", [
+            attrRow(
+              "Run ID",
+              runs.map((r) => r.id),
+            ),
+            attrRow(
+              "Experiment",
+              runs.map((r) => names.get(r.run.info.experiment_id) || r.run.info.experiment_id),
+            ),
+            attrRow(
+              "Status",
+              runs.map((r) => r.run.info.status),
+            ),
+            attrRow(
+              "Started",
+              runs.map((r) => formatTime(r.run.info.start_time)),
+            ),
+            attrRow(
+              "Duration",
+              runs.map((r) => runDuration(r.run.info)),
+            ),
+            attrRow(
+              "User",
+              runs.map((r) => r.run.info.user_id || ""),
+            ),
+            attrRow(
+              "Source",
+              runs.map((r) => sourceName(r.tags)),
+            ),
+          ]),
+          section("Parameters", valueRows("params", false)),
+          section("Metrics", valueRows("metrics", true)),
+          section("Tags", valueRows("tags", false)),
+        ),
+      ),
+    ),
+  );
 }
 
 function chartsTab(body, runs, ctx) {
   const keys = unionKeys(runs, "metrics");
   if (!keys.length) return replace(body, h("div", { class: "empty" }, "These runs have no metrics."));
   const settings = readChartSettings(ctx.query);
-  return replace(body,
+  return replace(
+    body,
     chartControls(settings, (next) => {
-      setQuery({ x: next.x === "step" ? "" : next.x, log: next.log, smooth: next.smooth ? next.smooth.toFixed(2) : "" });
+      setQuery({
+        x: next.x === "step" ? "" : next.x,
+        log: next.log,
+        smooth: next.smooth ? next.smooth.toFixed(2) : "",
+      });
       refresh();
     }),
-    chartGrid({ keys, runs: runs.map(({ id, name, color }) => ({ id, name, color })), settings, signal: ctx.signal, onCleanup: ctx.onCleanup }));
+    chartGrid({
+      keys,
+      runs: runs.map(({ id, name, color }) => ({ id, name, color })),
+      settings,
+      signal: ctx.signal,
+      onCleanup: ctx.onCleanup,
+    }),
+  );
 }
 
 /** Choices for plot axes: every param and metric, with a value getter. */
 function dimensions(runs) {
   return [
-    ...unionKeys(runs, "params").map((key) => ({ id: `param:${key}`, label: `param ${key}`, name: key, get: (r) => r.params[key] })),
-    ...unionKeys(runs, "metrics").map((key) => ({ id: `metric:${key}`, label: `metric ${key}`, name: key, get: (r) => r.metrics[key] })),
+    ...unionKeys(runs, "params").map((key) => ({
+      id: `param:${key}`,
+      label: `param ${key}`,
+      name: key,
+      get: (r) => r.params[key],
+    })),
+    ...unionKeys(runs, "metrics").map((key) => ({
+      id: `metric:${key}`,
+      label: `metric ${key}`,
+      name: key,
+      get: (r) => r.metrics[key],
+    })),
   ];
 }
 
@@ -144,9 +284,23 @@ function parallelTab(body, runs, ctx) {
   ].map((d) => d.id);
   const chosen = fromUrl.length ? fromUrl : defaults.length >= 2 ? defaults : dims.slice(0, 6).map((d) => d.id);
   const host = h("div", { class: "panel", style: "padding: 12px", "data-role": "parallel" });
-  const picker = h("details", null, h("summary", null, `Axes (${chosen.length} of ${dims.length})`),
-    h("div", { class: "row", style: "margin-top: 8px" }, dims.map((d) => h("label", { class: "inline badge" },
-      h("input", { type: "checkbox", checked: chosen.includes(d.id), dataset: { dim: d.id } }), d.label))));
+  const picker = h(
+    "details",
+    null,
+    h("summary", null, `Axes (${chosen.length} of ${dims.length})`),
+    h(
+      "div",
+      { class: "row", style: "margin-top: 8px" },
+      dims.map((d) =>
+        h(
+          "label",
+          { class: "inline badge" },
+          h("input", { type: "checkbox", checked: chosen.includes(d.id), dataset: { dim: d.id } }),
+          d.label,
+        ),
+      ),
+    ),
+  );
   picker.addEventListener("change", () => {
     const next = [...picker.querySelectorAll("input:checked")].map((el) => el.dataset.dim);
     setQuery({ axes: next.join(",") });
@@ -156,7 +310,9 @@ function parallelTab(body, runs, ctx) {
   let plot = null;
   const draw = (ids) => {
     if (plot) plot.destroy();
-    const axes = ids.map((id) => dims.find((d) => d.id === id)).filter(Boolean)
+    const axes = ids
+      .map((id) => dims.find((d) => d.id === id))
+      .filter(Boolean)
       .map((d) => ({ name: d.label, values: runs.map(d.get) }));
     if (axes.length < 2) {
       plot = null;
@@ -165,7 +321,7 @@ function parallelTab(body, runs, ctx) {
     plot = parallelCoordinates(host, { axes, runs });
     return plot;
   };
-  ctx.onCleanup(() => plot && plot.destroy());
+  ctx.onCleanup(() => plot?.destroy());
   draw(chosen);
   return null;
 }
@@ -177,7 +333,12 @@ function scatterTab(body, runs, ctx) {
   const metricsDims = dims.filter((d) => d.id.startsWith("metric:"));
   let xId = pick("sx", dims[0].id);
   let yId = pick("sy", (metricsDims.find((d) => d.id !== xId) || dims[Math.min(1, dims.length - 1)]).id);
-  const select = (value, role) => h("select", { "data-role": role }, dims.map((d) => h("option", { value: d.id, selected: d.id === value }, d.label)));
+  const select = (value, role) =>
+    h(
+      "select",
+      { "data-role": role },
+      dims.map((d) => h("option", { value: d.id, selected: d.id === value }, d.label)),
+    );
   const xSelect = select(xId, "scatter-x");
   const ySelect = select(yId, "scatter-y");
   const host = h("div", { class: "panel", style: "padding: 12px", "data-role": "scatter" });
@@ -186,7 +347,13 @@ function scatterTab(body, runs, ctx) {
     if (plot) plot.destroy();
     const x = dims.find((d) => d.id === xId);
     const y = dims.find((d) => d.id === yId);
-    plot = scatterPlot(host, { xName: x.label, yName: y.label, xValues: runs.map(x.get), yValues: runs.map(y.get), runs });
+    plot = scatterPlot(host, {
+      xName: x.label,
+      yName: y.label,
+      xValues: runs.map(x.get),
+      yValues: runs.map(y.get),
+      runs,
+    });
   };
   const onChange = () => {
     xId = xSelect.value;
@@ -196,8 +363,17 @@ function scatterTab(body, runs, ctx) {
   };
   xSelect.addEventListener("change", onChange);
   ySelect.addEventListener("change", onChange);
-  replace(body, h("div", { class: "row" }, h("label", { class: "inline" }, "X", xSelect), h("label", { class: "inline" }, "Y", ySelect)), host);
-  ctx.onCleanup(() => plot && plot.destroy());
+  replace(
+    body,
+    h(
+      "div",
+      { class: "row" },
+      h("label", { class: "inline" }, "X", xSelect),
+      h("label", { class: "inline" }, "Y", ySelect),
+    ),
+    host,
+  );
+  ctx.onCleanup(() => plot?.destroy());
   draw();
   return null;
 }

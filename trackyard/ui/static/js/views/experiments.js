@@ -27,31 +27,51 @@ export async function experimentsView(container, ctx) {
   };
 
   const search = h("input", {
-    type: "search", class: "filter", value: state.q, placeholder: "Search by name, or a filter like tags.team = 'vision'",
+    type: "search",
+    class: "filter",
+    value: state.q,
+    placeholder: "Search by name, or a filter like tags.team = 'vision'",
     "aria-label": "Search experiments",
   });
-  const viewSelect = h("select", { "aria-label": "Lifecycle" },
-    Object.keys(VIEW_TYPES).map((v) => h("option", { value: v, selected: v === state.view }, v[0].toUpperCase() + v.slice(1))));
+  const viewSelect = h(
+    "select",
+    { "aria-label": "Lifecycle" },
+    Object.keys(VIEW_TYPES).map((v) =>
+      h("option", { value: v, selected: v === state.view }, v[0].toUpperCase() + v.slice(1)),
+    ),
+  );
   const errorLine = h("div", { class: "field-error hidden", "data-role": "filter-error" });
   const compareButton = h("button", { disabled: true, onclick: openSelected }, "Show runs of selected");
   const tableHost = h("div", { class: "panel" }, loading());
   const more = h("div", { class: "row" });
 
-  replace(container, h("div", { class: "page" },
-    h("div", { class: "page-header" },
-      h("div", { class: "titles" }, h("h1", null, "Experiments")),
-      h("button", { class: "primary", onclick: create }, "New experiment")),
-    h("div", { class: "row" }, search, viewSelect, compareButton),
-    errorLine,
-    tableHost,
-    more));
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page" },
+      h(
+        "div",
+        { class: "page-header" },
+        h("div", { class: "titles" }, h("h1", null, "Experiments")),
+        h("button", { class: "primary", onclick: create }, "New experiment"),
+      ),
+      h("div", { class: "row" }, search, viewSelect, compareButton),
+      errorLine,
+      tableHost,
+      more,
+    ),
+  );
 
   const reload = () => load(false);
-  search.addEventListener("input", debounce(() => {
-    state.q = search.value;
-    setQuery({ q: state.q });
-    reload();
-  }, 300));
+  search.addEventListener(
+    "input",
+    debounce(() => {
+      state.q = search.value;
+      setQuery({ q: state.q });
+      reload();
+    }, 300),
+  );
   viewSelect.addEventListener("change", () => {
     state.view = viewSelect.value;
     setQuery({ view: state.view === "active" ? "" : state.view });
@@ -60,7 +80,12 @@ export async function experimentsView(container, ctx) {
 
   function load(append) {
     return loadFilteredPage({
-      ctx, state, append, search, errorLine, draw,
+      ctx,
+      state,
+      append,
+      search,
+      errorLine,
+      draw,
       itemsKey: "experiments",
       fetchPage: (pageToken) =>
         experiments.search({ filter: searchFilter(state.q), viewType: VIEW_TYPES[state.view], pageToken }),
@@ -70,42 +95,76 @@ export async function experimentsView(container, ctx) {
 
   function draw() {
     compareButton.disabled = state.selected.size === 0;
-    compareButton.textContent = state.selected.size > 1 ? `Show runs of ${state.selected.size} experiments` : "Show runs of selected";
+    compareButton.textContent =
+      state.selected.size > 1 ? `Show runs of ${state.selected.size} experiments` : "Show runs of selected";
     if (!state.items.length) {
       replace(tableHost, h("div", { class: "empty" }, state.q ? "No experiment matches." : "No experiments yet."));
     } else {
-      replace(tableHost, h("table", { class: "data", "data-role": "experiments" },
-        h("thead", null, h("tr", null,
-          h("th", { style: "width: 1%" }, ""), h("th", null, "Name"), h("th", null, "ID"),
-          h("th", null, "Created"), h("th", null, "Last modified"), h("th", null, "Artifact location"),
-          h("th", { style: "width: 1%" }, ""))),
-        h("tbody", null, state.items.map(row))));
+      replace(
+        tableHost,
+        h(
+          "table",
+          { class: "data", "data-role": "experiments" },
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              h("th", { style: "width: 1%" }, ""),
+              h("th", null, "Name"),
+              h("th", null, "ID"),
+              h("th", null, "Created"),
+              h("th", null, "Last modified"),
+              h("th", null, "Artifact location"),
+              h("th", { style: "width: 1%" }, ""),
+            ),
+          ),
+          h("tbody", null, state.items.map(row)),
+        ),
+      );
     }
     replace(more, state.token ? h("button", { onclick: () => load(true) }, "Load more") : null);
   }
 
   function row(exp) {
     const deleted = exp.lifecycle_stage === "deleted";
-    return h("tr", { dataset: { experimentId: exp.experiment_id } },
-      h("td", null, h("input", {
-        type: "checkbox", checked: state.selected.has(exp.experiment_id), "aria-label": `Select ${exp.name}`,
-        onchange: (e) => {
-          if (e.target.checked) state.selected.add(exp.experiment_id);
-          else state.selected.delete(exp.experiment_id);
-          draw();
-        },
-      })),
-      h("td", null, h("a", { href: href(`/experiments/${seg(exp.experiment_id)}`) }, exp.name),
-        deleted ? h("span", { class: "badge danger", style: "margin-left: 6px" }, "deleted") : null),
+    return h(
+      "tr",
+      { dataset: { experimentId: exp.experiment_id } },
+      h(
+        "td",
+        null,
+        h("input", {
+          type: "checkbox",
+          checked: state.selected.has(exp.experiment_id),
+          "aria-label": `Select ${exp.name}`,
+          onchange: (e) => {
+            if (e.target.checked) state.selected.add(exp.experiment_id);
+            else state.selected.delete(exp.experiment_id);
+            draw();
+          },
+        }),
+      ),
+      h(
+        "td",
+        null,
+        h("a", { href: href(`/experiments/${seg(exp.experiment_id)}`) }, exp.name),
+        deleted ? h("span", { class: "badge danger", style: "margin-left: 6px" }, "deleted") : null,
+      ),
       h("td", { class: "mono" }, exp.experiment_id),
       h("td", { class: "nowrap", title: formatTime(exp.creation_time) }, formatRelative(exp.creation_time)),
       h("td", { class: "nowrap", title: formatTime(exp.last_update_time) }, formatRelative(exp.last_update_time)),
       h("td", { class: "mono muted small" }, exp.artifact_location || ""),
-      h("td", { class: "nowrap" },
+      h(
+        "td",
+        { class: "nowrap" },
         h("button", { class: "link", onclick: () => rename(exp) }, "Rename"),
         deleted
           ? h("button", { class: "link", onclick: () => restore(exp) }, "Restore")
-          : h("button", { class: "link danger", onclick: () => remove(exp) }, "Delete")));
+          : h("button", { class: "link danger", onclick: () => remove(exp) }, "Delete"),
+      ),
+    );
   }
 
   async function create() {
@@ -114,7 +173,11 @@ export async function experimentsView(container, ctx) {
       okLabel: "Create",
       fields: [
         { name: "name", label: "Name" },
-        { name: "location", label: "Artifact location (optional)", placeholder: "default: the server's artifact store" },
+        {
+          name: "location",
+          label: "Artifact location (optional)",
+          placeholder: "default: the server's artifact store",
+        },
       ],
       submit: async ({ name, location }) => {
         const { experiment_id: id } = await experiments.create(name.trim(), location.trim());
@@ -134,9 +197,12 @@ export async function experimentsView(container, ctx) {
   }
 
   async function remove(exp) {
-    const done = await confirmDialog("Delete experiment",
-      `Delete "${exp.name}" and its runs? You can restore it from the deleted experiments.`, "Delete",
-      () => experiments.delete(exp.experiment_id));
+    const done = await confirmDialog(
+      "Delete experiment",
+      `Delete "${exp.name}" and its runs? You can restore it from the deleted experiments.`,
+      "Delete",
+      () => experiments.delete(exp.experiment_id),
+    );
     if (done) reload();
   }
 

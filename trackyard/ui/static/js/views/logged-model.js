@@ -21,32 +21,109 @@ export async function loggedModelView(container, ctx) {
   const source = root
     ? { list: (path) => loggedModels.listArtifacts(info.model_id, path), url: proxySource(root).url }
     : null;
-  replace(container, h("div", { class: "page" },
-    h("div", { class: "page-header" }, h("div", { class: "titles" },
-      h("div", { class: "breadcrumbs" },
-        h("a", { href: "#/experiments" }, "Experiments"), h("span", { class: "sep" }),
-        h("a", { href: href(`/experiments/${seg(info.experiment_id)}`) }, experiment ? experiment.name : `Experiment ${info.experiment_id}`),
-        info.source_run_id ? [h("span", { class: "sep" }), h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.source_run_id)}`) }, "source run")] : null),
-      h("div", { class: "row" }, h("h1", { "data-role": "logged-model-name" }, info.name),
-        info.status ? h("span", { class: "badge" }, info.status.replace(/^LOGGED_MODEL_/, "")) : null))),
-    panel("Details", kvTable([
-      ["Model ID", h("span", { class: "mono" }, info.model_id)],
-      ["Created", formatTime(info.creation_timestamp_ms)],
-      ["Last modified", formatTime(info.last_updated_timestamp_ms)],
-      ["Source run", info.source_run_id ? h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.source_run_id)}`) }, info.source_run_id) : "—"],
-      info.model_type ? ["Model type", info.model_type] : null,
-      ["Artifact location", h("span", { class: "mono small" }, info.artifact_uri || "")],
-      (info.registrations || []).length ? ["Registered as", (info.registrations || []).map((r) => h("a", { class: "badge", href: href(`/models/${seg(r.name)}/versions/${seg(r.version)}`) }, `${r.name} v${r.version}`))] : null,
-    ])),
-    h("div", { class: "grid-2" },
-      panel("Parameters", (data.params || []).length
-        ? kvTable((data.params || []).map((p) => [p.key, p.value]))
-        : h("div", { class: "muted" }, "No parameters.")),
-      panel("Metrics", (data.metrics || []).length
-        ? kvTable((data.metrics || []).map((m) => [m.key, formatNumber(m.value)]))
-        : h("div", { class: "muted" }, "No metrics."))),
-    panel("Tags", tagEditor({ tags })),
-    source
-      ? panel("Files", artifactBrowser({ source, selected: ctx.query.get("path") || "", onSelect: (path) => setQuery({ path }), signal: ctx.signal }))
-      : panel("Files", h("div", { class: "muted" }, `Files are stored at ${info.artifact_uri}, which this server does not serve.`))));
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page" },
+      h(
+        "div",
+        { class: "page-header" },
+        h(
+          "div",
+          { class: "titles" },
+          h(
+            "div",
+            { class: "breadcrumbs" },
+            h("a", { href: "#/experiments" }, "Experiments"),
+            h("span", { class: "sep" }),
+            h(
+              "a",
+              { href: href(`/experiments/${seg(info.experiment_id)}`) },
+              experiment ? experiment.name : `Experiment ${info.experiment_id}`,
+            ),
+            info.source_run_id
+              ? [
+                  h("span", { class: "sep" }),
+                  h(
+                    "a",
+                    { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.source_run_id)}`) },
+                    "source run",
+                  ),
+                ]
+              : null,
+          ),
+          h(
+            "div",
+            { class: "row" },
+            h("h1", { "data-role": "logged-model-name" }, info.name),
+            info.status ? h("span", { class: "badge" }, info.status.replace(/^LOGGED_MODEL_/, "")) : null,
+          ),
+        ),
+      ),
+      panel(
+        "Details",
+        kvTable([
+          ["Model ID", h("span", { class: "mono" }, info.model_id)],
+          ["Created", formatTime(info.creation_timestamp_ms)],
+          ["Last modified", formatTime(info.last_updated_timestamp_ms)],
+          [
+            "Source run",
+            info.source_run_id
+              ? h(
+                  "a",
+                  { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.source_run_id)}`) },
+                  info.source_run_id,
+                )
+              : "—",
+          ],
+          info.model_type ? ["Model type", info.model_type] : null,
+          ["Artifact location", h("span", { class: "mono small" }, info.artifact_uri || "")],
+          (info.registrations || []).length
+            ? [
+                "Registered as",
+                (info.registrations || []).map((r) =>
+                  h(
+                    "a",
+                    { class: "badge", href: href(`/models/${seg(r.name)}/versions/${seg(r.version)}`) },
+                    `${r.name} v${r.version}`,
+                  ),
+                ),
+              ]
+            : null,
+        ]),
+      ),
+      h(
+        "div",
+        { class: "grid-2" },
+        panel(
+          "Parameters",
+          (data.params || []).length
+            ? kvTable((data.params || []).map((p) => [p.key, p.value]))
+            : h("div", { class: "muted" }, "No parameters."),
+        ),
+        panel(
+          "Metrics",
+          (data.metrics || []).length
+            ? kvTable((data.metrics || []).map((m) => [m.key, formatNumber(m.value)]))
+            : h("div", { class: "muted" }, "No metrics."),
+        ),
+      ),
+      panel("Tags", tagEditor({ tags })),
+      source
+        ? panel(
+            "Files",
+            artifactBrowser({
+              source,
+              selected: ctx.query.get("path") || "",
+              onSelect: (path) => setQuery({ path }),
+              signal: ctx.signal,
+            }),
+          )
+        : panel(
+            "Files",
+            h("div", { class: "muted" }, `Files are stored at ${info.artifact_uri}, which this server does not serve.`),
+          ),
+    ),
+  );
 }

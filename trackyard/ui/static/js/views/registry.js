@@ -7,7 +7,17 @@ import { debounce, h, replace, safeUrl } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, errorBox, kvTable, loadFilteredPage, loading, panel, tagEditor } from "../widgets.js";
+import {
+  attempt,
+  confirmDialog,
+  dialog,
+  errorBox,
+  kvTable,
+  loadFilteredPage,
+  loading,
+  panel,
+  tagEditor,
+} from "../widgets.js";
 import { searchFilter } from "./experiments.js";
 
 const STAGES = ["None", "Staging", "Production", "Archived"];
@@ -24,29 +34,70 @@ export function literal(value) {
 
 const modelHref = (name) => href(`/models/${seg(name)}`);
 const versionHref = (name, version) => href(`/models/${seg(name)}/versions/${seg(version)}`);
-const stageBadge = (stage) => (stage && stage !== "None" ? h("span", { class: `badge stage-${stage}` }, stage) : h("span", { class: "muted" }, "—"));
-const aliasBadges = (aliases) => h("span", { class: "alias-list" }, (aliases || []).map((a) => h("span", { class: "badge accent" }, `@${a}`)));
+const stageBadge = (stage) =>
+  stage && stage !== "None" ? h("span", { class: `badge stage-${stage}` }, stage) : h("span", { class: "muted" }, "—");
+const aliasBadges = (aliases) =>
+  h(
+    "span",
+    { class: "alias-list" },
+    (aliases || []).map((a) => h("span", { class: "badge accent" }, `@${a}`)),
+  );
 
 export async function modelsView(container, ctx) {
   const state = { q: ctx.query.get("q") || "", items: [], token: null };
-  const search = h("input", { type: "search", class: "filter", value: state.q, placeholder: "Search by name, or a filter like tags.team = 'vision'", "aria-label": "Search models" });
+  const search = h("input", {
+    type: "search",
+    class: "filter",
+    value: state.q,
+    placeholder: "Search by name, or a filter like tags.team = 'vision'",
+    "aria-label": "Search models",
+  });
   const errorLine = h("div", { class: "field-error hidden", "data-role": "filter-error" });
   const tableHost = h("div", { class: "panel" }, loading());
   const more = h("div", { class: "row" });
-  replace(container, h("div", { class: "page" },
-    h("div", { class: "page-header" }, h("div", { class: "titles" }, h("h1", null, "Registered models"),
-      h("div", { class: "muted small" }, "Register a model from a run with mlflow.register_model(...) or log_model(..., registered_model_name=...)."))),
-    h("div", { class: "row" }, search), errorLine, tableHost, more));
-  search.addEventListener("input", debounce(() => {
-    state.q = search.value;
-    setQuery({ q: state.q });
-    load(false);
-  }, 300));
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page" },
+      h(
+        "div",
+        { class: "page-header" },
+        h(
+          "div",
+          { class: "titles" },
+          h("h1", null, "Registered models"),
+          h(
+            "div",
+            { class: "muted small" },
+            "Register a model from a run with mlflow.register_model(...) or log_model(..., registered_model_name=...).",
+          ),
+        ),
+      ),
+      h("div", { class: "row" }, search),
+      errorLine,
+      tableHost,
+      more,
+    ),
+  );
+  search.addEventListener(
+    "input",
+    debounce(() => {
+      state.q = search.value;
+      setQuery({ q: state.q });
+      load(false);
+    }, 300),
+  );
 
   function load(append) {
     const userFilter = searchFilter(state.q);
     return loadFilteredPage({
-      ctx, state, append, search, errorLine, draw,
+      ctx,
+      state,
+      append,
+      search,
+      errorLine,
+      draw,
       itemsKey: "registered_models",
       fetchPage: (pageToken) =>
         registry.searchModels({ filter: userFilter ? `${userFilter} AND ${NOT_PROMPT}` : NOT_PROMPT, pageToken }),
@@ -55,23 +106,92 @@ export async function modelsView(container, ctx) {
   }
 
   function draw() {
-    replace(tableHost, state.items.length
-      ? h("table", { class: "data", "data-role": "models" },
-        h("thead", null, h("tr", null, ["Name", "Latest version", "Aliases", "Stages", "Last modified", "Tags", "Description"].map((t) => h("th", null, t)))),
-        h("tbody", null, state.items.map((model) => {
-          const latest = (model.latest_versions || []).reduce((best, v) => (!best || Number(v.version) > Number(best.version) ? v : best), null);
-          const staged = (model.latest_versions || []).filter((v) => v.current_stage && v.current_stage !== "None");
-          const tags = (model.tags || []).filter((t) => !t.key.startsWith("mlflow."));
-          return h("tr", { dataset: { model: model.name } },
-            h("td", null, h("a", { href: modelHref(model.name) }, model.name)),
-            h("td", null, latest ? h("a", { href: versionHref(model.name, latest.version) }, `Version ${latest.version}`) : "—"),
-            h("td", null, h("span", { class: "alias-list" }, (model.aliases || []).map((a) => h("a", { class: "badge accent", href: versionHref(model.name, a.version) }, `@${a.alias} → v${a.version}`)))),
-            h("td", null, staged.map((v) => h("span", { class: `badge stage-${v.current_stage}`, style: "margin-right: 4px" }, `${v.current_stage}: v${v.version}`))),
-            h("td", { class: "nowrap", title: formatTime(model.last_updated_timestamp) }, formatRelative(model.last_updated_timestamp)),
-            h("td", null, tags.slice(0, 3).map((t) => h("span", { class: "badge", style: "margin-right: 4px" }, `${t.key}: ${t.value}`)), tags.length > 3 ? ` +${tags.length - 3}` : null),
-            h("td", { class: "muted small" }, (model.description || "").slice(0, 120)));
-        })))
-      : h("div", { class: "empty" }, state.q ? "No registered model matches." : "No registered models yet."));
+    replace(
+      tableHost,
+      state.items.length
+        ? h(
+            "table",
+            { class: "data", "data-role": "models" },
+            h(
+              "thead",
+              null,
+              h(
+                "tr",
+                null,
+                ["Name", "Latest version", "Aliases", "Stages", "Last modified", "Tags", "Description"].map((t) =>
+                  h("th", null, t),
+                ),
+              ),
+            ),
+            h(
+              "tbody",
+              null,
+              state.items.map((model) => {
+                const latest = (model.latest_versions || []).reduce(
+                  (best, v) => (!best || Number(v.version) > Number(best.version) ? v : best),
+                  null,
+                );
+                const staged = (model.latest_versions || []).filter(
+                  (v) => v.current_stage && v.current_stage !== "None",
+                );
+                const tags = (model.tags || []).filter((t) => !t.key.startsWith("mlflow."));
+                return h(
+                  "tr",
+                  { dataset: { model: model.name } },
+                  h("td", null, h("a", { href: modelHref(model.name) }, model.name)),
+                  h(
+                    "td",
+                    null,
+                    latest
+                      ? h("a", { href: versionHref(model.name, latest.version) }, `Version ${latest.version}`)
+                      : "—",
+                  ),
+                  h(
+                    "td",
+                    null,
+                    h(
+                      "span",
+                      { class: "alias-list" },
+                      (model.aliases || []).map((a) =>
+                        h(
+                          "a",
+                          { class: "badge accent", href: versionHref(model.name, a.version) },
+                          `@${a.alias} → v${a.version}`,
+                        ),
+                      ),
+                    ),
+                  ),
+                  h(
+                    "td",
+                    null,
+                    staged.map((v) =>
+                      h(
+                        "span",
+                        { class: `badge stage-${v.current_stage}`, style: "margin-right: 4px" },
+                        `${v.current_stage}: v${v.version}`,
+                      ),
+                    ),
+                  ),
+                  h(
+                    "td",
+                    { class: "nowrap", title: formatTime(model.last_updated_timestamp) },
+                    formatRelative(model.last_updated_timestamp),
+                  ),
+                  h(
+                    "td",
+                    null,
+                    tags
+                      .slice(0, 3)
+                      .map((t) => h("span", { class: "badge", style: "margin-right: 4px" }, `${t.key}: ${t.value}`)),
+                    tags.length > 3 ? ` +${tags.length - 3}` : null,
+                  ),
+                  h("td", { class: "muted small" }, (model.description || "").slice(0, 120)),
+                );
+              }),
+            ),
+          )
+        : h("div", { class: "empty" }, state.q ? "No registered model matches." : "No registered models yet."),
+    );
     replace(more, state.token ? h("button", { onclick: () => load(true) }, "Load more") : null);
   }
 
@@ -89,38 +209,116 @@ export async function modelView(container, ctx) {
   document.title = `${name} · trackyard`;
   const aliases = model.aliases || [];
   const aliasesByVersion = new Map();
-  for (const a of aliases) aliasesByVersion.set(String(a.version), [...(aliasesByVersion.get(String(a.version)) || []), a.alias]);
+  for (const a of aliases)
+    aliasesByVersion.set(String(a.version), [...(aliasesByVersion.get(String(a.version)) || []), a.alias]);
 
-  replace(container, h("div", { class: "page" },
-    h("div", { class: "page-header" }, h("div", { class: "titles" },
-      h("div", { class: "breadcrumbs" }, h("a", { href: "#/models" }, "Registered models")),
-      h("h1", null, name),
-      h("div", { class: "muted small" }, `Created ${formatTime(model.creation_timestamp)} · last modified ${formatTime(model.last_updated_timestamp)}`))),
-    descriptionPanel(model.description, (text) => registry.updateModel(name, text)),
-    panel("Aliases", h("div", { class: "row", "data-role": "aliases" },
-      aliases.length ? aliases.map((a) => h("span", { class: "badge accent" },
-        h("a", { href: versionHref(name, a.version) }, `@${a.alias} → v${a.version}`),
-        h("button", { title: `Remove alias ${a.alias}`, onclick: () => removeAlias(name, a.alias) }, "×"))) : h("span", { class: "muted" }, "No aliases."),
-      h("button", { onclick: () => addAlias(name, versions.length ? versions[0].version : "") }, "Add alias"))),
-    panel(`Versions (${versions.length})`, versions.length
-      ? h("table", { class: "data", "data-role": "versions" },
-        h("thead", null, h("tr", null, ["Version", "Registered", "Stage", "Aliases", "Status", "Source run", "Logged model", "Description"].map((t) => h("th", null, t)))),
-        h("tbody", null, versions.map((v) => h("tr", { dataset: { version: v.version } },
-          h("td", null, h("a", { href: versionHref(name, v.version) }, `Version ${v.version}`)),
-          h("td", { class: "nowrap", title: formatTime(v.creation_timestamp) }, formatRelative(v.creation_timestamp)),
-          h("td", null, stageBadge(v.current_stage)),
-          h("td", null, aliasBadges(v.aliases && v.aliases.length ? v.aliases : aliasesByVersion.get(String(v.version)))),
-          h("td", null, v.status || ""),
-          h("td", { class: "mono small" }, v.run_id ? h("a", { href: href(`/runs/${seg(v.run_id)}`) }, v.run_id.slice(0, 12)) : "—"),
-          h("td", { class: "mono small" }, v.model_id ? h("a", { href: href(`/logged-models/${seg(v.model_id)}`) }, v.model_id) : "—"),
-          h("td", { class: "muted small" }, (v.description || "").slice(0, 120))))))
-      : h("div", { class: "muted" }, "No versions.")),
-    panel("Tags", tagEditor({
-      tags: Object.fromEntries((model.tags || []).map((t) => [t.key, t.value])),
-      onSet: (key, value) => registry.setModelTag(name, key, value),
-      onDelete: (key) => registry.deleteModelTag(name, key),
-      reload: refresh,
-    }))));
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page" },
+      h(
+        "div",
+        { class: "page-header" },
+        h(
+          "div",
+          { class: "titles" },
+          h("div", { class: "breadcrumbs" }, h("a", { href: "#/models" }, "Registered models")),
+          h("h1", null, name),
+          h(
+            "div",
+            { class: "muted small" },
+            `Created ${formatTime(model.creation_timestamp)} · last modified ${formatTime(model.last_updated_timestamp)}`,
+          ),
+        ),
+      ),
+      descriptionPanel(model.description, (text) => registry.updateModel(name, text)),
+      panel(
+        "Aliases",
+        h(
+          "div",
+          { class: "row", "data-role": "aliases" },
+          aliases.length
+            ? aliases.map((a) =>
+                h(
+                  "span",
+                  { class: "badge accent" },
+                  h("a", { href: versionHref(name, a.version) }, `@${a.alias} → v${a.version}`),
+                  h("button", { title: `Remove alias ${a.alias}`, onclick: () => removeAlias(name, a.alias) }, "×"),
+                ),
+              )
+            : h("span", { class: "muted" }, "No aliases."),
+          h("button", { onclick: () => addAlias(name, versions.length ? versions[0].version : "") }, "Add alias"),
+        ),
+      ),
+      panel(
+        `Versions (${versions.length})`,
+        versions.length
+          ? h(
+              "table",
+              { class: "data", "data-role": "versions" },
+              h(
+                "thead",
+                null,
+                h(
+                  "tr",
+                  null,
+                  [
+                    "Version",
+                    "Registered",
+                    "Stage",
+                    "Aliases",
+                    "Status",
+                    "Source run",
+                    "Logged model",
+                    "Description",
+                  ].map((t) => h("th", null, t)),
+                ),
+              ),
+              h(
+                "tbody",
+                null,
+                versions.map((v) =>
+                  h(
+                    "tr",
+                    { dataset: { version: v.version } },
+                    h("td", null, h("a", { href: versionHref(name, v.version) }, `Version ${v.version}`)),
+                    h(
+                      "td",
+                      { class: "nowrap", title: formatTime(v.creation_timestamp) },
+                      formatRelative(v.creation_timestamp),
+                    ),
+                    h("td", null, stageBadge(v.current_stage)),
+                    h("td", null, aliasBadges(v.aliases?.length ? v.aliases : aliasesByVersion.get(String(v.version)))),
+                    h("td", null, v.status || ""),
+                    h(
+                      "td",
+                      { class: "mono small" },
+                      v.run_id ? h("a", { href: href(`/runs/${seg(v.run_id)}`) }, v.run_id.slice(0, 12)) : "—",
+                    ),
+                    h(
+                      "td",
+                      { class: "mono small" },
+                      v.model_id ? h("a", { href: href(`/logged-models/${seg(v.model_id)}`) }, v.model_id) : "—",
+                    ),
+                    h("td", { class: "muted small" }, (v.description || "").slice(0, 120)),
+                  ),
+                ),
+              ),
+            )
+          : h("div", { class: "muted" }, "No versions."),
+      ),
+      panel(
+        "Tags",
+        tagEditor({
+          tags: Object.fromEntries((model.tags || []).map((t) => [t.key, t.value])),
+          onSet: (key, value) => registry.setModelTag(name, key, value),
+          onDelete: (key) => registry.deleteModelTag(name, key),
+          reload: refresh,
+        }),
+      ),
+    ),
+  );
 }
 
 export async function versionView(container, ctx) {
@@ -129,43 +327,120 @@ export async function versionView(container, ctx) {
   const v = await registry.getVersion(name, version);
   if (!ctx.alive()) return;
   document.title = `${name} v${version} · trackyard`;
-  const stage = h("select", { "aria-label": "Stage", "data-role": "stage" }, STAGES.map((s) => h("option", { value: s, selected: s === (v.current_stage || "None") }, s)));
+  const stage = h(
+    "select",
+    { "aria-label": "Stage", "data-role": "stage" },
+    STAGES.map((s) => h("option", { value: s, selected: s === (v.current_stage || "None") }, s)),
+  );
   const archive = h("input", { type: "checkbox" });
   stage.addEventListener("change", async () => {
-    if (await attempt(() => registry.transitionStage(name, version, stage.value, archive.checked), `Version ${version} moved to ${stage.value}.`)) refresh();
+    if (
+      await attempt(
+        () => registry.transitionStage(name, version, stage.value, archive.checked),
+        `Version ${version} moved to ${stage.value}.`,
+      )
+    )
+      refresh();
   });
   const root = proxyRoot(v.source);
   const runLink = v.run_id ? h("a", { href: href(`/runs/${seg(v.run_id)}`) }, v.run_id) : "—";
-  replace(container, h("div", { class: "page" },
-    h("div", { class: "page-header" }, h("div", { class: "titles" },
-      h("div", { class: "breadcrumbs" }, h("a", { href: "#/models" }, "Registered models"), h("span", { class: "sep" }), h("a", { href: modelHref(name) }, name)),
-      h("div", { class: "row" }, h("h1", null, `${name} · version ${version}`),
-        v.current_stage && v.current_stage !== "None" ? stageBadge(v.current_stage) : null, aliasBadges(v.aliases)))),
-    panel("Details", kvTable([
-      ["Status", [v.status || "", v.status_message ? h("span", { class: "muted" }, ` ${v.status_message}`) : null]],
-      ["Stage", h("span", { class: "row" }, stage, h("label", { class: "inline" }, archive, "Archive other versions in this stage"))],
-      ["Registered", formatTime(v.creation_timestamp)],
-      ["Last modified", formatTime(v.last_updated_timestamp)],
-      ["Source run", runLink],
-      ["Logged model", v.model_id ? h("a", { href: href(`/logged-models/${seg(v.model_id)}`) }, v.model_id) : "—"],
-      ["Source", sourceLink(v.source)],
-      v.user_id ? ["User", v.user_id] : null,
-      v.run_link ? ["Run link", safeUrl(v.run_link) ? h("a", { href: v.run_link, target: "_blank", rel: "noopener noreferrer" }, v.run_link) : v.run_link] : null,
-    ])),
-    panel("Aliases", h("div", { class: "row", "data-role": "aliases" },
-      (v.aliases || []).length ? v.aliases.map((a) => h("span", { class: "badge accent" }, `@${a}`,
-        h("button", { title: `Remove alias ${a}`, onclick: () => removeAlias(name, a) }, "×"))) : h("span", { class: "muted" }, "No aliases."),
-      h("button", { onclick: () => addAlias(name, version) }, "Add alias"))),
-    descriptionPanel(v.description, (text) => registry.updateVersion(name, version, text)),
-    panel("Tags", tagEditor({
-      tags: Object.fromEntries((v.tags || []).map((t) => [t.key, t.value])),
-      onSet: (key, value) => registry.setVersionTag(name, version, key, value),
-      onDelete: (key) => registry.deleteVersionTag(name, version, key),
-      reload: refresh,
-    })),
-    root && !v.model_id ? panel("Model files", artifactBrowser({
-      source: proxySource(root), selected: ctx.query.get("path") || "", onSelect: (path) => setQuery({ path }), signal: ctx.signal,
-    })) : null));
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page" },
+      h(
+        "div",
+        { class: "page-header" },
+        h(
+          "div",
+          { class: "titles" },
+          h(
+            "div",
+            { class: "breadcrumbs" },
+            h("a", { href: "#/models" }, "Registered models"),
+            h("span", { class: "sep" }),
+            h("a", { href: modelHref(name) }, name),
+          ),
+          h(
+            "div",
+            { class: "row" },
+            h("h1", null, `${name} · version ${version}`),
+            v.current_stage && v.current_stage !== "None" ? stageBadge(v.current_stage) : null,
+            aliasBadges(v.aliases),
+          ),
+        ),
+      ),
+      panel(
+        "Details",
+        kvTable([
+          ["Status", [v.status || "", v.status_message ? h("span", { class: "muted" }, ` ${v.status_message}`) : null]],
+          [
+            "Stage",
+            h(
+              "span",
+              { class: "row" },
+              stage,
+              h("label", { class: "inline" }, archive, "Archive other versions in this stage"),
+            ),
+          ],
+          ["Registered", formatTime(v.creation_timestamp)],
+          ["Last modified", formatTime(v.last_updated_timestamp)],
+          ["Source run", runLink],
+          ["Logged model", v.model_id ? h("a", { href: href(`/logged-models/${seg(v.model_id)}`) }, v.model_id) : "—"],
+          ["Source", sourceLink(v.source)],
+          v.user_id ? ["User", v.user_id] : null,
+          v.run_link
+            ? [
+                "Run link",
+                safeUrl(v.run_link)
+                  ? h("a", { href: v.run_link, target: "_blank", rel: "noopener noreferrer" }, v.run_link)
+                  : v.run_link,
+              ]
+            : null,
+        ]),
+      ),
+      panel(
+        "Aliases",
+        h(
+          "div",
+          { class: "row", "data-role": "aliases" },
+          (v.aliases || []).length
+            ? v.aliases.map((a) =>
+                h(
+                  "span",
+                  { class: "badge accent" },
+                  `@${a}`,
+                  h("button", { title: `Remove alias ${a}`, onclick: () => removeAlias(name, a) }, "×"),
+                ),
+              )
+            : h("span", { class: "muted" }, "No aliases."),
+          h("button", { onclick: () => addAlias(name, version) }, "Add alias"),
+        ),
+      ),
+      descriptionPanel(v.description, (text) => registry.updateVersion(name, version, text)),
+      panel(
+        "Tags",
+        tagEditor({
+          tags: Object.fromEntries((v.tags || []).map((t) => [t.key, t.value])),
+          onSet: (key, value) => registry.setVersionTag(name, version, key, value),
+          onDelete: (key) => registry.deleteVersionTag(name, version, key),
+          reload: refresh,
+        }),
+      ),
+      root && !v.model_id
+        ? panel(
+            "Model files",
+            artifactBrowser({
+              source: proxySource(root),
+              selected: ctx.query.get("path") || "",
+              onSelect: (path) => setQuery({ path }),
+              signal: ctx.signal,
+            }),
+          )
+        : null,
+    ),
+  );
 }
 
 /** `runs:/<id>/<path>` sources open the run's artifacts at that path. */
@@ -177,21 +452,35 @@ function sourceLink(source) {
 }
 
 function descriptionPanel(text, save) {
-  return panel("Description", text ? renderMarkdown(text) : h("div", { class: "muted" }, "No description."),
-    h("button", { class: "link", onclick: async () => {
-      const done = await dialog({
-        title: "Description", fields: [{ name: "text", label: "Markdown", value: text || "", multiline: true }],
-        submit: ({ text: value }) => save(value),
-      });
-      if (done) refresh();
-    } }, text ? "Edit" : "Add"));
+  return panel(
+    "Description",
+    text ? renderMarkdown(text) : h("div", { class: "muted" }, "No description."),
+    h(
+      "button",
+      {
+        class: "link",
+        onclick: async () => {
+          const done = await dialog({
+            title: "Description",
+            fields: [{ name: "text", label: "Markdown", value: text || "", multiline: true }],
+            submit: ({ text: value }) => save(value),
+          });
+          if (done) refresh();
+        },
+      },
+      text ? "Edit" : "Add",
+    ),
+  );
 }
 
 async function addAlias(name, version) {
   const done = await dialog({
     title: "Add alias",
     message: "An alias points at one version; setting an existing alias moves it.",
-    fields: [{ name: "alias", label: "Alias", placeholder: "champion" }, { name: "version", label: "Version", value: String(version) }],
+    fields: [
+      { name: "alias", label: "Alias", placeholder: "champion" },
+      { name: "version", label: "Version", value: String(version) },
+    ],
     submit: ({ alias, version: target }) => {
       if (!alias.trim()) throw new Error("An alias needs a name.");
       return registry.setAlias(name, alias.trim(), target.trim());
@@ -201,5 +490,6 @@ async function addAlias(name, version) {
 }
 
 async function removeAlias(name, alias) {
-  if (await confirmDialog("Remove alias", `Remove alias @${alias}?`, "Remove", () => registry.deleteAlias(name, alias))) refresh();
+  if (await confirmDialog("Remove alias", `Remove alias @${alias}?`, "Remove", () => registry.deleteAlias(name, alias)))
+    refresh();
 }

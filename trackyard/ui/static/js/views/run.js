@@ -3,12 +3,12 @@
 
 import { experiments, loggedModels, registry, runs } from "../api.js";
 import { artifactBrowser, runSource } from "../artifact-browser.js";
-import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
+import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, filterInput, kvTable, loading, panel, tabs, tagEditor } from "../widgets.js";
+import { attempt, confirmDialog, dialog, filterInput, loading, panel, tabs, tagEditor } from "../widgets.js";
 
 const NOTE_TAG = "mlflow.note.content";
 const PARENT_TAG = "mlflow.parentRunId";
@@ -31,35 +31,82 @@ export async function runView(container, ctx) {
   document.title = `${info.run_name} · trackyard`;
 
   const body = h("div", { class: "col", style: "gap: 12px" });
-  replace(container, h("div", { class: "page" },
-    h("div", { class: "page-header" },
-      h("div", { class: "titles" },
-        h("div", { class: "breadcrumbs" },
-          h("a", { href: "#/experiments" }, "Experiments"), h("span", { class: "sep" }),
-          h("a", { href: href(`/experiments/${seg(info.experiment_id)}`) }, experiment ? experiment.name : `Experiment ${info.experiment_id}`),
-          tags[PARENT_TAG] ? [h("span", { class: "sep" }), h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(tags[PARENT_TAG])}`) }, "parent run")] : null),
-        h("div", { class: "row" },
-          h("h1", { "data-role": "run-name" }, info.run_name),
-          h("span", { class: "badge" }, h("span", { class: `status-dot status-${info.status}` }), info.status),
-          deleted ? h("span", { class: "badge danger" }, "deleted") : null)),
-      h("div", { class: "row" },
-        h("button", { onclick: rename }, "Rename"),
-        deleted
-          ? h("button", { onclick: restore, "data-role": "restore-run" }, "Restore")
-          : h("button", { class: "danger", onclick: remove, "data-role": "delete-run" }, "Delete"))),
-    tabs([
-      { id: "overview", label: "Overview", href: href(base) },
-      { id: "charts", label: `Metric charts (${run.data.metrics ? run.data.metrics.length : 0})`, href: href(base, { tab: "charts" }) },
-      { id: "artifacts", label: "Artifacts", href: href(base, { tab: "artifacts" }) },
-    ], tab),
-    body));
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page" },
+      h(
+        "div",
+        { class: "page-header" },
+        h(
+          "div",
+          { class: "titles" },
+          h(
+            "div",
+            { class: "breadcrumbs" },
+            h("a", { href: "#/experiments" }, "Experiments"),
+            h("span", { class: "sep" }),
+            h(
+              "a",
+              { href: href(`/experiments/${seg(info.experiment_id)}`) },
+              experiment ? experiment.name : `Experiment ${info.experiment_id}`,
+            ),
+            tags[PARENT_TAG]
+              ? [
+                  h("span", { class: "sep" }),
+                  h(
+                    "a",
+                    { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(tags[PARENT_TAG])}`) },
+                    "parent run",
+                  ),
+                ]
+              : null,
+          ),
+          h(
+            "div",
+            { class: "row" },
+            h("h1", { "data-role": "run-name" }, info.run_name),
+            h("span", { class: "badge" }, h("span", { class: `status-dot status-${info.status}` }), info.status),
+            deleted ? h("span", { class: "badge danger" }, "deleted") : null,
+          ),
+        ),
+        h(
+          "div",
+          { class: "row" },
+          h("button", { onclick: rename }, "Rename"),
+          deleted
+            ? h("button", { onclick: restore, "data-role": "restore-run" }, "Restore")
+            : h("button", { class: "danger", onclick: remove, "data-role": "delete-run" }, "Delete"),
+        ),
+      ),
+      tabs(
+        [
+          { id: "overview", label: "Overview", href: href(base) },
+          {
+            id: "charts",
+            label: `Metric charts (${run.data.metrics ? run.data.metrics.length : 0})`,
+            href: href(base, { tab: "charts" }),
+          },
+          { id: "artifacts", label: "Artifacts", href: href(base, { tab: "artifacts" }) },
+        ],
+        tab,
+      ),
+      body,
+    ),
+  );
 
   if (tab === "charts") return chartsTab(body, run, ctx);
   if (tab === "artifacts") {
-    return replace(body, artifactBrowser({
-      source: runSource(info.run_id), selected: ctx.query.get("path") || "",
-      onSelect: (path) => setQuery({ path }), signal: ctx.signal,
-    }));
+    return replace(
+      body,
+      artifactBrowser({
+        source: runSource(info.run_id),
+        selected: ctx.query.get("path") || "",
+        onSelect: (path) => setQuery({ path }),
+        signal: ctx.signal,
+      }),
+    );
   }
   overviewTab(body, run, ctx);
 
@@ -72,7 +119,12 @@ export async function runView(container, ctx) {
     if (done) refresh();
   }
   async function remove() {
-    if (await confirmDialog("Delete run", `Delete run "${info.run_name}"? It can be restored later.`, "Delete", () => runs.delete(info.run_id))) refresh();
+    if (
+      await confirmDialog("Delete run", `Delete run "${info.run_name}"? It can be restored later.`, "Delete", () =>
+        runs.delete(info.run_id),
+      )
+    )
+      refresh();
   }
   async function restore() {
     if (await attempt(() => runs.restore(info.run_id), "Run restored.")) refresh();
@@ -89,25 +141,41 @@ function overviewTab(body, run, ctx) {
   const source = tags["mlflow.source.name"] || "";
   const commit = tags["mlflow.source.git.commit"];
   const parent = tags[PARENT_TAG];
-  const details = h("div", { class: "info-grid", "data-role": "run-details" },
+  const details = h(
+    "div",
+    { class: "info-grid", "data-role": "run-details" },
     item("Run ID", h("span", { class: "mono" }, info.run_id)),
     item("Status", info.status),
     item("Started", formatTime(info.start_time)),
     item("Ended", info.end_time ? formatTime(info.end_time) : "—"),
     item("Duration", runDuration(info) || "—"),
     item("User", info.user_id || tags["mlflow.user"] || "—"),
-    item("Source", source ? [source, tags["mlflow.source.type"] ? h("span", { class: "muted" }, ` (${tags["mlflow.source.type"]})`) : null] : "—"),
+    item(
+      "Source",
+      source
+        ? [
+            source,
+            tags["mlflow.source.type"] ? h("span", { class: "muted" }, ` (${tags["mlflow.source.type"]})`) : null,
+          ]
+        : "—",
+    ),
     commit ? item("Git commit", h("span", { class: "mono" }, commit.slice(0, 12))) : null,
-    item("Parent run", parent ? h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(parent)}`) }, parent) : "—"),
+    item(
+      "Parent run",
+      parent ? h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(parent)}`) }, parent) : "—",
+    ),
     item("Experiment ID", h("a", { href: href(`/experiments/${seg(info.experiment_id)}`) }, info.experiment_id)),
     item("Artifact URI", h("span", { class: "mono small" }, info.artifact_uri || "")),
-    info.lifecycle_stage === "deleted" ? item("Lifecycle", "deleted") : null);
+    info.lifecycle_stage === "deleted" ? item("Lifecycle", "deleted") : null,
+  );
 
   // Description: the mlflow.note.content tag, as MLflow's UI stores it.
   const note = tags[NOTE_TAG] || "";
-  const description = panel("Description",
+  const description = panel(
+    "Description",
     note ? renderMarkdown(note) : h("div", { class: "muted" }, "No description."),
-    h("button", { class: "link", onclick: editNote }, note ? "Edit" : "Add"));
+    h("button", { class: "link", onclick: editNote }, note ? "Edit" : "Add"),
+  );
   async function editNote() {
     const done = await dialog({
       title: "Run description",
@@ -119,48 +187,112 @@ function overviewTab(body, run, ctx) {
 
   // Params and metrics with a client-side filter each.
   const paramRows = h("tbody");
-  const drawParams = (needle = "") => replace(paramRows, params
-    .filter((p) => !needle || p.key.toLowerCase().includes(needle) || String(p.value).toLowerCase().includes(needle))
-    .map((p) => h("tr", null, h("td", { class: "key" }, p.key), h("td", { class: "value" }, p.value))));
+  const drawParams = (needle = "") =>
+    replace(
+      paramRows,
+      params
+        .filter(
+          (p) => !needle || p.key.toLowerCase().includes(needle) || String(p.value).toLowerCase().includes(needle),
+        )
+        .map((p) => h("tr", null, h("td", { class: "key" }, p.key), h("td", { class: "value" }, p.value))),
+    );
   drawParams();
   const metricRows = h("tbody");
-  const drawMetrics = (needle = "") => replace(metricRows, metrics
-    .filter((m) => !needle || m.key.toLowerCase().includes(needle))
-    .map((m) => h("tr", null,
-      h("td", { class: "key" }, h("a", { href: href(base, { tab: "charts", chart: m.key }) }, m.key)),
-      h("td", { class: "num", title: String(m.value) }, formatNumber(m.value)),
-      h("td", { class: "num muted" }, m.step ?? 0),
-      h("td", { class: "muted nowrap" }, formatTime(m.timestamp)))));
+  const drawMetrics = (needle = "") =>
+    replace(
+      metricRows,
+      metrics
+        .filter((m) => !needle || m.key.toLowerCase().includes(needle))
+        .map((m) =>
+          h(
+            "tr",
+            null,
+            h("td", { class: "key" }, h("a", { href: href(base, { tab: "charts", chart: m.key }) }, m.key)),
+            h("td", { class: "num", title: String(m.value) }, formatNumber(m.value)),
+            h("td", { class: "num muted" }, m.step ?? 0),
+            h("td", { class: "muted nowrap" }, formatTime(m.timestamp)),
+          ),
+        ),
+    );
   drawMetrics();
 
-  const datasets = (run.inputs && run.inputs.dataset_inputs) || [];
-  const models = (run.outputs && run.outputs.model_outputs) || [];
+  const datasets = run.inputs?.dataset_inputs || [];
+  const models = run.outputs?.model_outputs || [];
   const modelsHost = h("div", { class: "col" });
   const childrenHost = h("div");
 
-  replace(body,
+  replace(
+    body,
     panel("Details", details),
     description,
-    h("div", { class: "grid-2" },
-      panel(`Parameters (${params.length})`, params.length
-        ? h("div", { class: "col" }, filterInput("Filter parameters", drawParams),
-          h("div", { class: "table-scroll" }, h("table", { class: "data", "data-role": "params" },
-            h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Value"))), paramRows)))
-        : h("div", { class: "muted" }, "No parameters.")),
-      panel(`Metrics (${metrics.length})`, metrics.length
-        ? h("div", { class: "col" }, filterInput("Filter metrics", drawMetrics),
-          h("div", { class: "table-scroll" }, h("table", { class: "data", "data-role": "metrics" },
-            h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Latest value"), h("th", null, "Step"), h("th", null, "Logged at"))), metricRows)))
-        : h("div", { class: "muted" }, "No metrics."))),
+    h(
+      "div",
+      { class: "grid-2" },
+      panel(
+        `Parameters (${params.length})`,
+        params.length
+          ? h(
+              "div",
+              { class: "col" },
+              filterInput("Filter parameters", drawParams),
+              h(
+                "div",
+                { class: "table-scroll" },
+                h(
+                  "table",
+                  { class: "data", "data-role": "params" },
+                  h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Value"))),
+                  paramRows,
+                ),
+              ),
+            )
+          : h("div", { class: "muted" }, "No parameters."),
+      ),
+      panel(
+        `Metrics (${metrics.length})`,
+        metrics.length
+          ? h(
+              "div",
+              { class: "col" },
+              filterInput("Filter metrics", drawMetrics),
+              h(
+                "div",
+                { class: "table-scroll" },
+                h(
+                  "table",
+                  { class: "data", "data-role": "metrics" },
+                  h(
+                    "thead",
+                    null,
+                    h(
+                      "tr",
+                      null,
+                      h("th", null, "Name"),
+                      h("th", null, "Latest value"),
+                      h("th", null, "Step"),
+                      h("th", null, "Logged at"),
+                    ),
+                  ),
+                  metricRows,
+                ),
+              ),
+            )
+          : h("div", { class: "muted" }, "No metrics."),
+      ),
+    ),
     datasets.length ? panel(`Datasets (${datasets.length})`, datasetTable(datasets)) : null,
     panel("Models", modelsHost),
-    panel("Tags", tagEditor({
-      tags: Object.fromEntries(Object.entries(tags).filter(([k]) => k !== NOTE_TAG)),
-      onSet: (key, value) => runs.setTag(info.run_id, key, value),
-      onDelete: (key) => runs.deleteTag(info.run_id, key),
-      reload: refresh,
-    })),
-    childrenHost);
+    panel(
+      "Tags",
+      tagEditor({
+        tags: Object.fromEntries(Object.entries(tags).filter(([k]) => k !== NOTE_TAG)),
+        onSet: (key, value) => runs.setTag(info.run_id, key, value),
+        onDelete: (key) => runs.deleteTag(info.run_id, key),
+        reload: refresh,
+      }),
+    ),
+    childrenHost,
+  );
 
   loadModels(modelsHost, run, models, ctx);
   loadChildren(childrenHost, run, ctx);
@@ -171,29 +303,66 @@ function item(label, value) {
 }
 
 function datasetTable(datasets) {
-  return h("table", { class: "data", "data-role": "datasets" },
-    h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Digest"), h("th", null, "Context"), h("th", null, "Source"), h("th", null, "Schema"))),
-    h("tbody", null, datasets.map(({ dataset, tags }) => {
-      const context = toMap(tags)["mlflow.data.context"] || "";
-      let schema = dataset.schema || "";
-      try {
-        schema = JSON.stringify(JSON.parse(schema), null, 2);
-      } catch {
-        /* not JSON: show as is */
-      }
-      return h("tr", null,
-        h("td", null, dataset.name),
-        h("td", { class: "mono small" }, dataset.digest),
-        h("td", null, context ? h("span", { class: "badge" }, context) : ""),
-        h("td", { class: "small" }, dataset.source_type ? h("span", { class: "muted" }, `${dataset.source_type}: `) : null, h("span", { class: "mono" }, (dataset.source || "").slice(0, 300))),
-        h("td", null, schema ? h("details", null, h("summary", { class: "muted small" }, "show"), h("pre", { class: "small" }, schema)) : ""));
-    })));
+  return h(
+    "table",
+    { class: "data", "data-role": "datasets" },
+    h(
+      "thead",
+      null,
+      h(
+        "tr",
+        null,
+        h("th", null, "Name"),
+        h("th", null, "Digest"),
+        h("th", null, "Context"),
+        h("th", null, "Source"),
+        h("th", null, "Schema"),
+      ),
+    ),
+    h(
+      "tbody",
+      null,
+      datasets.map(({ dataset, tags }) => {
+        const context = toMap(tags)["mlflow.data.context"] || "";
+        let schema = dataset.schema || "";
+        try {
+          schema = JSON.stringify(JSON.parse(schema), null, 2);
+        } catch {
+          /* not JSON: show as is */
+        }
+        return h(
+          "tr",
+          null,
+          h("td", null, dataset.name),
+          h("td", { class: "mono small" }, dataset.digest),
+          h("td", null, context ? h("span", { class: "badge" }, context) : ""),
+          h(
+            "td",
+            { class: "small" },
+            dataset.source_type ? h("span", { class: "muted" }, `${dataset.source_type}: `) : null,
+            h("span", { class: "mono" }, (dataset.source || "").slice(0, 300)),
+          ),
+          h(
+            "td",
+            null,
+            schema
+              ? h("details", null, h("summary", { class: "muted small" }, "show"), h("pre", { class: "small" }, schema))
+              : "",
+          ),
+        );
+      }),
+    ),
+  );
 }
 
 async function loadModels(host, run, outputs, ctx) {
   const info = run.info;
   const [logged, versions] = await Promise.all([
-    Promise.all(outputs.slice(0, 50).map((o) => loggedModels.get(o.model_id).catch(() => ({ info: { model_id: o.model_id, name: o.model_id } })))),
+    Promise.all(
+      outputs
+        .slice(0, 50)
+        .map((o) => loggedModels.get(o.model_id).catch(() => ({ info: { model_id: o.model_id, name: o.model_id } }))),
+    ),
     registry.searchVersions({ filter: `run_id = '${info.run_id}'` }).catch(() => []),
   ]);
   if (!ctx.alive()) return;
@@ -204,40 +373,127 @@ async function loadModels(host, run, outputs, ctx) {
       return [];
     }
   })();
-  replace(host,
+  replace(
+    host,
     logged.length
-      ? h("div", null, h("h3", null, "Logged models"), h("ul", null, logged.map((m) => h("li", null,
-        h("a", { href: href(`/experiments/${seg(m.info.experiment_id || info.experiment_id)}/models/${seg(m.info.model_id)}`) }, m.info.name || m.info.model_id),
-        h("span", { class: "muted small" }, ` ${m.info.model_id}`)))))
+      ? h(
+          "div",
+          null,
+          h("h3", null, "Logged models"),
+          h(
+            "ul",
+            null,
+            logged.map((m) =>
+              h(
+                "li",
+                null,
+                h(
+                  "a",
+                  {
+                    href: href(
+                      `/experiments/${seg(m.info.experiment_id || info.experiment_id)}/models/${seg(m.info.model_id)}`,
+                    ),
+                  },
+                  m.info.name || m.info.model_id,
+                ),
+                h("span", { class: "muted small" }, ` ${m.info.model_id}`),
+              ),
+            ),
+          ),
+        )
       : null,
     history.length
-      ? h("div", null, h("h3", null, "Models in artifacts"), h("ul", null, history.map((m) => h("li", null,
-        h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.run_id)}`, { tab: "artifacts", path: m.artifact_path }) }, m.artifact_path),
-        m.flavors ? h("span", { class: "muted small" }, ` ${Object.keys(m.flavors).join(", ")}`) : null))))
+      ? h(
+          "div",
+          null,
+          h("h3", null, "Models in artifacts"),
+          h(
+            "ul",
+            null,
+            history.map((m) =>
+              h(
+                "li",
+                null,
+                h(
+                  "a",
+                  {
+                    href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.run_id)}`, {
+                      tab: "artifacts",
+                      path: m.artifact_path,
+                    }),
+                  },
+                  m.artifact_path,
+                ),
+                m.flavors ? h("span", { class: "muted small" }, ` ${Object.keys(m.flavors).join(", ")}`) : null,
+              ),
+            ),
+          ),
+        )
       : null,
     versions.length
-      ? h("div", null, h("h3", null, "Registered versions"), h("ul", null, versions.map((v) => h("li", null,
-        h("a", { href: href(`/models/${seg(v.name)}/versions/${seg(v.version)}`) }, `${v.name} v${v.version}`),
-        v.current_stage && v.current_stage !== "None" ? h("span", { class: "muted small" }, ` ${v.current_stage}`) : null))))
+      ? h(
+          "div",
+          null,
+          h("h3", null, "Registered versions"),
+          h(
+            "ul",
+            null,
+            versions.map((v) =>
+              h(
+                "li",
+                null,
+                h("a", { href: href(`/models/${seg(v.name)}/versions/${seg(v.version)}`) }, `${v.name} v${v.version}`),
+                v.current_stage && v.current_stage !== "None"
+                  ? h("span", { class: "muted small" }, ` ${v.current_stage}`)
+                  : null,
+              ),
+            ),
+          ),
+        )
       : null,
-    !logged.length && !history.length && !versions.length ? h("div", { class: "muted" }, "No models logged by this run.") : null);
+    !logged.length && !history.length && !versions.length
+      ? h("div", { class: "muted" }, "No models logged by this run.")
+      : null,
+  );
 }
 
 async function loadChildren(host, run, ctx) {
   const info = run.info;
   let children;
   try {
-    children = await runs.searchAll({
-      experimentIds: [info.experiment_id],
-      filter: `tags.\`${PARENT_TAG}\` = '${info.run_id}'`,
-    }, 500);
+    children = await runs.searchAll(
+      {
+        experimentIds: [info.experiment_id],
+        filter: `tags.\`${PARENT_TAG}\` = '${info.run_id}'`,
+      },
+      500,
+    );
   } catch {
     return;
   }
   if (!ctx.alive() || !children.length) return;
-  replace(host, panel(`Child runs (${children.length})`, h("ul", null, children.map((child) => h("li", null,
-    h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(child.info.run_id)}`) }, child.info.run_name),
-    h("span", { class: "muted small" }, ` ${child.info.status}`))))));
+  replace(
+    host,
+    panel(
+      `Child runs (${children.length})`,
+      h(
+        "ul",
+        null,
+        children.map((child) =>
+          h(
+            "li",
+            null,
+            h(
+              "a",
+              { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(child.info.run_id)}`) },
+              child.info.run_name,
+            ),
+            h("span", { class: "muted small" }, ` ${child.info.status}`),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function chartsTab(body, run, ctx) {
@@ -258,16 +514,46 @@ function chartsTab(body, run, ctx) {
     }
   });
   if (expanded && keys.includes(expanded)) {
-    return replace(body,
-      h("div", { class: "row" }, h("a", { href: href(base, { tab: "charts", x: ctx.query.get("x"), log: ctx.query.get("log"), smooth: ctx.query.get("smooth") }) }, "← All charts")),
+    return replace(
+      body,
+      h(
+        "div",
+        { class: "row" },
+        h(
+          "a",
+          {
+            href: href(base, {
+              tab: "charts",
+              x: ctx.query.get("x"),
+              log: ctx.query.get("log"),
+              smooth: ctx.query.get("smooth"),
+            }),
+          },
+          "← All charts",
+        ),
+      ),
       controls,
-      bigChart({ key: expanded, runs: series, settings, signal: ctx.signal, onCleanup: ctx.onCleanup }));
+      bigChart({ key: expanded, runs: series, settings, signal: ctx.signal, onCleanup: ctx.onCleanup }),
+    );
   }
-  replace(body,
+  replace(
+    body,
     h("div", { class: "row" }, controls, h("span", { class: "spacer" }), filter),
     chartGrid({
-      keys, runs: series, settings, signal: ctx.signal, onCleanup: ctx.onCleanup,
-      expandHref: (key) => href(base, { tab: "charts", chart: key, x: ctx.query.get("x"), log: ctx.query.get("log"), smooth: ctx.query.get("smooth") }),
-    }));
+      keys,
+      runs: series,
+      settings,
+      signal: ctx.signal,
+      onCleanup: ctx.onCleanup,
+      expandHref: (key) =>
+        href(base, {
+          tab: "charts",
+          chart: key,
+          x: ctx.query.get("x"),
+          log: ctx.query.get("log"),
+          smooth: ctx.query.get("smooth"),
+        }),
+    }),
+  );
   return null;
 }

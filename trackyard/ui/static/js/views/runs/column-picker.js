@@ -19,10 +19,15 @@ export function toggleColumnPicker(anchor, { shownIds, keys, onChange, onReset, 
   const search = h("input", { type: "search", placeholder: "Find a column…", "aria-label": "Find a column" });
   const options = h("div", { class: "options" });
   const drawOptions = () => {
-    replace(options, pickerGroups(keys(), search.value.toLowerCase()).map(([title, items]) => [
-      h("div", { class: "group-title" }, title),
-      items.map(([id, label]) => h("label", null, h("input", { type: "checkbox", checked: chosen.has(id), dataset: { col: id } }), label)),
-    ]));
+    replace(
+      options,
+      pickerGroups(keys(), search.value.toLowerCase()).map(([title, items]) => [
+        h("div", { class: "group-title" }, title),
+        items.map(([id, label]) =>
+          h("label", null, h("input", { type: "checkbox", checked: chosen.has(id), dataset: { col: id } }), label),
+        ),
+      ]),
+    );
   };
   options.addEventListener("change", (event) => {
     const id = event.target.dataset.col;
@@ -31,15 +36,29 @@ export function toggleColumnPicker(anchor, { shownIds, keys, onChange, onReset, 
     onChange(reorderColumns(shownIds(), chosen));
   });
   search.addEventListener("input", drawOptions);
-  const popover = h("div", { class: "popover", "data-role": "columns" },
-    search, options,
-    h("div", { class: "row" },
-      h("button", { class: "link", onclick: () => {
-        onReset();
-        popover.remove();
-      } }, "Reset to defaults"),
+  const popover = h(
+    "div",
+    { class: "popover", "data-role": "columns" },
+    search,
+    options,
+    h(
+      "div",
+      { class: "row" },
+      h(
+        "button",
+        {
+          class: "link",
+          onclick: () => {
+            onReset();
+            popover.remove();
+          },
+        },
+        "Reset to defaults",
+      ),
       h("span", { class: "spacer" }),
-      h("button", { onclick: () => popover.remove() }, "Done")));
+      h("button", { onclick: () => popover.remove() }, "Done"),
+    ),
+  );
   drawOptions();
   placeUnder(popover, anchor);
   document.body.appendChild(popover);

@@ -40,7 +40,12 @@ export function createPageFetcher(search, pageSize) {
       const started = generation;
       controller = new AbortController();
       try {
-        const page = await search({ ...query, maxResults: pageSize, pageToken: token || undefined, signal: controller.signal });
+        const page = await search({
+          ...query,
+          maxResults: pageSize,
+          pageToken: token || undefined,
+          signal: controller.signal,
+        });
         if (started !== generation) return null;
         token = page.next_page_token || null;
         done = !token;

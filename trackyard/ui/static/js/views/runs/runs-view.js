@@ -15,12 +15,29 @@ import { attempt, confirmDialog, errorBox } from "../../widgets.js";
 import { toggleColumnPicker } from "./column-picker.js";
 import { createPageFetcher } from "./page-fetcher.js";
 import {
-  PAGE_SIZE, addRows, displayRows, emptyRuns, nextSort, orderBy, selectDisplayed, shownColumns, toRow,
-  toggleNesting, wantsMoreRows,
+  addRows,
+  displayRows,
+  emptyRuns,
+  nextSort,
+  orderBy,
+  PAGE_SIZE,
+  selectDisplayed,
+  shownColumns,
+  toggleNesting,
+  toRow,
+  wantsMoreRows,
 } from "./table-model.js";
-import { VIEW_TYPES, readViewState, viewQuery } from "./url-state.js";
+import { readViewState, VIEW_TYPES, viewQuery } from "./url-state.js";
 import {
-  createVirtualTable, disposeVirtualTable, drawEmpty, drawFooter, drawHead, drawLoading, drawRows, scrollToTop, viewport,
+  createVirtualTable,
+  disposeVirtualTable,
+  drawEmpty,
+  drawFooter,
+  drawHead,
+  drawLoading,
+  drawRows,
+  scrollToTop,
+  viewport,
 } from "./virtual-table.js";
 
 export async function runsView(container, ctx) {
@@ -65,14 +82,23 @@ export async function runsView(container, ctx) {
 function createControls(view) {
   const { state } = view;
   const filterInput = h("input", {
-    type: "text", class: "filter", value: state.filter, spellcheck: "false", "aria-label": "Filter runs",
+    type: "text",
+    class: "filter",
+    value: state.filter,
+    spellcheck: "false",
+    "aria-label": "Filter runs",
     placeholder: "metrics.rmse < 1 and params.model = 'tree' and tags.team LIKE 'vision%'",
   });
   filterInput.addEventListener("keydown", (e) => {
     if (e.key === "Enter") applyFilter(view);
   });
-  const viewSelect = h("select", { "aria-label": "Lifecycle" },
-    Object.keys(VIEW_TYPES).map((v) => h("option", { value: v, selected: v === state.view }, v[0].toUpperCase() + v.slice(1))));
+  const viewSelect = h(
+    "select",
+    { "aria-label": "Lifecycle" },
+    Object.keys(VIEW_TYPES).map((v) =>
+      h("option", { value: v, selected: v === state.view }, v[0].toUpperCase() + v.slice(1)),
+    ),
+  );
   viewSelect.addEventListener("change", () => changeLifecycle(view, viewSelect.value));
   return {
     title: h("h1", null, view.multi ? `${view.experimentIds.length} experiments` : "Experiment"),
@@ -81,7 +107,11 @@ function createControls(view) {
     filterError: h("div", { class: "field-error hidden", "data-role": "filter-error" }),
     viewSelect,
     columnsButton: h("button", { onclick: (e) => openColumnPicker(view, e.currentTarget) }, "Columns"),
-    expandButton: h("button", { onclick: () => toggleExpandAll(view) }, state.expandAll ? "Collapse nested" : "Expand nested"),
+    expandButton: h(
+      "button",
+      { onclick: () => toggleExpandAll(view) },
+      state.expandAll ? "Collapse nested" : "Expand nested",
+    ),
     compareButton: h("button", { class: "primary", onclick: () => compare(view), "data-role": "compare" }, "Compare"),
     lifecycleButton: h("button", { onclick: () => deleteOrRestore(view) }),
     tableError: h("div", { class: "hidden" }),
@@ -94,19 +124,36 @@ function layout(view) {
     c.filterInput.value = "";
     applyFilter(view);
   };
-  return h("div", { class: "page fill" },
-    h("div", { class: "page-header" },
-      h("div", { class: "titles" },
+  return h(
+    "div",
+    { class: "page fill" },
+    h(
+      "div",
+      { class: "page-header" },
+      h(
+        "div",
+        { class: "titles" },
         h("div", { class: "breadcrumbs" }, h("a", { href: "#/experiments" }, "Experiments")),
-        c.title, c.subtitle)),
-    h("div", { class: "row" },
+        c.title,
+        c.subtitle,
+      ),
+    ),
+    h(
+      "div",
+      { class: "row" },
       c.filterInput,
       h("button", { onclick: () => applyFilter(view) }, "Search"),
       h("button", { onclick: clear }, "Clear"),
-      c.viewSelect, c.columnsButton, c.expandButton, c.lifecycleButton, c.compareButton),
+      c.viewSelect,
+      c.columnsButton,
+      c.expandButton,
+      c.lifecycleButton,
+      c.compareButton,
+    ),
     c.filterError,
     c.tableError,
-    view.table.element);
+    view.table.element,
+  );
 }
 
 async function loadExperimentNames(view) {
@@ -117,10 +164,14 @@ async function loadExperimentNames(view) {
     for (const exp of found) view.names.set(exp.experiment_id, exp.name);
     controls.title.textContent = multi ? found.map((e) => e.name).join(", ") : found[0].name;
     document.title = `${controls.title.textContent} · trackyard`;
-    replace(controls.subtitle,
+    replace(
+      controls.subtitle,
       multi ? `Experiments ${experimentIds.join(", ")}` : `Experiment ID ${found[0].experiment_id}`,
       !multi && found[0].artifact_location ? ` · Artifacts ${found[0].artifact_location}` : "",
-      found.some((e) => e.lifecycle_stage === "deleted") ? h("span", { class: "badge danger", style: "margin-left: 8px" }, "deleted") : null);
+      found.some((e) => e.lifecycle_stage === "deleted")
+        ? h("span", { class: "badge danger", style: "margin-left: 8px" }, "deleted")
+        : null,
+    );
     if (multi) drawVisibleRows(view, true); // the experiment column shows names now
   } catch (error) {
     if (!ctx.alive()) return;
@@ -134,7 +185,10 @@ async function loadExperimentNames(view) {
 function reload(view) {
   const { state } = view;
   view.fetcher.reset({
-    experimentIds: view.experimentIds, filter: state.filter, viewType: VIEW_TYPES[state.view], orderBy: orderBy(state),
+    experimentIds: view.experimentIds,
+    filter: state.filter,
+    viewType: VIEW_TYPES[state.view],
+    orderBy: orderBy(state),
   });
   view.runs = emptyRuns();
   view.display = [];
@@ -199,7 +253,12 @@ function drawHeader(view) {
 function drawVisibleRows(view, force = false) {
   const { state, runs, fetcher } = view;
   const model = {
-    display: view.display, columns: view.columns, children: runs.children, nesting: state, selected: state.selected, names: view.names,
+    display: view.display,
+    columns: view.columns,
+    children: runs.children,
+    nesting: state,
+    selected: state.selected,
+    names: view.names,
   };
   const redrawn = drawRows(view.table, model, force);
   if (redrawn && !view.display.length && fetcher.done && !fetcher.loading) drawEmpty(view.table, emptyMessage(view));
@@ -223,7 +282,8 @@ function updateToolbar(view) {
   controls.compareButton.disabled = n < 1;
   controls.compareButton.textContent = n ? `Compare ${n}` : "Compare";
   controls.lifecycleButton.disabled = n < 1;
-  controls.lifecycleButton.textContent = state.view === "deleted" ? `Restore${n ? ` ${n}` : ""}` : `Delete${n ? ` ${n}` : ""}`;
+  controls.lifecycleButton.textContent =
+    state.view === "deleted" ? `Restore${n ? ` ${n}` : ""}` : `Delete${n ? ` ${n}` : ""}`;
   controls.lifecycleButton.className = state.view === "deleted" ? "" : "danger";
   controls.expandButton.textContent = state.expandAll ? "Collapse nested" : "Expand nested";
   setQuery(viewQuery(state, "selection"));
@@ -324,10 +384,15 @@ function compare(view) {
 async function deleteOrRestore(view) {
   const ids = [...view.state.selected];
   if (!ids.length) return;
-  const done = view.state.view === "deleted"
-    ? await attempt(() => Promise.all(ids.map((id) => runsApi.restore(id))), `Restored ${plural(ids.length, "run")}.`)
-    : await confirmDialog("Delete runs", `Delete ${plural(ids.length, "run")}? Deleted runs can be restored.`,
-      "Delete", () => Promise.all(ids.map((id) => runsApi.delete(id))));
+  const done =
+    view.state.view === "deleted"
+      ? await attempt(() => Promise.all(ids.map((id) => runsApi.restore(id))), `Restored ${plural(ids.length, "run")}.`)
+      : await confirmDialog(
+          "Delete runs",
+          `Delete ${plural(ids.length, "run")}? Deleted runs can be restored.`,
+          "Delete",
+          () => Promise.all(ids.map((id) => runsApi.delete(id))),
+        );
   if (!done) return;
   view.state.selected.clear();
   updateToolbar(view);

@@ -14,14 +14,27 @@ const MAX_DEPTH = 20;
 /** Attribute columns: label, width, server-side sort key (null: not sortable) and value. */
 export const ATTRIBUTES = {
   start_time: {
-    label: "Created", width: 130, sort: "attributes.start_time",
-    text: (r) => formatRelative(r.start), title: (r) => formatTime(r.start),
+    label: "Created",
+    width: 130,
+    sort: "attributes.start_time",
+    text: (r) => formatRelative(r.start),
+    title: (r) => formatTime(r.start),
   },
-  duration: { label: "Duration", width: 90, sort: null, text: (r) => runDuration({ start_time: r.start, end_time: r.end, status: r.status }) },
+  duration: {
+    label: "Duration",
+    width: 90,
+    sort: null,
+    text: (r) => runDuration({ start_time: r.start, end_time: r.end, status: r.status }),
+  },
   status: { label: "Status", width: 100, sort: "attributes.status", text: (r) => r.status },
   user_id: { label: "User", width: 120, sort: "attributes.user_id", text: (r) => r.user },
   source: { label: "Source", width: 160, sort: "tags.`mlflow.source.name`", text: (r) => sourceName(r.tags) },
-  experiment: { label: "Experiment", width: 140, sort: null, text: (r, names) => names.get(r.experimentId) || r.experimentId },
+  experiment: {
+    label: "Experiment",
+    width: 140,
+    sort: null,
+    text: (r, names) => names.get(r.experimentId) || r.experimentId,
+  },
   end_time: { label: "Ended", width: 130, sort: "attributes.end_time", text: (r) => formatTime(r.end) },
   run_id: { label: "Run ID", width: 270, sort: "attributes.run_id", text: (r) => r.id, mono: true },
   model: { label: "Models", width: 140, sort: null, text: (r) => loggedModelNames(r.tags) },
@@ -87,14 +100,26 @@ export function columnSpec(id) {
     return attr ? { id, kind, key, label: attr.label, width: attr.width, sort: attr.sort, attr } : null;
   }
   if (!["metric", "param", "tag"].includes(kind) || !key) return null;
-  return { id, kind, key, label: key, width: kind === "tag" ? 140 : 120, sort: orderKey(kind, key), numeric: kind === "metric" };
+  return {
+    id,
+    kind,
+    key,
+    label: key,
+    width: kind === "tag" ? 140 : 120,
+    sort: orderKey(kind, key),
+    numeric: kind === "metric",
+  };
 }
 
 /** Without a choice in the URL: the main attributes, then the first 8 metrics and params. */
 export function defaultColumns(keys, multi) {
   const cols = ["attr:start_time", "attr:duration", "attr:status", "attr:user_id", "attr:source"];
   if (multi) cols.push("attr:experiment");
-  const firstKeys = (kind, limit) => [...keys[kind]].sort().slice(0, limit).map((k) => `${kind}:${k}`);
+  const firstKeys = (kind, limit) =>
+    [...keys[kind]]
+      .sort()
+      .slice(0, limit)
+      .map((k) => `${kind}:${k}`);
   return [...cols, ...firstKeys("metric", 8), ...firstKeys("param", 8)];
 }
 
@@ -119,7 +144,12 @@ export function pickerGroups(keys, needle) {
     ["Attributes", Object.keys(ATTRIBUTES).map((k) => [`attr:${k}`, ATTRIBUTES[k].label])],
     ["Metrics", sorted("metric").map((k) => [`metric:${k}`, k])],
     ["Parameters", sorted("param").map((k) => [`param:${k}`, k])],
-    ["Tags", sorted("tag").filter((k) => needle || !k.startsWith("mlflow.")).map((k) => [`tag:${k}`, k])],
+    [
+      "Tags",
+      sorted("tag")
+        .filter((k) => needle || !k.startsWith("mlflow."))
+        .map((k) => [`tag:${k}`, k]),
+    ],
   ];
   return groups
     .map(([title, items]) => [title, items.filter(([, label]) => label.toLowerCase().includes(needle))])
@@ -152,7 +182,7 @@ export function orderBy({ sort, asc }) {
   const direction = asc ? "ASC" : "DESC";
   if (sort === NAME_COLUMN) return [`attributes.run_name ${direction}`];
   const spec = sort && columnSpec(sort);
-  if (!spec || !spec.sort) return [];
+  if (!spec?.sort) return [];
   return [`${spec.sort} ${direction}`];
 }
 

@@ -7,7 +7,7 @@ import { h, replace } from "../../dom.js";
 import { plural } from "../../format.js";
 import { href, seg } from "../../router.js";
 import { loading } from "../../widgets.js";
-import { GROUP_LABELS, NAME_COLUMN, ROW_HEIGHT, cellValue, isOpen, visibleRange } from "./table-model.js";
+import { cellValue, GROUP_LABELS, isOpen, NAME_COLUMN, ROW_HEIGHT, visibleRange } from "./table-model.js";
 
 const CHECK_WIDTH = 34;
 const NAME_WIDTH = 260;
@@ -20,24 +20,41 @@ const NAME_WIDTH = 260;
 export function createVirtualTable(on) {
   const head = h("div", { class: "vt-head", role: "row" });
   const body = h("div", { class: "vt-body", role: "rowgroup" });
-  const scroller = h("div", { class: "vt", role: "table", "aria-label": "Runs", "data-role": "runs-table" }, head, body);
+  const scroller = h(
+    "div",
+    { class: "vt", role: "table", "aria-label": "Runs", "data-role": "runs-table" },
+    head,
+    body,
+  );
   const footer = h("div", { class: "vt-footer", "data-role": "runs-footer" });
-  const table = { scroller, head, body, footer, element: h("div", { class: "vt-wrap" }, scroller, footer), template: "", drawn: null };
+  const table = {
+    scroller,
+    head,
+    body,
+    footer,
+    element: h("div", { class: "vt-wrap" }, scroller, footer),
+    template: "",
+    drawn: null,
+  };
 
   let frame = 0;
-  scroller.addEventListener("scroll", () => {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      on.viewport(false);
-    });
-  }, { passive: true });
+  scroller.addEventListener(
+    "scroll",
+    () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        on.viewport(false);
+      });
+    },
+    { passive: true },
+  );
   table.resizeObserver = new ResizeObserver(() => on.viewport(true));
   table.resizeObserver.observe(scroller);
 
   head.addEventListener("click", (event) => {
     const target = event.target.closest("[data-col]");
-    if (target && target.classList.contains("sortable")) on.sort(target.dataset.col);
+    if (target?.classList.contains("sortable")) on.sort(target.dataset.col);
   });
   head.addEventListener("change", (event) => {
     if (event.target.dataset.role === "select-all") on.selectAll(event.target.checked);
@@ -83,13 +100,38 @@ export function drawHead(table, { columns, sort, allChecked }) {
   table.head.style.minWidth = `${total}px`;
   table.body.style.minWidth = `${total}px`;
   const sortMark = (id) => (sort.sort === id ? (sort.asc ? " ▲" : " ▼") : "");
-  replace(table.head,
-    h("div", { class: "vt-check" }, h("input", { type: "checkbox", checked: allChecked, "aria-label": "Select all loaded runs", "data-role": "select-all" })),
-    h("div", { class: ["sortable", sort.sort === NAME_COLUMN && "sorted"], dataset: { col: NAME_COLUMN } }, "Run name", sortMark(NAME_COLUMN)),
-    columns.map((c) => h("div", {
-      class: [c.sort && "sortable", sort.sort === c.id && "sorted", c.numeric && "num"],
-      dataset: { col: c.id }, title: c.sort ? `${c.label} (click to sort)` : c.label,
-    }, GROUP_LABELS[c.kind] ? h("span", { class: "group" }, GROUP_LABELS[c.kind]) : null, c.label, sortMark(c.id))));
+  replace(
+    table.head,
+    h(
+      "div",
+      { class: "vt-check" },
+      h("input", {
+        type: "checkbox",
+        checked: allChecked,
+        "aria-label": "Select all loaded runs",
+        "data-role": "select-all",
+      }),
+    ),
+    h(
+      "div",
+      { class: ["sortable", sort.sort === NAME_COLUMN && "sorted"], dataset: { col: NAME_COLUMN } },
+      "Run name",
+      sortMark(NAME_COLUMN),
+    ),
+    columns.map((c) =>
+      h(
+        "div",
+        {
+          class: [c.sort && "sortable", sort.sort === c.id && "sorted", c.numeric && "num"],
+          dataset: { col: c.id },
+          title: c.sort ? `${c.label} (click to sort)` : c.label,
+        },
+        GROUP_LABELS[c.kind] ? h("span", { class: "group" }, GROUP_LABELS[c.kind]) : null,
+        c.label,
+        sortMark(c.id),
+      ),
+    ),
+  );
   table.drawn = null;
 }
 
@@ -124,9 +166,16 @@ export function drawLoading(table) {
 /** The footer: runs loaded, whether more are coming, and how many are selected. */
 export function drawFooter(table, { loaded, loading: busy, done, selected }) {
   const status = busy ? "loading…" : done ? "" : "scroll for more";
-  replace(table.footer,
-    h("span", null, done ? plural(loaded, "run") : `${loaded.toLocaleString()} runs loaded`, status ? ` · ${status}` : ""),
-    selected ? h("span", null, `${selected} selected`) : null);
+  replace(
+    table.footer,
+    h(
+      "span",
+      null,
+      done ? plural(loaded, "run") : `${loaded.toLocaleString()} runs loaded`,
+      status ? ` · ${status}` : "",
+    ),
+    selected ? h("span", null, `${selected} selected`) : null,
+  );
 }
 
 function rowElement(model, { row, depth }, index, template) {
@@ -134,18 +183,40 @@ function rowElement(model, { row, depth }, index, template) {
   const open = isOpen(model.nesting, row.id);
   const selected = model.selected.has(row.id);
   const link = href(`/experiments/${seg(row.experimentId)}/runs/${seg(row.id)}`);
-  return h("div", {
-    class: ["vt-row", selected && "selected", row.deleted && "deleted"], role: "row",
-    style: `top:${index * ROW_HEIGHT}px;height:${ROW_HEIGHT}px;grid-template-columns:${template}`,
-    dataset: { runId: row.id },
-  },
-  h("div", { class: "vt-check" }, h("input", { type: "checkbox", checked: selected, "aria-label": `Select ${row.name}`, dataset: { select: row.id } })),
-  h("div", { class: "vt-name", style: depth ? `padding-left:${8 + depth * 18}px` : null },
-    kids ? h("button", { class: "vt-toggle", dataset: { toggle: row.id }, title: open ? "Hide nested runs" : "Show nested runs" }, open ? "▾" : "▸") : h("span", { style: "width:18px;flex:none" }),
-    h("span", { class: `status-dot status-${row.status}`, title: row.status }),
-    h("a", { href: link, title: row.name }, row.name),
-    kids && !open ? h("span", { class: "muted small" }, `(${kids.length})`) : null),
-  model.columns.map((spec) => cell(spec, row, model.names)));
+  return h(
+    "div",
+    {
+      class: ["vt-row", selected && "selected", row.deleted && "deleted"],
+      role: "row",
+      style: `top:${index * ROW_HEIGHT}px;height:${ROW_HEIGHT}px;grid-template-columns:${template}`,
+      dataset: { runId: row.id },
+    },
+    h(
+      "div",
+      { class: "vt-check" },
+      h("input", {
+        type: "checkbox",
+        checked: selected,
+        "aria-label": `Select ${row.name}`,
+        dataset: { select: row.id },
+      }),
+    ),
+    h(
+      "div",
+      { class: "vt-name", style: depth ? `padding-left:${8 + depth * 18}px` : null },
+      kids
+        ? h(
+            "button",
+            { class: "vt-toggle", dataset: { toggle: row.id }, title: open ? "Hide nested runs" : "Show nested runs" },
+            open ? "▾" : "▸",
+          )
+        : h("span", { style: "width:18px;flex:none" }),
+      h("span", { class: `status-dot status-${row.status}`, title: row.status }),
+      h("a", { href: link, title: row.name }, row.name),
+      kids && !open ? h("span", { class: "muted small" }, `(${kids.length})`) : null,
+    ),
+    model.columns.map((spec) => cell(spec, row, model.names)),
+  );
 }
 
 function cell(spec, row, names) {
