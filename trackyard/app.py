@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .artifacts import open_repository
+from .artifacts import experiment_root, open_repository
 from .config import ServerConfig
 from .dispatch import ApiApp
 from .errors import ApiError, http_error, internal_error
@@ -76,7 +76,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
     """The app over the backend store's `database`, opened here unless the caller did."""
     if database is None:
         database = open_database(config.backend_store_uri)
-    store = open_store(database, config.experiment_artifact_root)
+    store = open_store(database, experiment_root(config))
     registry_store, logged_model_store = open_model_stores(store)
     services = Services(
         config=config,

@@ -6,10 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .artifacts.paths import direct_root
-
 DATA_DIR = Path("trackyard-data")
-PROXY_ARTIFACT_ROOT = "mlflow-artifacts:"
 
 
 @dataclass(frozen=True)
@@ -43,12 +40,3 @@ class ServerConfig:
             k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
         }
         return cls(**fields)
-
-    @property
-    def experiment_artifact_root(self) -> str:
-        """Where new experiments put artifacts: behind our proxy unless told otherwise."""
-        if self.default_artifact_root:
-            return self.default_artifact_root
-        if self.serve_artifacts:
-            return PROXY_ARTIFACT_ROOT
-        return direct_root(self.artifacts_destination)

@@ -11,12 +11,23 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .base import ArtifactRepository
-from .paths import has_scheme
+from .paths import direct_root, has_scheme
 
 if TYPE_CHECKING:
     from ..config import ServerConfig
 
-__all__ = ["ArtifactRepository", "open_repository"]
+__all__ = ["ArtifactRepository", "experiment_root", "open_repository"]
+
+PROXY_ARTIFACT_ROOT = "mlflow-artifacts:"
+
+
+def experiment_root(config: ServerConfig) -> str:
+    """Where new experiments put artifacts: behind our proxy unless told otherwise."""
+    if config.default_artifact_root:
+        return config.default_artifact_root
+    if config.serve_artifacts:
+        return PROXY_ARTIFACT_ROOT
+    return direct_root(config.artifacts_destination)
 
 
 def open_repository(config: ServerConfig) -> ArtifactRepository:
