@@ -1,0 +1,70 @@
+// views/runs/url-state.js: the runs view's state <-> the URL's query parameters.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { readViewState, viewQuery } from "../../trackyard/ui/static/js/views/runs/url-state.js";
+
+const read = (search) => readViewState(new URLSearchParams(search));
+
+test("an empty query is the default view: active runs, server order, default columns", () => {
+  assert.deepEqual(read(""), {
+    filter: "",
+    view: "active",
+    sort: "",
+    asc: false,
+    cols: null,
+    selected: new Set(),
+    expandAll: false,
+    expanded: new Set(),
+  });
+});
+
+test("every parameter is read", () => {
+  const state = read(
+    "filter=metrics.loss+%3C+1&view=deleted&sort=metric:loss&dir=asc&cols=attr:status,param:lr&sel=a,b&expand=1",
+  );
+  assert.equal(state.filter, "metrics.loss < 1");
+  assert.equal(state.view, "deleted");
+  assert.equal(state.sort, "metric:loss");
+  assert.equal(state.asc, true);
+  assert.deepEqual(state.cols, ["attr:status", "param:lr"]);
+  assert.deepEqual(state.selected, new Set(["a", "b"]));
+  assert.equal(state.expandAll, true);
+});
+
+test("an unknown lifecycle falls back to active runs", () => {
+  assert.equal(read("view=archived").view, "active");
+});
+
+test("column ids that name no column are dropped", () => {
+  assert.deepEqual(read("cols=attr:status,attr:nope,bogus,metric:,tag:team").cols, ["attr:status", "tag:team"]);
+});
+
+test("dir means ascending only when it says asc", () => {
+  assert.equal(read("sort=attr:status&dir=desc").asc, false);
+});
+
+test("the default state writes empty parameters, which setQuery removes", () => {
+  assert.deepEqual(viewQuery(read("")), { filter: "", view: "", sort: "", dir: "", cols: "", expand: "", sel: "" });
+});
+
+test("viewQuery writes only the parts it is asked for", () => {
+  const state = read("sort=metric:loss&dir=asc&sel=a");
+  assert.deepEqual(viewQuery(state, "sort"), { sort: "metric:loss", dir: "asc" });
+  assert.deepEqual(viewQuery(state, "selection", "expand"), { sel: "a", expand: "" });
+});
+
+test("a descending sort writes no dir", () => {
+  assert.deepEqual(viewQuery({ sort: "metric:loss", asc: false }, "sort"), { sort: "metric:loss", dir: "" });
+});
+
+test("no sort writes no dir even if ascending was left set", () => {
+  assert.deepEqual(viewQuery({ sort: "", asc: true }, "sort"), { sort: "", dir: "" });
+});
+
+test("a state written to the URL reads back the same", () => {
+  const state = read("filter=x&view=all&sort=param:lr&dir=asc&cols=metric:f1,tag:team&sel=r1,r2&expand=1");
+  const again = read(new URLSearchParams(Object.entries(viewQuery(state)).filter(([, v]) => v !== "")).toString());
+  assert.deepEqual(again, state);
+});
