@@ -314,7 +314,8 @@ function applyFilter(view) {
 function changeLifecycle(view, lifecycle) {
   view.state.view = lifecycle;
   setQuery(viewQuery(view.state, "view"));
-  view.state.selected.clear();
+  view.state.selected.clear(); // the selected runs are not in the new list
+  updateToolbar(view); // Delete <-> Restore, and no count, in the buttons and the URL
   reload(view);
 }
 
