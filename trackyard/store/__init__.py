@@ -25,7 +25,7 @@ def open_database(uri: str) -> Database:
 
 
 def open_store(db: Database, default_artifact_root: str) -> TrackingStore:
-    from .sql import SqlTrackingStore
+    from .tracking import SqlTrackingStore
 
     return SqlTrackingStore(db, default_artifact_root)
 
