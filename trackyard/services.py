@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from .artifacts.base import ArtifactRepository
 from .config import ServerConfig
-from .store.base import TrackingStore
 from .store.logged_models import LoggedModelStore
-from .store.registry_base import RegistryStore
+from .store.registry_interface import RegistryStore
+from .store.tracking_interface import TrackingStore
 
 
 @dataclass

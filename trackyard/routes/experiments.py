@@ -9,6 +9,7 @@ from ..messages import tracking as m
 from ..search.grammar import parse_filter, parse_order_by
 from ..search.schemas import EXPERIMENTS
 from ..services import Services
+from ..store.lifecycle import ACTIVE, DELETED
 
 api = ApiRoutes()
 
@@ -64,13 +65,13 @@ def update_experiment(services: Services, req: m.UpdateExperiment) -> None:
 @api.post("mlflow/experiments/delete", m.ExperimentId)
 def delete_experiment(services: Services, req: m.ExperimentId) -> None:
     check.require(req.experiment_id, "experiment_id")
-    services.store.set_experiment_lifecycle(req.experiment_id, "deleted")
+    services.store.set_experiment_lifecycle(req.experiment_id, DELETED)
 
 
 @api.post("mlflow/experiments/restore", m.ExperimentId)
 def restore_experiment(services: Services, req: m.ExperimentId) -> None:
     check.require(req.experiment_id, "experiment_id")
-    services.store.set_experiment_lifecycle(req.experiment_id, "active")
+    services.store.set_experiment_lifecycle(req.experiment_id, ACTIVE)
 
 
 @api.post("mlflow/experiments/set-experiment-tag", m.SetExperimentTag)

@@ -10,6 +10,7 @@ from ..messages import tracking as m
 from ..search.grammar import parse_filter, parse_order_by
 from ..search.schemas import RUNS
 from ..services import Services
+from ..store.lifecycle import ACTIVE, DELETED
 
 api = ApiRoutes()
 
@@ -45,12 +46,12 @@ def update_run(services: Services, req: m.UpdateRun) -> dict:
 
 @api.post("mlflow/runs/delete", m.RunRef)
 def delete_run(services: Services, req: m.RunRef) -> None:
-    services.store.set_run_lifecycle(_run_id(req), "deleted")
+    services.store.set_run_lifecycle(_run_id(req), DELETED)
 
 
 @api.post("mlflow/runs/restore", m.RunRef)
 def restore_run(services: Services, req: m.RunRef) -> None:
-    services.store.set_run_lifecycle(_run_id(req), "active")
+    services.store.set_run_lifecycle(_run_id(req), ACTIVE)
 
 
 def _checked_metrics(metrics: list[m.BatchMetric]) -> list[m.BatchMetric]:

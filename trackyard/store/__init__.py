@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .base import TrackingStore
 from .db import Database
 from .logged_models import LoggedModelStore
-from .registry_base import RegistryStore
+from .registry_interface import RegistryStore
+from .tracking_interface import TrackingStore
 
 
 def open_database(uri: str) -> Database:

@@ -8,7 +8,7 @@ from ..errors import already_exists, invalid, not_found
 from ..messages.tracking import Experiment, KeyValue
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause, OrderKey
-from . import query as q
+from . import search_sql as q
 from .db import NamedRow, Tx, UniqueViolation, chunks, now_ms, placeholders
 from .lifecycle import ACTIVE, DELETED, LIFECYCLE_BY_VIEW, require_active_experiment
 from .tracking_state import TrackingState

@@ -26,8 +26,8 @@ from ..paging import decode_token, next_token
 from ..search.grammar import Clause
 from .db import Database, Dialect, NamedRow, Tx, chunks, from_db_float, now_ms, placeholders
 from .lifecycle import ACTIVE, DELETED, require_active_experiment
-from .params import insert_write_once
-from .query import Query, compare, nulls_last
+from .search_sql import Query, compare, nulls_last
+from .write_once import insert_write_once
 
 PENDING = 1
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"

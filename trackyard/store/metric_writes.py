@@ -11,7 +11,7 @@ from operator import attrgetter
 from ..messages.tracking import BatchMetric, KeyValue
 from . import points as pts
 from .db import MAX_PARAMS, Tx, chunks
-from .lifecycle import require_active_run
+from .lifecycle import ACTIVE, require_active_run
 from .runs import active_run_key, insert_run_params, run_not_found, upsert_run_tags
 from .tracking_state import TrackingState
 
@@ -50,7 +50,7 @@ _AFTER_LATEST = _after_latest("(excluded.step, excluded.timestamp)")
 _LOG_SERIES = (
     "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
     "latest AS (INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) "
-    "SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = 'active' "
+    f"SELECT id, ?, ?, ?, ? FROM run WHERE lifecycle_stage = '{ACTIVE}' "
     f"{_after_latest('(CAST(? AS BIGINT), CAST(? AS BIGINT))')} RETURNING run_id), "
     "block AS (INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, "
     "last_step, last_timestamp, points) SELECT run_id, ?, ?, ?, ?, ?, ? FROM latest) "

@@ -10,8 +10,7 @@ from ..messages.tracking import KeyValue
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause, OrderKey
 from .db import Database, Dialect, NamedRow, Tx, UniqueViolation, chunks, now_ms, placeholders
-from .query import Query, compare, direction
-from .registry_base import RegistryStore
+from .search_sql import Query, compare, direction
 
 STAGE_NONE, STAGE_ARCHIVED, STAGE_DELETED = "None", "Archived", "Deleted_Internal"
 ALL_STAGES = ("None", "Staging", "Production", "Archived")
@@ -55,7 +54,9 @@ def _version_not_found(name: str, version: int):
     return not_found(f"Model Version (name={name}, version={version}) not found")
 
 
-class SqlRegistryStore(RegistryStore):
+class SqlRegistryStore:
+    """Implements registry_interface.RegistryStore."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 

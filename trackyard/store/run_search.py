@@ -1,4 +1,4 @@
-"""Runs search: one page in MLflow's order, segment by segment (see query.Segment), with
+"""Runs search: one page in MLflow's order, segment by segment (see search_sql.Segment), with
 keyset page tokens, walking the first order key's value index where that beats sorting.
 A page's rows stay tuples (the hot path), read through runs.RUN_COLUMNS' places."""
 
@@ -10,7 +10,7 @@ from typing import Literal
 from ..messages.tracking import Run
 from ..paging import decode_keyset, encode_keyset
 from ..search.grammar import Clause, OrderKey
-from . import query as q
+from . import search_sql as q
 from .db import Plan, Row, Statement, Tx, placeholders
 from .lifecycle import LIFECYCLE_BY_VIEW
 from .runs import RUN_COLUMNS, whole_runs

@@ -24,8 +24,8 @@ from ..names import random_run_name
 from .db import NamedRow, Plan, Row, Tx, chunks, from_db_float, now_ms
 from .experiments import experiment_row
 from .lifecycle import ACTIVE, DELETED, require_active_run
-from .params import insert_write_once
 from .tracking_state import MetricKeys, TrackingState
+from .write_once import insert_write_once
 
 RUN_NAME_TAG = "mlflow.runName"
 

@@ -1,4 +1,5 @@
-"""The store interface every backend implements.
+"""The tracking store interface: what routes call, as a Protocol (one implementation,
+store/tracking.py's SqlTrackingStore, over every `Database`).
 
 Arguments arrive validated (see `trackyard.validation`); stores raise `ApiError` for what
 only they can know: unknown ids, name clashes, runs that are not active, changed params.
@@ -6,8 +7,8 @@ only they can know: unknown ids, name clashes, runs that are not active, changed
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Protocol
 
 from ..messages.tracking import (
     BatchMetric,
@@ -23,23 +24,17 @@ from ..messages.tracking import (
 )
 from ..search.grammar import Clause, OrderKey
 
-Page = tuple[list, str | None]
 
-
-class TrackingStore(ABC):
+class TrackingStore(Protocol):
     # -------------------------------------------------------------- experiments
-    @abstractmethod
     def create_experiment(
         self, name: str, artifact_location: str | None, tags: Sequence[KeyValue]
     ) -> str: ...
 
-    @abstractmethod
     def get_experiment(self, experiment_id: str) -> Experiment: ...
 
-    @abstractmethod
     def get_experiment_by_name(self, name: str) -> Experiment | None: ...
 
-    @abstractmethod
     def search_experiments(
         self,
         view_type: str,
@@ -49,21 +44,16 @@ class TrackingStore(ABC):
         page_token: str,
     ) -> tuple[list[Experiment], str | None]: ...
 
-    @abstractmethod
     def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
 
-    @abstractmethod
     def set_experiment_lifecycle(self, experiment_id: str, stage: str) -> None:
         """Delete (stage "deleted") or restore ("active") an experiment and its runs."""
 
-    @abstractmethod
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
 
-    @abstractmethod
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
 
     # -------------------------------------------------------------- runs
-    @abstractmethod
     def create_run(
         self,
         experiment_id: str,
@@ -73,18 +63,14 @@ class TrackingStore(ABC):
         tags: Sequence[KeyValue],
     ) -> Run: ...
 
-    @abstractmethod
     def get_run(self, run_id: str) -> Run: ...
 
-    @abstractmethod
     def update_run(
         self, run_id: str, status: str | None, end_time: int | None, run_name: str | None
     ) -> RunInfo: ...
 
-    @abstractmethod
     def set_run_lifecycle(self, run_id: str, stage: str) -> None: ...
 
-    @abstractmethod
     def log_batch(
         self,
         run_id: str,
@@ -94,18 +80,14 @@ class TrackingStore(ABC):
     ) -> None:
         """All or nothing: one transaction, one durable commit."""
 
-    @abstractmethod
     def delete_tag(self, run_id: str, key: str) -> None: ...
 
-    @abstractmethod
     def log_inputs(
         self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput]
     ) -> None: ...
 
-    @abstractmethod
     def log_outputs(self, run_id: str, models: Sequence[ModelOutput]) -> None: ...
 
-    @abstractmethod
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -117,12 +99,10 @@ class TrackingStore(ABC):
     ) -> tuple[list[Run], str | None]: ...
 
     # -------------------------------------------------------------- metric history
-    @abstractmethod
     def get_metric_history(
         self, run_id: str, key: str, max_results: int, page_token: str
     ) -> tuple[list[Metric], str | None]: ...
 
-    @abstractmethod
     def get_metric_history_sampled(
         self,
         run_ids: Sequence[str],
