@@ -117,7 +117,6 @@ def _no_active_experiment_leaks(monkeypatch) -> None:
 from .artifact_fixtures import artifact_server, moto_s3, sshd  # noqa: E402, F401
 from .browser import browser  # noqa: E402, F401
 
-
 # Markers by the fixtures or modules a test uses: one place, so a new test is marked alike.
 MARKERS_BY_FIXTURE = {"browser": "ui", "sshd": "sftp", "moto_s3": "s3"}
 SLOW_MODULES = {"test_durability", "test_ui", "test_workspace", "test_artifact_large"}

@@ -27,7 +27,9 @@ def test_write_read_list_delete(repository: LocalArtifactRepository):
     assert repository.write("a/b.txt", [b"hello ", b"world"]) == 11
     assert _read(repository, "a/b.txt") == b"hello world"
     assert _read(repository, "a/b.txt", 6, 9) == b"wor"
-    assert [(e.name, e.is_dir, e.size) for e in repository.list_folder("a")] == [("b.txt", False, 11)]
+    assert [(e.name, e.is_dir, e.size) for e in repository.list_folder("a")] == [
+        ("b.txt", False, 11)
+    ]
     assert repository.delete("a/b.txt") is True
     assert repository.delete("a/b.txt") is False
     assert repository.list_folder("a") == []
