@@ -77,7 +77,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
     if database is None:
         database = open_database(config.backend_store_uri)
     store = open_store(database, experiment_root(config))
-    registry_store, logged_model_store = open_model_stores(store)
+    registry_store, logged_model_store = open_model_stores(database)
     services = Services(
         config=config,
         store=store,

@@ -30,9 +30,8 @@ def open_store(db: Database, default_artifact_root: str) -> TrackingStore:
     return SqlTrackingStore(db, default_artifact_root)
 
 
-def open_model_stores(tracking: TrackingStore) -> tuple[RegistryStore, LoggedModelStore]:
-    """The model registry and logged models, over the tracking store's own database."""
+def open_model_stores(db: Database) -> tuple[RegistryStore, LoggedModelStore]:
+    """The model registry and logged models, over the tracking store's database."""
     from .registry_sql import SqlRegistryStore
 
-    db: Database = tracking.db  # type: ignore[attr-defined]  # every TrackingStore is SQL
     return SqlRegistryStore(db), LoggedModelStore(db)

@@ -91,11 +91,11 @@ def now_ms() -> int:
 
 
 @lru_cache(maxsize=512)
-def row_class(names: tuple[str, ...]) -> type[tuple]:
+def row_class(names: tuple[str, ...]) -> type[Any]:
     """A namedtuple class per select list, made once: a named row then costs what a tuple
     does plus one C-level `_make`. Names that are not identifiers (an expression's) become
     `_<position>`."""
-    return namedtuple("NamedRow", names, rename=True)  # type: ignore[misc]  # dynamic fields
+    return namedtuple("NamedRow", names, rename=True)
 
 
 def _row_maker(cursor: Any) -> Any:
@@ -106,7 +106,7 @@ def _row_maker(cursor: Any) -> Any:
 
 def from_db_float(value: float | str | None) -> float:
     """SQLite stores NaN as NULL (or as the text 'NaN' in a metric point); turn it back."""
-    return math.nan if value is None or value == "NaN" else value
+    return math.nan if value is None or value == "NaN" else float(value)
 
 
 class Tx:

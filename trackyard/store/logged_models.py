@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import invalid, not_found
 from ..messages.base import wire_float
@@ -386,7 +387,7 @@ def _filters(
                 *params,
             )
         else:
-            value = clause.value
+            value: Any = clause.value
             if clause.key == "status":
                 value = (
                     tuple(status_number(v) for v in value)

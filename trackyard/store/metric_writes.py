@@ -152,12 +152,13 @@ def _block_rows(
     lies within are taken out and merged in; blocks lying between them stay as they are."""
     hit = [span for span in spans if pts.holds_any(span, points)]
     for span in hit:
-        (blob,) = tx.one(
+        row = tx.one(
             "DELETE FROM metric_blocks WHERE run_id = ? AND key_id = ? "
             "AND last_step = ? AND last_timestamp = ? RETURNING points",
             (*series, *span[2:]),
         )
-        points = pts.merged(points, pts.unpack(blob))
+        assert row is not None, "the probe found this block under the series' row lock"
+        points = pts.merged(points, pts.unpack(row[0]))
     walls = [span for span in spans if span not in hit]
     return [
         pts.block_row(series, block)

@@ -116,8 +116,9 @@ def unpack(blob: bytes) -> list[Point]:
     return list(zip(fields[:count], fields[count : 2 * count], fields[2 * count :], strict=True))
 
 
-def block_row(series: tuple[int, int], points: Sequence[Point]) -> tuple:
-    """A `metric_blocks` row: run and key ids, first and last (step, timestamp), points."""
+def block_row(series: tuple[int, ...], points: Sequence[Point]) -> tuple:
+    """A `metric_blocks` row: the ids that lead it (run and key; the key alone where the
+    statement finds the run), first and last (step, timestamp), points."""
     first, last = points[0], points[-1]
     return (*series, first[0], first[1], last[0], last[1], pack(points))
 

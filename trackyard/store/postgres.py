@@ -92,11 +92,19 @@ class PackedArrayDumper(Dumper):
 
 psycopg.adapters.register_dumper(PackedArray, PackedArrayDumper)
 
+
+def _oid(type_name: str) -> int:
+    """A built-in type's oid, which psycopg knows without asking the server."""
+    info = pg_types.get(type_name)
+    assert info is not None, type_name
+    return info.oid
+
+
 # Column type -> (element type oid, struct code) for the columns a batch sends packed.
 _PACKED_ELEMENTS = {
-    "integer": (pg_types.get("int4").oid, "i"),
-    "bigint": (pg_types.get("int8").oid, "q"),
-    "double precision": (pg_types.get("float8").oid, "d"),
+    "integer": (_oid("int4"), "i"),
+    "bigint": (_oid("int8"), "q"),
+    "double precision": (_oid("float8"), "d"),
 }
 
 
@@ -110,7 +118,7 @@ def _array_layout(code: str, count: int) -> struct.Struct:
     return struct.Struct(f">iiIii{('i' + code) * count}")
 
 
-_BYTEA_OID = pg_types.get("bytea").oid
+_BYTEA_OID = _oid("bytea")
 
 
 def _array_param(column: Sequence[Any], column_type: str) -> Any:
@@ -302,7 +310,7 @@ def _is_empty(connection: psycopg.Connection) -> bool:
         "SELECT EXISTS (SELECT 1 FROM pg_class JOIN pg_namespace ON pg_namespace.oid = "
         "relnamespace WHERE nspname = current_schema())"
     ).fetchone()
-    return not row[0]
+    return row is not None and not row[0]
 
 
 def _create_head(connection: psycopg.Connection) -> None:

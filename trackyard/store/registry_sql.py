@@ -600,7 +600,7 @@ def _ordering(
             raise invalid(f"`order_by` contains duplicate fields: {[k.key for k in order_by]}")
         seen.add(column)
         order.append(f"{column} {direction(key.ascending)}")
-    for key, sql in zip(tie_breakers, tie_breaker_sql, strict=True):
-        if columns[key] not in seen:
+    for tie_breaker, sql in zip(tie_breakers, tie_breaker_sql, strict=True):
+        if columns[tie_breaker] not in seen:
             order.append(sql)
     return order

@@ -179,7 +179,8 @@ def _select(
     (its table as o0, or `entries`, a subquery of the entries to walk), "runs" reads the
     searched runs; without it, the planner chooses. `bound` limits that key's value
     (operator, value)."""
-    head, source, where, params = "", f"runs r {' '.join(query.joins)}", [], query.params
+    head, source, params = "", f"runs r {' '.join(query.joins)}", query.params
+    where: list[str] = []
     if drive is not None and segment.walk is not None:
         head, source, where, params = _driven(tx, query, segment.walk, drive, entries)
     else:
