@@ -23,6 +23,11 @@ class _Keyset(msgspec.Struct, forbid_unknown_fields=True):
     after: list[int | str | None]
 
 
+def page(key: str, items: list, token: str | None) -> dict[str, Any]:
+    """A search answer: the items under `key`, and the next page's token if there is one."""
+    return {key: items, **({"next_page_token": token} if token else {})}
+
+
 def encode_token(offset: int) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(_Token(offset))).decode()
 

@@ -18,10 +18,3 @@ def wire_float(value: float) -> float | str:
     if math.isnan(value):
         return "NaN"
     return "Infinity" if value > 0 else "-Infinity"
-
-
-def decode_float(value: float | str | None) -> float | None:
-    """The inverse of `wire_float`, for values that went through a Struct as `float | str`."""
-    if value is None or isinstance(value, float):
-        return value
-    return float(value)

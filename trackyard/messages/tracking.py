@@ -264,9 +264,3 @@ class GetMetricHistoryBulkInterval(Message, kw_only=True):
     start_step: Int64 | None = None
     end_step: Int64 | None = None
     max_results: int | None = None
-
-
-class GetMetricHistoryBulk(Message, kw_only=True):
-    run_id: list[str] = []
-    metric_key: str = ""
-    max_results: int | None = None

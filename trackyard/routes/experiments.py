@@ -6,7 +6,8 @@ from .. import validation as check
 from ..dispatch import ApiRoutes
 from ..errors import not_found
 from ..messages import tracking as m
-from ..search.grammar import parse_filter, parse_order_by
+from ..paging import page
+from ..search.request import search_arguments
 from ..search.schemas import EXPERIMENTS
 from ..services import Services
 from ..store.lifecycle import ACTIVE, DELETED
@@ -42,14 +43,11 @@ def get_experiment_by_name(services: Services, req: m.GetExperimentByName) -> di
 def search_experiments(services: Services, req: m.SearchExperiments) -> dict:
     experiments, token = services.store.search_experiments(
         view_type=check.view_type(req.view_type),
-        max_results=check.max_results(
-            req.max_results, check.MAX_EXPERIMENTS_PER_SEARCH, "experiments per page"
+        **search_arguments(
+            req, EXPERIMENTS, check.MAX_EXPERIMENTS_PER_SEARCH, "experiments per page"
         ),
-        clauses=check.filter_size(parse_filter(req.filter, EXPERIMENTS)),
-        order_by=[parse_order_by(clause, EXPERIMENTS) for clause in req.order_by],
-        page_token=req.page_token,
     )
-    return {"experiments": experiments, **({"next_page_token": token} if token else {})}
+    return page("experiments", experiments, token)
 
 
 api.post("mlflow/experiments/search", m.SearchExperiments)(search_experiments)

@@ -6,6 +6,7 @@ from .. import validation as check
 from ..artifacts.paths import clean_path, join
 from ..dispatch import ApiRoutes
 from ..messages import logged_models as m
+from ..paging import page
 from ..search.grammar import parse_filter
 from ..search.schemas import LOGGED_MODELS
 from ..services import Services
@@ -122,7 +123,7 @@ def search_logged_models(services: Services, req: m.SearchLoggedModels) -> dict:
         order_by=[_order(item) for item in req.order_by],
         page_token=req.page_token,
     )
-    return {"models": models, **({"next_page_token": token} if token else {})}
+    return page("models", models, token)
 
 
 @api.get(BASE + "/{model_id}/artifacts/directories", m.ListLoggedModelArtifacts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import validation as check
 from ..dispatch import ApiRoutes
 from ..messages import tracking as m
+from ..paging import page
 from ..services import Services
 
 api = ApiRoutes()
@@ -20,7 +21,7 @@ def get_metric_history(services: Services, req: m.GetMetricHistory) -> dict:
     metrics, token = services.store.get_metric_history(
         req.id, req.metric_key, page_size, req.page_token
     )
-    return {"metrics": metrics, **({"next_page_token": token} if token else {})}
+    return page("metrics", metrics, token)
 
 
 @api.get("mlflow/metrics/get-history-bulk-interval", m.GetMetricHistoryBulkInterval)

@@ -7,16 +7,13 @@ from ..dispatch import ApiRoutes
 from ..messages import registry as m
 from ..messages.tracking import KeyValue
 from ..model_sources import resolve
-from ..search.grammar import parse_filter, parse_order_by
+from ..paging import page
+from ..search.request import search_arguments
 from ..search.schemas import MODEL_VERSIONS, REGISTERED_MODELS
 from ..services import Services
 
 api = ApiRoutes()
 IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
-
-
-def _page(key: str, items: list, token: str | None) -> dict:
-    return {key: items, **({"next_page_token": token} if token else {})}
 
 
 # ---------------------------------------------------------------- registered models
@@ -57,14 +54,14 @@ def delete_registered_model(services: Services, req: m.ModelName) -> None:
 
 def search_registered_models(services: Services, req: m.SearchRegisteredModels) -> dict:
     models, token = services.registry.search_registered_models(
-        clauses=check.filter_size(parse_filter(req.filter, REGISTERED_MODELS)),
-        max_results=check.max_results(
-            req.max_results, check.MAX_REGISTERED_MODELS_PER_SEARCH, "registered models per page"
-        ),
-        order_by=[parse_order_by(clause, REGISTERED_MODELS) for clause in req.order_by],
-        page_token=req.page_token,
+        **search_arguments(
+            req,
+            REGISTERED_MODELS,
+            check.MAX_REGISTERED_MODELS_PER_SEARCH,
+            "registered models per page",
+        )
     )
-    return _page("registered_models", models, token)
+    return page("registered_models", models, token)
 
 
 api.get("mlflow/registered-models/search", m.SearchRegisteredModels)(search_registered_models)
@@ -188,14 +185,11 @@ def get_model_version_download_uri(services: Services, req: m.ModelVersionRef) -
 
 def search_model_versions(services: Services, req: m.SearchModelVersions) -> dict:
     versions, token = services.registry.search_model_versions(
-        clauses=check.filter_size(parse_filter(req.filter, MODEL_VERSIONS)),
-        max_results=check.max_results(
-            req.max_results, check.MAX_MODEL_VERSIONS_PER_SEARCH, "model versions per page"
-        ),
-        order_by=[parse_order_by(clause, MODEL_VERSIONS) for clause in req.order_by],
-        page_token=req.page_token,
+        **search_arguments(
+            req, MODEL_VERSIONS, check.MAX_MODEL_VERSIONS_PER_SEARCH, "model versions per page"
+        )
     )
-    return _page("model_versions", versions, token)
+    return page("model_versions", versions, token)
 
 
 api.get("mlflow/model-versions/search", m.SearchModelVersions)(search_model_versions)

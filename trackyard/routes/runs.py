@@ -7,7 +7,8 @@ import time
 from .. import validation as check
 from ..dispatch import ApiRoutes
 from ..messages import tracking as m
-from ..search.grammar import parse_filter, parse_order_by
+from ..paging import page
+from ..search.request import search_arguments
 from ..search.schemas import RUNS
 from ..services import Services
 from ..store.lifecycle import ACTIVE, DELETED
@@ -149,10 +150,7 @@ def log_outputs(services: Services, req: m.LogOutputs) -> None:
 def search_runs(services: Services, req: m.SearchRuns) -> dict:
     runs, token = services.store.search_runs(
         experiment_ids=check.experiment_ids(req.experiment_ids, "SearchRuns"),
-        clauses=check.filter_size(parse_filter(req.filter, RUNS)),
         view_type=check.view_type(req.run_view_type),
-        max_results=check.max_results(req.max_results, check.MAX_RUNS_PER_SEARCH, "runs per page"),
-        order_by=[parse_order_by(clause, RUNS) for clause in req.order_by],
-        page_token=req.page_token,
+        **search_arguments(req, RUNS, check.MAX_RUNS_PER_SEARCH, "runs per page"),
     )
-    return {"runs": runs, **({"next_page_token": token} if token else {})}
+    return page("runs", runs, token)
