@@ -22,7 +22,7 @@ from ..messages.logged_models import (
     LoggedModelInfo,
 )
 from ..messages.tracking import BatchMetric, KeyValue, Metric
-from ..names import random_run_name
+from ..run_names import random_run_name
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause
 from .db import Database, Dialect, NamedRow, Tx, chunks, from_db_float, now_ms, placeholders

@@ -20,7 +20,7 @@ from ..messages.tracking import (
     RunData,
     RunInfo,
 )
-from ..names import random_run_name
+from ..run_names import random_run_name
 from .db import NamedRow, Plan, Row, Tx, chunks, from_db_float, now_ms
 from .experiments import experiment_row
 from .lifecycle import ACTIVE, DELETED, require_active_run
