@@ -28,6 +28,21 @@ def test_fresh_data_dir_gets_a_sqlite_database_with_the_default_experiment(tmp_p
         assert connection.execute("SELECT name FROM experiments").fetchall() == [("Default",)]
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_stopped_sqlite_server_leaves_every_write_in_the_database_file(tmp_path, workers):
+    """A backup that copies the .db file alone, after a clean stop, misses nothing."""
+    uri = f"sqlite:///{tmp_path / 'whole.db'}"
+    with running_server(tmp_path / "server", uri, "--workers", workers) as server:
+        client = MlflowClient(server.url)
+        experiment_id = client.create_experiment("backed-up")
+        run_ids = {client.create_run(experiment_id).info.run_id for _ in range(20)}
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((tmp_path / "whole.db").read_bytes())
+    with sqlite3.connect(copy) as connection:
+        stored = {row[0] for row in connection.execute("SELECT run_uuid FROM runs")}
+    assert run_ids <= stored
+
+
 def test_restart_on_the_same_database_keeps_everything(tmp_path):
     uri = f"sqlite:///{tmp_path / 'keep.db'}"
     with running_server(tmp_path / "first", uri) as server:

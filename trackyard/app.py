@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict
+from functools import partial
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -72,6 +76,17 @@ class UnexpectedErrors:
             await error_response(internal_error(error))(scope, receive, send)
 
 
+@asynccontextmanager
+async def _closing(database: Database, services: Services, app: Starlette) -> AsyncIterator[None]:
+    """Close the stores when the server stops: SQLite then folds its write-ahead log into
+    the database file, and pooled connections say goodbye instead of being dropped."""
+    yield
+    repository = services.artifacts
+    if repository is not None:
+        await run_in_threadpool(repository.close)
+    await run_in_threadpool(database.close)
+
+
 def create_app(config: ServerConfig, database: Database | None = None) -> ASGIApp:
     """The app over the backend store's `database`, opened here unless the caller did."""
     if database is None:
@@ -89,6 +104,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         routes=[route for area in AREAS for route in area.routes()],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[Middleware(UnexpectedErrors)],
+        lifespan=partial(_closing, database, services),
     )
     app.state.services = services
     app.state.body_budget = BodyBudget(config.max_body_memory_mb * 2**20)

@@ -17,6 +17,10 @@ from .db import Database, Dialect, Tx
 MAX_GROUP_SECONDS = 0.002
 
 
+# How long closing waits for a write in progress before it leaves the log as it is.
+CLOSE_WAIT_SECONDS = 5
+
+
 def sqlite_path(uri: str) -> Path:
     """`sqlite:///relative.db` and `sqlite:////absolute.db`, as SQLAlchemy spells them."""
     prefix, _, path = uri.partition(":///")
@@ -234,7 +238,22 @@ class SQLiteDatabase(Database):
             self._release()
 
     def close(self) -> None:
-        for connection in (getattr(self._local, "connection", None), self._writer):
-            if connection is not None:
-                connection.close()
-        self._local.connection = self._writer = None
+        """Moves the write-ahead log into the database file first, so that a stopped server's
+        .db file holds every write by itself: a copy of it alone is a whole backup. A write
+        still going after a few seconds (shutdown's grace is over) is left to the log."""
+        with self._state:
+            idle = self._state.wait_for(lambda: not self._busy, timeout=CLOSE_WAIT_SECONDS)
+            self._busy = self._busy or idle
+        reader = getattr(self._local, "connection", None)
+        if reader is not None:
+            reader.close()
+        self._local.connection = None
+        if not idle:
+            return
+        try:
+            writer = self._writer or self._connect()
+            writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            writer.close()
+            self._writer = None
+        finally:
+            self._release()
