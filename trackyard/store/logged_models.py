@@ -22,8 +22,8 @@ from ..messages.logged_models import (
     LoggedModelInfo,
 )
 from ..messages.tracking import BatchMetric, KeyValue, Metric
-from ..run_names import random_run_name
 from ..paging import decode_token, next_token
+from ..run_names import random_run_name
 from ..search.grammar import Clause
 from .db import Database, Dialect, NamedRow, Tx, chunks, from_db_float, now_ms, placeholders
 from .lifecycle import ACTIVE, DELETED, require_active_experiment
