@@ -22,7 +22,7 @@ from .artifacts import experiment_root, open_repository
 from .config import ServerConfig
 from .dispatch import ApiApp
 from .errors import ApiError, http_error, internal_error
-from .limits import BodyBudget, BodyDeadline
+from .limits import BodyBudget
 from .routes import AREAS
 from .security import BrowserGuard, BrowserPolicy
 from .services import Services
@@ -116,7 +116,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         quick_inline=database.in_process,
     )
     policy = BrowserPolicy.create(config.host, config.allowed_hosts, config.cors_allowed_origins)
-    return BrowserGuard(BodyDeadline(api, config.read_timeout), policy)
+    return BrowserGuard(api, policy)
 
 
 def app_from_environment() -> ASGIApp:

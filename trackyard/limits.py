@@ -1,27 +1,20 @@
-"""Bounds on what slow, stuck or greedy clients can hold of a server process.
+"""Bounds on what greedy clients can hold of a server process's memory, and the flags of
+every bound on slow or stuck clients.
 
-A request body is read within a deadline between its chunks, so a client that declares 10 GiB
-and stalls after 5 MiB is answered 408 and let go rather than holding its connection (and a
-thread of an upload) forever. JSON bodies are held in memory whole, each up to
-`MAX_BODY_BYTES`; a `BodyBudget` bounds what all of them hold at once, so eight concurrent
-63 MiB bodies get 503 + Retry-After (which the stock client backs off and retries) instead of
-a gigabyte. Headers have their deadline in `serving`, where the connection is.
+JSON bodies are held in memory whole, each up to `MAX_BODY_BYTES`; a `BodyBudget` bounds what
+all of them hold at once, so eight concurrent 63 MiB bodies get 503 + Retry-After (which the
+stock client backs off and retries) instead of a gigabyte. The deadlines for headers and
+bodies live in `serving`, where the connection is.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from .errors import ApiError
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout as deadline
-else:  # pragma: no cover - the backport of asyncio.timeout
-    from async_timeout import timeout as deadline
 
 # JSON requests are small (a full log-batch is under 2 MB); a larger body is refused before it
 # fills the server's memory. Artifacts stream through endpoints of their own.
@@ -29,7 +22,6 @@ MAX_BODY_BYTES = 64 * 2**20
 # Where a request records the body bytes it holds, so that they are given back when it ends.
 _HELD = "trackyard.body_bytes"
 RETRY_AFTER_SECONDS = "2"
-_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def body_too_large() -> ApiError:
@@ -69,47 +61,6 @@ def declared_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return int(value) if value.isdigit() else None
     return None
-
-
-class BodyDeadline:
-    """Answers 408 (and closes the connection) when a request body pauses longer than
-    `seconds` between chunks. Only while the body is incomplete: a response streaming to a
-    slow reader is the server's to bound at shutdown, not here."""
-
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in _NO_BODY:
-            await self.app(scope, receive, send)
-            return
-        complete = timed_out = False
-
-        async def receive_in_time() -> Message:
-            nonlocal complete, timed_out
-            if complete:
-                return await receive()
-            try:
-                async with deadline(self.seconds):
-                    message = await receive()
-            except TimeoutError:
-                timed_out = True
-                raise ApiError(
-                    f"Request body not received: nothing arrived for {self.seconds:g} s.",
-                    "BAD_REQUEST",
-                    408,
-                ) from None
-            complete = message["type"] != "http.request" or not message.get("more_body")
-            return message
-
-        async def send_closing(message: Message) -> None:
-            if timed_out and message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"connection", b"close")]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive_in_time, send_closing)
 
 
 def _mib(ctx: Any, param: Any, value: int) -> int:

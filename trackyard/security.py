@@ -23,6 +23,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -138,6 +139,9 @@ class BrowserGuard:
     def __init__(self, app: ASGIApp, policy: BrowserPolicy) -> None:
         self.app = app
         self.policy = policy
+        # A server is called by a handful of names: each is judged once (an address parse
+        # and pattern matches cost more than the rest of this layer).
+        self.serves = lru_cache(maxsize=256)(policy.serves)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -165,7 +169,7 @@ class BrowserGuard:
     def _refusal(self, scope: Scope, host: str | None, foreign: str | None) -> ApiError | None:
         """Why the request is refused, if it is: a Host not served, or a write (or its
         preflight) from an origin not allowed."""
-        if scope["path"] not in UNCHECKED_PATHS and not self.policy.serves(host):
+        if scope["path"] not in UNCHECKED_PATHS and not self.serves(host):
             return ApiError(
                 f"Host {host!r} is not served here (a DNS rebinding attempt, or a name to add "
                 "with --allowed-hosts / TRACKYARD_ALLOWED_HOSTS).",

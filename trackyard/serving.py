@@ -1,9 +1,14 @@
 """Running the app under uvicorn, with the bounds a server on a shared network needs.
 
-uvicorn bounds idle keep-alive connections but not a connection that never finishes its
-request headers (slow-loris) or opens and sends nothing, and by default waits without end at
-shutdown for a client that stopped reading a download. Here a request's headers have a
-deadline, and SIGTERM gives in-flight requests `shutdown_grace` seconds, then cuts them.
+uvicorn bounds idle keep-alive connections, but not a connection that opens and sends
+nothing, one that sends its request headers a byte at a time (slow-loris), or a body that
+stops halfway; and by default it waits without end at shutdown for a client that stopped
+reading a download. Here a request's headers must all arrive within `read_timeout` of the
+connection opening (or of the request's first byte), a body may pause at most that long
+between chunks, and SIGTERM gives in-flight requests `shutdown_grace` seconds, then cuts them.
+
+The deadlines live in the connection's protocol, not in the app: a request whose headers and
+body arrive together, as nearly all do, never arms a timer.
 """
 
 from __future__ import annotations
@@ -15,46 +20,89 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .config import ServerConfig
+from .errors import ApiError
+from .wire import encode_json
 
 
-class HeaderDeadlineProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol, closing a connection whose next request's headers have
-    not all arrived `header_timeout` seconds after it opened or after the request began."""
+class DeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for request headers (from the connection's
+    or the request's start) and one for each pause in a request body."""
 
-    def __init__(self, *args: Any, header_timeout: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, read_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.header_timeout = header_timeout
-        self.header_deadline: asyncio.TimerHandle | None = None
+        self.read_timeout = read_timeout
+        self.timer: asyncio.TimerHandle | None = None
+        self.in_headers = self.in_body = False
+        self.since = 0.0  # when the headers began, or the body last moved
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self.in_headers, self.since = True, self.loop.time()
+        self._watch()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.in_body:
+            self.since = self.loop.time()
+        self._watch()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self.header_deadline is None:
-            self._arm()
+        if not self.in_headers:  # the first request's headers count from the connection
+            self.in_headers, self.since = True, self.loop.time()
 
     def on_headers_complete(self) -> None:
-        self._disarm()
+        self.in_headers, self.in_body = False, True
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        self.in_body = False
+        super().on_message_complete()
+
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.in_headers = self.in_body = False
+        self._watch()
         super().connection_lost(exc)
 
-    def _arm(self) -> None:
-        self.header_deadline = self.loop.call_later(self.header_timeout, self._too_slow)
+    def _watch(self) -> None:
+        """A timer while a request is incomplete, none otherwise."""
+        waiting = self.in_headers or self.in_body
+        if waiting and self.timer is None:
+            self.timer = self.loop.call_at(self.since + self.read_timeout, self._expired)
+        elif not waiting and self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
-    def _disarm(self) -> None:
-        if self.header_deadline is not None:
-            self.header_deadline.cancel()
-            self.header_deadline = None
+    def _expired(self) -> None:
+        self.timer = None
+        if not (self.in_headers or self.in_body) or self.transport.is_closing():
+            return
+        if self.loop.time() < self.since + self.read_timeout:  # the body moved meanwhile
+            self._watch()
+            return
+        if self.in_body:
+            self._answer_body_timeout()
+        self.transport.close()
 
-    def _too_slow(self) -> None:
-        self.header_deadline = None
-        if not self.transport.is_closing():
-            self.transport.close()
+    def _answer_body_timeout(self) -> None:
+        """408 in MLflow's error shape, unless the app already answered; the app's pending
+        read then sees the client gone and stops."""
+        cycle = self.cycle
+        if cycle is None or cycle.response_started:
+            return
+        error = ApiError(
+            f"Request body not received: nothing arrived for {self.read_timeout:g} s.",
+            "BAD_REQUEST",
+            408,
+        )
+        body = encode_json(error.to_dict())
+        self.transport.write(
+            b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+            b"x-content-type-options: nosniff\r\nconnection: close\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        cycle.disconnected = True
+        cycle.message_event.set()
 
 
 def run(app: Any, config: ServerConfig) -> None:
@@ -70,7 +118,7 @@ def run(app: Any, config: ServerConfig) -> None:
         workers=config.workers if config.workers > 1 else None,
         access_log=config.access_log,
         log_level="warning",
-        http=partial(HeaderDeadlineProtocol, header_timeout=config.read_timeout),  # type: ignore[arg-type]
+        http=partial(DeadlineProtocol, read_timeout=config.read_timeout),  # type: ignore[arg-type]
         timeout_graceful_shutdown=config.shutdown_grace,  # type: ignore[arg-type]
         server_header=False,
     )
