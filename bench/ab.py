@@ -5,7 +5,8 @@
 `git worktree add /tmp/before <commit>` makes a checkout. Each tree's server runs on SQLite
 from its own temporary folder; rounds alternate between them (reversing the order every
 other round), and each measures the server process's own CPU time (user + system, from
-/proc) for `--calls` log-metric calls and a fifth as many search pages, sent one at a time
+/proc) for `--calls` log-metric calls, a thirtieth as many log-batch calls of 1000 points
+and a fifth as many search pages, sent one at a time
 over one keep-alive connection. CPU time, unlike throughput, barely moves when the machine
 is busy with something else, so a refactor's cost shows even on a shared machine.
 """
@@ -36,6 +37,7 @@ class Server:
     process: subprocess.Popen
     port: int
     log_metric_us: list[float] = field(default_factory=list)
+    log_batch_us: list[float] = field(default_factory=list)
     search_us: list[float] = field(default_factory=list)
 
     def cpu_seconds(self) -> float:
@@ -93,6 +95,15 @@ def measure(server: Server, calls: int) -> None:
         point = {"run_id": run_id, "key": "loss", "value": 1 / (step + 1), "timestamp": 1}
         call(connection, "runs/log-metric", {**point, "step": step})
     server.log_metric_us.append((server.cpu_seconds() - start) / calls * 1e6)
+    batches = calls // 30
+    start = server.cpu_seconds()
+    for batch in range(batches):
+        metrics = [
+            {"key": "acc", "value": step / 1000, "timestamp": 1, "step": batch * 1000 + step}
+            for step in range(1000)
+        ]
+        call(connection, "runs/log-batch", {"run_id": run_id, "metrics": metrics})
+    server.log_batch_us.append((server.cpu_seconds() - start) / batches * 1e6)
     pages = calls // 5
     start = server.cpu_seconds()
     for _ in range(pages):
@@ -118,6 +129,7 @@ def main() -> None:
     for server in servers:
         rounds = ", ".join(f"{value:.0f}" for value in server.log_metric_us)
         print(f"{server.tree}: log-metric {statistics.median(server.log_metric_us):.0f} ({rounds})")
+        print(f"{server.tree}: log-batch of 1000 {statistics.median(server.log_batch_us):.0f}")
         print(f"{server.tree}: search page {statistics.median(server.search_us):.0f}")
 
 
