@@ -9,8 +9,10 @@ registered version cannot be made to serve another run's (or the server's own) f
 
 from __future__ import annotations
 
+import pathlib
 import re
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -98,6 +100,34 @@ def _is_local(uri: str) -> bool:
     return scheme in ("", "file") or len(scheme) == 1  # a bare path, or a Windows drive
 
 
+def _local_path(uri: str) -> pathlib.Path:
+    """A local URI (a bare path or `file:`) as an absolute path, symlinks resolved, as MLflow
+    resolves both a local source and the root it must lie in."""
+    path = urllib.parse.urlparse(uri).path if uri.startswith("file:") else uri
+    return pathlib.Path(urllib.request.url2pathname(path)).resolve()
+
+
+def _local_source_error(source: object, owner: str, what: str) -> ApiError:
+    return invalid(
+        f"Invalid model version source: '{source}'. To use a local path as a model version "
+        f"source, the {owner} request parameter has to be specified and the local path has to "
+        f"be contained within the artifact directory of the {what} specified by the {owner}."
+    )
+
+
+def _check_local_source(source: str, owner: str, what: str, root: str | None) -> None:
+    """MLflow's rule: the resolved path lies in the resolved local root of the run or model
+    named. Once a run or model is named, its message shows the resolved path, as MLflow's."""
+    if root is None:
+        raise _local_source_error(source, owner, what)
+    resolved = _local_path(source)
+    if root and _is_local(root):
+        root_path = _local_path(root)
+        if root_path == resolved or root_path in resolved.parents:
+            return
+    raise _local_source_error(resolved, owner, what)
+
+
 def _is_proxied(uri: str) -> bool:
     scheme, _, path = _parts(uri)
     route = ("api", "2.0", "mlflow-artifacts", "artifacts")
@@ -128,12 +158,9 @@ def _run_root(services: Services, run_id: str | None, source: str) -> str:
 
 def _check_run_source(services: Services, source: str, run_id: str | None) -> None:
     if _is_local(source):
-        if _within(source, _run_root(services, run_id, source)):
-            return
-        raise invalid(
-            f"Invalid model version source: '{source}'. A local path source must lie within "
-            "the artifact directory of the run named by run_id."
-        )
+        root = _run_root(services, run_id, source) if run_id else None
+        _check_local_source(source, "run_id", "run", root)
+        return
     _no_relative_paths(source)
     parsed = urllib.parse.urlparse(source)
     if parsed.scheme == "runs":
@@ -150,12 +177,8 @@ def _check_model_source(services: Services, source: str, model_id: str) -> None:
     location = _existing(lambda: services.logged_models.get(model_id), source, "model_id")
     root = location.info.artifact_uri or ""
     if _is_local(source):
-        if _within(source, root):
-            return
-        raise invalid(
-            f"Invalid model version source: '{source}'. A local path source must lie within "
-            "the artifact directory of the logged model named by model_id."
-        )
+        _check_local_source(source, "model_id", "run", root)
+        return
     _no_relative_paths(source)
     parsed = urllib.parse.urlparse(source)
     if parsed.scheme == "models":
