@@ -112,8 +112,8 @@ def test_registering_a_logged_model_records_the_version_on_it(client, experiment
         name, f"models:/{model.model_id}", run_id=run_id, model_id=model.model_id
     )
     assert client.get_model_version_download_uri(name, version.version) == model.artifact_location
-    versions = json.loads(client.get_logged_model(model.model_id).tags["mlflow.modelVersions"])
-    assert {"name": name, "version": version.version} in versions
+    tag = client.get_logged_model(model.model_id).tags["mlflow.modelVersions"]
+    assert tag == json.dumps([{"name": name, "version": int(version.version)}])
 
 
 def test_unknown_model_is_404(http):

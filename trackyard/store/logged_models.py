@@ -217,8 +217,9 @@ class LoggedModelStore:
             if not deleted:
                 raise not_found(f"No tag with key '{key}' found for model with ID '{model_id}'.")
 
-    def add_model_version(self, model_id: str, name: str, version: str) -> None:
-        """Record a registration in the model's `mlflow.modelVersions` tag, as MLflow does."""
+    def add_model_version(self, model_id: str, name: str, version: int | str) -> None:
+        """Record a registration in the model's `mlflow.modelVersions` tag, as MLflow does:
+        the version as a JSON number (MLflow's registry hands its store an int)."""
         with self.db.write() as tx:
             self._row(tx, model_id)
             current = tx.scalar(
@@ -226,7 +227,7 @@ class LoggedModelStore:
                 (model_id, MODEL_VERSIONS_TAG),
             )
             entries = json.loads(current) if current else []
-            entry = {"name": name, "version": version}
+            entry = {"name": name, "version": int(version)}
             if entry not in entries:
                 entries.append(entry)
             self._upsert_tags(
