@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import mlflow
@@ -379,3 +380,24 @@ def test_experiment_names_differing_only_in_case_are_distinct(client):
     lower = client.create_experiment(name.lower())
     assert upper != lower
     assert client.get_experiment_by_name(name.lower()).experiment_id == lower
+
+
+def test_relative_artifact_location_is_resolved_against_the_servers_folder(client, server):
+    name = unique("relative-location")
+    experiment_id = client.create_experiment(name, artifact_location="my_location")
+    folder = os.path.realpath(server.data_dir)
+    assert client.get_experiment(experiment_id).artifact_location == f"{folder}/my_location"
+
+
+def test_relative_file_uri_artifact_location_stays_a_file_uri(client, server):
+    name = unique("relative-file-location")
+    experiment_id = client.create_experiment(name, artifact_location="file:my_location")
+    folder = os.path.realpath(server.data_dir)
+    location = client.get_experiment(experiment_id).artifact_location
+    assert location == f"file://{folder}/my_location"
+
+
+def test_absolute_artifact_location_is_stored_as_given(client, tmp_path):
+    name = unique("absolute-location")
+    experiment_id = client.create_experiment(name, artifact_location=f"file://{tmp_path}/x")
+    assert client.get_experiment(experiment_id).artifact_location == f"file://{tmp_path}/x"
