@@ -258,6 +258,29 @@ class GetMetricHistory(RunRef, kw_only=True):
     max_results: int | None = None
 
 
+class GetMetricHistoryBulk(Message, kw_only=True):
+    """The UI's `metrics/get-history-bulk` (query parameters; `run_id` repeated)."""
+
+    run_id: list[str] = []
+    metric_key: str | None = None
+    max_results: int | None = None
+
+
+class SearchDatasets(Message, kw_only=True):
+    experiment_ids: list[str] = []
+
+
+class DatasetSummary(Message, kw_only=True):
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None = None
+
+
+class SearchDatasetsResponse(Message, kw_only=True):
+    dataset_summaries: list[DatasetSummary] = []
+
+
 class GetMetricHistoryBulkInterval(Message, kw_only=True):
     run_ids: list[str] = []
     metric_key: str = ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from . import (
     artifacts,
+    datasets,
     experiments,
     logged_models,
     meta,
@@ -26,5 +27,6 @@ AREAS = (
     registry.api,
     logged_models.api,
     model_files.api,
+    datasets.api,
     ui.api,
 )

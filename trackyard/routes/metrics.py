@@ -24,17 +24,43 @@ def get_metric_history(services: Services, req: m.GetMetricHistory) -> dict:
     return page("metrics", metrics, token)
 
 
+# MLflow's limits for one get-history-bulk request.
+MAX_BULK_RUN_IDS = 100
+MAX_BULK_POINTS = 25000
+
+
+@api.get("mlflow/metrics/get-history-bulk", m.GetMetricHistoryBulk)
+def get_metric_history_bulk(services: Services, req: m.GetMetricHistoryBulk) -> dict:
+    """Several runs' histories of one key, each point with its run id; at most
+    `max_results` (25,000) points in all, as MLflow answers."""
+    if not req.run_id:
+        raise check.invalid("GetMetricHistoryBulk request must specify at least one run_id.")
+    if len(req.run_id) > MAX_BULK_RUN_IDS:
+        raise check.invalid(
+            f"GetMetricHistoryBulk request cannot specify more than {MAX_BULK_RUN_IDS} run_ids. "
+            f"Received {len(req.run_id)} run_ids."
+        )
+    if req.metric_key is None:
+        raise check.invalid("GetMetricHistoryBulk request must specify a metric_key.")
+    max_results = MAX_BULK_POINTS if req.max_results is None else req.max_results
+    if max_results < 0:
+        raise check.invalid(
+            f"Invalid value {max_results} for parameter 'max_results' supplied. "
+            "It must be a non-negative integer."
+        )
+    metrics = services.store.get_metric_history_bulk(
+        req.run_id, req.metric_key, min(max_results, MAX_BULK_POINTS)
+    )
+    return {"metrics": metrics}
+
+
 @api.get("mlflow/metrics/get-history-bulk-interval", m.GetMetricHistoryBulkInterval)
 def get_metric_history_bulk_interval(
     services: Services, req: m.GetMetricHistoryBulkInterval
 ) -> dict:
     check.require(req.run_ids, "run_ids")
     check.require(req.metric_key, "metric_key")
-    if len(req.run_ids) > check.MAX_SAMPLED_RUNS:
-        raise check.invalid(
-            f"GetMetricHistoryBulkInterval takes at most {check.MAX_SAMPLED_RUNS} runs, "
-            f"got {len(req.run_ids)}."
-        )
+    check.sampled_runs(req.run_ids)
     max_points = check.max_results(
         check.MAX_SAMPLED_POINTS if req.max_results is None else req.max_results,
         check.MAX_SAMPLED_POINTS,

@@ -4,8 +4,10 @@ tokens, and the UI's sampled history (get-history-bulk-interval), read as arrays
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
+import operator
 from array import array
 from collections.abc import Sequence
 
@@ -13,7 +15,7 @@ from ..messages.base import wire_float
 from ..messages.tracking import Metric, MetricWithRunId
 from ..paging import decode_keyset, encode_keyset
 from . import points as pts
-from .db import Tx
+from .db import Tx, placeholders
 from .runs import run_key
 from .tracking_state import TrackingState
 
@@ -74,6 +76,54 @@ class MetricHistory:
                     for step, time, value in _sample(steps, start_step, end_step, max_points)
                 ]
         return result
+
+    def bulk(self, run_ids: Sequence[str], key: str, max_results: int) -> list[MetricWithRunId]:
+        """MLflow's get-history-bulk: the runs in run id order, each one's points in
+        (timestamp, step, value) order, at most `max_results` points in all. Unknown run ids
+        are skipped, as MLflow's store does."""
+        result: list[MetricWithRunId] = []
+        if max_results <= 0:
+            return result
+        wanted = sorted(set(run_ids))
+        with self.db.read() as tx:
+            key_id = self.keys.ids(tx, [key], create=False).get(key)
+            if key_id is None:
+                return result
+            marks = placeholders(len(wanted))
+            found: dict[str, int] = dict(
+                tx.all(f"SELECT run_uuid, id FROM runs WHERE run_uuid IN ({marks})", wanted)
+            )
+            for run_id in (run_id for run_id in wanted if run_id in found):
+                left = max_results - len(result)
+                if left <= 0:
+                    break
+                steps = _steps_in(tx, (found[run_id], key_id), None, None)
+                result += [
+                    MetricWithRunId(
+                        key=key, value=wire_float(value), timestamp=time, step=step, run_id=run_id
+                    )
+                    for step, time, value in _earliest(steps, left)
+                ]
+        return result
+
+
+def _earliest(columns: Columns, count: int) -> list[pts.Point]:
+    """The first `count` points of a series in (timestamp, step, value) order. Training loops
+    log timestamps that grow with the step, and then that is the stored order."""
+    steps, timestamps, values = columns
+    if all(map(operator.le, timestamps, timestamps[1:])):
+        return list(zip(steps[:count], timestamps[:count], values[:count], strict=True))
+    return heapq.nsmallest(
+        count,
+        zip(steps, timestamps, values, strict=True),
+        key=_time_order,
+    )
+
+
+def _time_order(point: pts.Point) -> tuple[int, int, bool, float]:
+    """MLflow's bulk order: timestamp, step, then value (NaN last, as in `pts.order`)."""
+    step, timestamp, nan, value = pts.order(point)
+    return timestamp, step, nan, value
 
 
 def _history_position(page_token: str) -> tuple | None:

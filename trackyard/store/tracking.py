@@ -1,13 +1,14 @@
 """The tracking store on SQL, one implementation for every `Database` (SQLite, PostgreSQL).
 
 A facade: each concern is a part of its own (experiments, runs, metric writes, runs search,
-metric history), which change for different reasons; they share one TrackingState. The
-facade hands each interface method to its part as the part's own bound method, so a call
-costs no extra frame (log-metric is a hot path).
+metric history, dataset summaries), which change for different reasons; they share one
+TrackingState. The facade hands each interface method to its part as the part's own bound
+method, so a call costs no extra frame (log-metric is a hot path).
 """
 
 from __future__ import annotations
 
+from .datasets import DatasetSearch
 from .db import Database
 from .experiments import Experiments
 from .metric_history import MetricHistory
@@ -45,7 +46,9 @@ class SqlTrackingStore:
 
         self.log_batch = MetricWrites(self.state).log_batch
         self.search_runs = RunSearch(self.state).search
+        self.search_datasets = DatasetSearch(self.state).search
 
         history = MetricHistory(self.state)
         self.get_metric_history = history.page
         self.get_metric_history_sampled = history.sampled
+        self.get_metric_history_bulk = history.bulk

@@ -13,6 +13,7 @@ from typing import Protocol
 from ..messages.tracking import (
     BatchMetric,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     KeyValue,
     Metric,
@@ -98,6 +99,11 @@ class TrackingStore(Protocol):
         page_token: str,
     ) -> tuple[list[Run], str | None]: ...
 
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """The (experiment, name, digest, context) of every dataset the experiments' runs
+        logged as an input, newest first, at most 1000; an experiment id that is not an
+        integer is refused (400), an unknown one matches nothing."""
+
     # -------------------------------------------------------------- metric history
     def get_metric_history(
         self, run_id: str, key: str, max_results: int, page_token: str
@@ -112,3 +118,9 @@ class TrackingStore(Protocol):
         max_points: int,
     ) -> list[MetricWithRunId]:
         """At most `max_points` per run, spread over the step range, always with the ends."""
+
+    def get_metric_history_bulk(
+        self, run_ids: Sequence[str], key: str, max_results: int
+    ) -> list[MetricWithRunId]:
+        """The runs' histories of `key` in run id order, each in (timestamp, step, value)
+        order, at most `max_results` points in all; unknown runs are skipped."""
