@@ -1,5 +1,5 @@
-"""Endpoints MLflow's web UI calls that the stock client does not: `metrics/get-history-bulk`
-and `experiments/search-datasets`, answered and refused as MLflow does."""
+"""Endpoints MLflow's web UI calls that the stock client does not: `metrics/get-history-bulk`,
+`experiments/search-datasets` and `upload-artifact`, answered and refused as MLflow does."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .helpers import API, assert_error, unique
 AJAX = "/ajax-api/2.0/mlflow"
 BULK = f"{API}/metrics/get-history-bulk"
 DATASETS = f"{API}/experiments/search-datasets"
+UPLOAD = f"{AJAX}/upload-artifact"
 
 
 def _message(response, error_code: str, status: int) -> str:
@@ -210,3 +211,108 @@ def test_search_datasets_refuses_a_body_that_is_not_json(http):
     assert _message(response, "INVALID_PARAMETER_VALUE", 400) == (
         "Bad Request. Content-Type must be one of ['application/json']."
     )
+
+
+# ----------------------------------------------------------------- upload-artifact
+def _stored(http, run_id: str, path: str):
+    return http.get("/get-artifact", params={"run_id": run_id, "path": path})
+
+
+def test_upload_artifact_stores_the_body_in_the_runs_artifacts(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    body = bytes(range(256)) * 100
+    response = http.post(UPLOAD, params={"run_uuid": run_id, "path": "ui/data.bin"}, content=body)
+    assert response.status_code == 200, response.text
+    assert _stored(http, run_id, "ui/data.bin").content == body
+    assert [f.path for f in client.list_artifacts(run_id, "ui")] == ["ui/data.bin"]
+
+
+def test_upload_artifact_is_served_under_api_too(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    params = {"run_uuid": run_id, "path": "notes.txt"}
+    response = http.post(f"{API}/upload-artifact", params=params, content=b"hello")
+    assert response.status_code == 200, response.text
+    assert _stored(http, run_id, "notes.txt").content == b"hello"
+
+
+def test_upload_artifact_streams_a_chunked_body(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    chunks = [b"a" * 65536, b"", b"b" * 1000]
+    params = {"run_uuid": run_id, "path": "chunked.txt"}
+    response = http.post(UPLOAD, params=params, content=iter(chunks))
+    assert response.status_code == 200, response.text
+    assert _stored(http, run_id, "chunked.txt").content == b"".join(chunks)
+
+
+def test_upload_artifact_without_run_uuid_is_refused(http):
+    response = http.post(UPLOAD, params={"path": "a.txt"}, content=b"x")
+    assert _message(response, "INVALID_PARAMETER_VALUE", 400) == "Request must specify run_uuid."
+
+
+def test_upload_artifact_without_path_is_refused(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    response = http.post(UPLOAD, params={"run_uuid": run_id}, content=b"x")
+    assert _message(response, "INVALID_PARAMETER_VALUE", 400) == "Request must specify path."
+
+
+def test_upload_artifact_without_data_is_refused(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    response = http.post(UPLOAD, params={"run_uuid": run_id, "path": "empty.txt"}, content=b"")
+    assert _message(response, "INVALID_PARAMETER_VALUE", 400) == "Request must specify data."
+    assert _stored(http, run_id, "empty.txt").status_code == 404
+
+
+def test_upload_artifact_to_an_unknown_run_is_refused(http):
+    run_id = uuid.uuid4().hex
+    response = http.post(UPLOAD, params={"run_uuid": run_id, "path": "a.txt"}, content=b"x")
+    assert _message(response, "RESOURCE_DOES_NOT_EXIST", 404) == f"Run with id={run_id} not found"
+
+
+def test_upload_artifact_refuses_nul_in_run_uuid(http):
+    response = http.post(UPLOAD, params={"run_uuid": "ab\x00c", "path": "a.txt"}, content=b"x")
+    assert "NUL" in _message(response, "INVALID_PARAMETER_VALUE", 400)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../escape.txt", "a/../../escape.txt", "/etc/passwd", "%2e%2e/escape.txt", "a\\..\\b",
+     "a\x00b", "C:/windows.txt", "file:///etc/passwd", ".trackyard/uploads/x"],
+)  # fmt: skip
+def test_upload_artifact_refuses_a_path_outside_the_run(client, http, experiment_id, path):
+    run_id = client.create_run(experiment_id).info.run_id
+    response = http.post(UPLOAD, params={"run_uuid": run_id, "path": path}, content=b"x")
+    assert _message(response, "INVALID_PARAMETER_VALUE", 400).startswith("Invalid artifact path")
+    assert client.list_artifacts(run_id) == []
+
+
+def test_upload_artifact_over_10_mb_declared_is_refused(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    params = {"run_uuid": run_id, "path": "big.bin"}
+    response = http.post(UPLOAD, params=params, content=b"x" * (10 * 2**20 + 1))
+    assert _message(response, "INVALID_PARAMETER_VALUE", 400) == (
+        "Artifact size is too large. Max size is 10MB."
+    )
+    assert _stored(http, run_id, "big.bin").status_code == 404
+
+
+def test_upload_artifact_over_10_mb_streamed_is_refused_and_not_stored(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    params = {"run_uuid": run_id, "path": "big.bin"}
+    chunks = (b"x" * 2**20 for _ in range(11))
+    response = http.post(UPLOAD, params=params, content=chunks)
+    assert _message(response, "INVALID_PARAMETER_VALUE", 400) == (
+        "Artifact size is too large. Max size is 10MB."
+    )
+    assert _stored(http, run_id, "big.bin").status_code == 404
+
+
+def test_upload_artifact_from_another_site_is_refused(client, http, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    response = http.post(
+        UPLOAD,
+        params={"run_uuid": run_id, "path": "csrf.txt"},
+        content=b"x",
+        headers={"Origin": "http://evil.example", "Content-Type": "text/plain"},
+    )
+    assert_error(response, "PERMISSION_DENIED", 403)
+    assert _stored(http, run_id, "csrf.txt").status_code == 404

@@ -28,9 +28,10 @@ from ..artifacts.paths import clean_path, destination_path, file_name, join, red
 from ..artifacts.ranges import RangeNotSatisfiable, byte_range
 from ..dispatch import ApiRoutes
 from ..errors import ApiError, invalid
+from ..limits import declared_length
 from ..messages import artifacts as m
 from ..services import Services
-from ..wire import JSONResponse, error_response, read_message
+from ..wire import JSONResponse, error_response, read_message, refuse_nul
 
 api = ApiRoutes()
 _PROXY_BASES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
@@ -319,3 +320,59 @@ async def get_artifact(request: Request) -> Response:
     _, root = await run_in_threadpool(_run_root, services, run_id)
     assert services.artifacts is not None
     return await send_artifact(request, services.artifacts, join(root, path))
+
+
+# MLflow's cap on one file uploaded from its UI.
+MAX_UI_UPLOAD_BYTES = 10 * 2**20
+_TOO_LARGE = "Artifact size is too large. Max size is 10MB."
+
+
+@api.route(
+    "/api/2.0/mlflow/upload-artifact", "/ajax-api/2.0/mlflow/upload-artifact", methods=("POST",)
+)
+async def upload_artifact(request: Request) -> Response:
+    """`upload-artifact?run_uuid=..&path=..`: MLflow's UI puts one file (the raw body, at most
+    10 MB, as MLflow allows) into a run's artifacts. The body streams into the destination."""
+    services = _services(request)
+    params = request.query_params
+    run_id = params.get("run_uuid")
+    if not run_id:
+        raise invalid("Request must specify run_uuid.")
+    refuse_nul(run_id)
+    if not params.get("path"):
+        raise invalid("Request must specify path.")
+    path = _file(clean_path(params.get("path")))
+    declared = declared_length(request.scope)
+    if declared is not None and declared > MAX_UI_UPLOAD_BYTES:
+        raise invalid(_TOO_LARGE)
+    stream = request.stream()
+    try:
+        first = await _first_chunk(stream)
+    except ClientDisconnect:
+        return Response(status_code=400)
+    if not first:
+        raise invalid("Request must specify data.")
+    _, root = await run_in_threadpool(_run_root, services, run_id)
+    assert services.artifacts is not None
+    body = _capped(first, stream, MAX_UI_UPLOAD_BYTES)
+    failed = await _receive(services.artifacts.write_stream(join(root, path), body))
+    return failed or Response(media_type="application/json")
+
+
+async def _first_chunk(stream: AsyncIterator[bytes]) -> bytes:
+    """The body's first non-empty chunk; b"" for an empty body."""
+    async for chunk in stream:
+        if chunk:
+            return chunk
+    return b""
+
+
+async def _capped(first: bytes, rest: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    """`first`, then `rest`, refused (the file is not stored) once past `limit` bytes."""
+    size = len(first)
+    yield first
+    async for chunk in rest:
+        size += len(chunk)
+        if size > limit:
+            raise invalid(_TOO_LARGE)
+        yield chunk
