@@ -8,11 +8,12 @@ would disagree). Every text column of limited length that a client fills has its
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Sequence
 
-from .errors import invalid
+from .errors import ApiError, invalid
 from .messages.tracking import KeyValue
 from .search.grammar import Clause
 
@@ -52,9 +53,26 @@ VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
 RUN_STATUSES = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
 
 
+API_DOCS = " See the API docs for more information about request parameters."
+
+
 def require(value: object, name: str) -> None:
     if value is None or value == "" or value == []:
-        raise invalid(f"Missing value for required parameter '{name}'.")
+        raise invalid(f"Missing value for required parameter '{name}'.{API_DOCS}")
+
+
+def invalid_value(param: str, value: object, detail: str | None = None) -> str:
+    """MLflow's sentence for a bad parameter value (mlflow.utils.validation.invalid_value)."""
+    shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    if detail:
+        return f"Invalid value {shown} for parameter '{param}' supplied: {detail}"
+    return f"Invalid value {shown} for parameter '{param}' supplied."
+
+
+def schema_error(param: str, value: object) -> ApiError:
+    """What MLflow's request schema answers when one of its checks fails without a message."""
+    hint = f" Hint: Value was of type '{type(value).__name__}'."
+    return invalid(invalid_value(param, value, hint) + API_DOCS)
 
 
 def key(name: str, kind: str) -> str:
@@ -129,12 +147,42 @@ def run_status(value: str | int) -> str:
 
 
 def max_results(value: int, limit: int, what: str) -> int:
-    if value < 1 or value > limit:
+    """`value` within 1..`limit`, refused in the words MLflow uses for that request (`what`),
+    or in ours where MLflow has no such check."""
+    if 1 <= value <= limit:
+        return value
+    too_small = value < 1
+    if what in ("runs per page", "experiments per page", "points per page") and too_small:
+        stop = "." if what == "points per page" else ""
         raise invalid(
-            f"Invalid value {value} for parameter 'max_results': {what} must be between 1 "
-            f"and {limit}."
+            f"Invalid value {value} for parameter 'max_results' supplied. It must be a "
+            f"positive integer{stop}"
         )
-    return value
+    if what == "experiments per page":
+        raise invalid(
+            f"Invalid value {value} for parameter 'max_results' supplied. It must be at most "
+            f"{limit}"
+        )
+    if what == "model versions per page" and too_small:
+        raise invalid(
+            f"Invalid value for max_results. It must be a positive integer, but got {value}"
+        )
+    if what in ("runs per page", "registered models per page", "model versions per page"):
+        raise schema_error("max_results", value)
+    if what == "points per run":
+        raise invalid(f"max_results must be between 1 and {limit}.{API_DOCS}")
+    raise invalid(
+        f"Invalid value {value} for parameter 'max_results': {what} must be between 1 and {limit}."
+    )
+
+
+def sampled_runs(run_ids: Sequence[str]) -> None:
+    """MLflow's limit on the runs of one sampled-history request, in its words."""
+    if len(run_ids) > MAX_SAMPLED_RUNS:
+        raise invalid(
+            f"GetMetricHistoryBulkInterval request must specify at most {MAX_SAMPLED_RUNS} "
+            f"run_ids. Received {len(run_ids)} run_ids.{API_DOCS}"
+        )
 
 
 def batch_limits(metrics: Sequence, params: Sequence, tags: Sequence) -> None:

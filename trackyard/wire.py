@@ -6,6 +6,8 @@ MLflow's clients send GET fields as query parameters (repeated keys for lists, b
 
 from __future__ import annotations
 
+import json
+import re
 import typing
 from functools import cache
 from typing import Any, TypeVar
@@ -72,8 +74,63 @@ def query_to_dict(query: str, message_type: type) -> dict[str, Any]:
     return data
 
 
-def _explain(error: msgspec.ValidationError) -> str:
-    return f"Invalid value in request: {error}"
+_API_DOCS = " See the API docs for more information about request parameters."
+_AT_PATH = re.compile(r"^(?P<what>.*) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
+_PATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
+_NOT_FOUND = object()
+
+
+def _steps(path: str) -> list[str | int] | None:
+    """`.metrics[0].value` as ["metrics", 0, "value"]; None for what we cannot follow."""
+    steps: list[str | int] = []
+    at = 0
+    while at < len(path):
+        step = _PATH_STEP.match(path, at)
+        if step is None:
+            return None
+        steps.append(step.group(1) if step.group(1) is not None else int(step.group(2)))
+        at = step.end()
+    return steps
+
+
+def _sent_value(steps: list[str | int], method: str, query: str, body: bytes, kind: type) -> Any:
+    """The value the client sent at `steps`, decoded leniently (the error path only)."""
+    try:
+        value: Any = query_to_dict(query, kind) if method == "GET" else msgspec.json.decode(body)
+        for step in steps:
+            value = value[step]
+    except (msgspec.DecodeError, LookupError, TypeError):
+        return _NOT_FOUND
+    return value
+
+
+def _param(steps: list[str | int]) -> str:
+    return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
+
+
+def _explain(
+    error: msgspec.ValidationError, method: str, query: str, body: bytes, kind: type
+) -> str:
+    """msgspec's complaint in MLflow's words: the parameter's path and the value sent."""
+    located = _AT_PATH.match(str(error))
+    steps = _steps(located.group("path")) if located else None
+    if located is None or steps is None:
+        return f"Invalid value in request: {error}"
+    if missing := _MISSING.match(located.group("what")):
+        path = _param([*steps, missing["field"]])
+        return f"Missing value for required parameter '{path}'.{_API_DOCS}"
+    value = _sent_value(steps, method, query, body, kind)
+    if value is _NOT_FOUND:
+        return f"Invalid value in request: {error}"
+    is_bool = method == "GET" and len(steps) == 1 and steps[0] in _bool_fields(kind)
+    if is_bool and isinstance(value, str):
+        return f"Invalid boolean value: {value}, must be 'true' or 'false'."
+    shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return (
+        f"Invalid value {shown} for parameter '{_param(steps)}' supplied:  Hint: Value was of "
+        f"type '{type(value).__name__}'.{_API_DOCS}"
+    )
 
 
 def _has_nul(value: Any) -> bool:
@@ -159,7 +216,9 @@ def decode_message(method: str, query: str, body: bytes, message_type: type[T]) 
             refuse_nul(message)
         return message
     except msgspec.ValidationError as error:
-        raise ApiError(_explain(error), "INVALID_PARAMETER_VALUE") from None
+        raise ApiError(
+            _explain(error, method, query, body, message_type), "INVALID_PARAMETER_VALUE"
+        ) from None
     except msgspec.DecodeError as error:
         raise ApiError(f"Malformed JSON in request body: {error}", "BAD_REQUEST") from None
     except RecursionError:
