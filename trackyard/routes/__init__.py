@@ -8,6 +8,7 @@ from . import (
     artifacts,
     datasets,
     experiments,
+    graphql,
     logged_models,
     meta,
     metrics,
@@ -28,5 +29,6 @@ AREAS = (
     logged_models.api,
     model_files.api,
     datasets.api,
+    graphql.api,
     ui.api,
 )
