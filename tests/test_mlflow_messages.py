@@ -125,3 +125,27 @@ def test_sampled_history_out_of_range(http, experiment_id, max_results):
         params={"run_ids": [run_id], "metric_key": "k", "max_results": max_results},
     )
     assert _message(response) == f"max_results must be between 1 and 2500.{DOCS}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/get-artifact?run_id=missing&path=../x",
+        f"{API}/artifacts/list?run_id=missing&path=../x",
+        "/model-versions/get-artifact?name=missing&version=1&path=../x",
+        "/ajax-api/2.0/mlflow/logged-models/m-missing/artifacts/files?artifact_file_path=../x",
+        f"{API}/logged-models/m-missing/artifacts/directories?artifact_directory_path=../x",
+        "/api/2.0/mlflow-artifacts/artifacts?path=../x",
+    ],
+    ids=["get-artifact", "artifacts-list", "model-version-file", "logged-model-file",
+         "logged-model-list", "proxy-list"],
+)  # fmt: skip
+def test_a_path_leaving_its_root_is_invalid_before_anything_is_looked_up(http, url):
+    assert _message(http.get(url)) == "Invalid path"
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "a\\b", "C:/x", "%2e%2e/x", "a/../../x"])
+def test_unsafe_artifact_paths_are_invalid_path(http, experiment_id, path):
+    run_id = create_run(http, experiment_id)
+    response = http.get("/get-artifact", params={"run_id": run_id, "path": path})
+    assert _message(response) == "Invalid path"

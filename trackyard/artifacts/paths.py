@@ -68,6 +68,21 @@ def _length_problem(text: str) -> str | None:
     return None
 
 
+# MLflow's answer (validate_path_is_safe) to the paths it refuses too: a `..` segment, an
+# absolute path, a backslash, a drive letter, a file: URI. What only we refuse says why.
+INVALID_PATH = "Invalid path"
+
+
+def _mlflow_refuses(text: str) -> bool:
+    return (
+        "\\" in text
+        or text.startswith("/")
+        or _DRIVE.match(text) is not None
+        or text.lower().startswith("file:")
+        or ".." in text.split("/")
+    )
+
+
 def _problem(text: str) -> str | None:
     """Why `text` (decoded, without trailing slashes) is not a safe relative path, if it is not."""
     if _has_bad_character(text):
@@ -95,6 +110,8 @@ def clean_path(raw: str | None) -> str:
     if text == "":
         return ""
     nfkc = unicodedata.normalize("NFKC", text)
+    if _mlflow_refuses(text) or _mlflow_refuses(nfkc):
+        raise invalid(INVALID_PATH)
     problem = _problem(text) or _problem(nfkc) or _length_problem(text)
     if problem:
         raise invalid(f"Invalid artifact path {shown(raw)}: {problem}")

@@ -302,8 +302,8 @@ def _run_root(services: Services, run_id: str) -> tuple[str, str]:
 
 @api.get("mlflow/artifacts/list", m.ListRunArtifacts)
 def list_run_artifacts(services: Services, req: m.ListRunArtifacts) -> m.ListRunArtifactsResponse:
+    folder = clean_path(req.path)  # a bad path is refused before the run is looked up
     uri, root = _run_root(services, req.run_id or req.run_uuid)
-    folder = clean_path(req.path)
     assert services.artifacts is not None
     entries = services.artifacts.list_folder(join(root, folder))
     files = [_file_info(entry, folder) for entry in entries]

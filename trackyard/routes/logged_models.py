@@ -129,8 +129,8 @@ def search_logged_models(services: Services, req: m.SearchLoggedModels) -> dict:
 @api.get(BASE + "/{model_id}/artifacts/directories", m.ListLoggedModelArtifacts)
 def list_logged_model_artifacts(services: Services, req: m.ListLoggedModelArtifacts) -> dict:
     """One folder of the model's files, with paths relative to the model's artifact root."""
+    folder = clean_path(req.artifact_directory_path)  # before the model, as MLflow checks
     root_uri = services.logged_models.get(_model_id(req.model_id)).info.artifact_uri or ""
-    folder = clean_path(req.artifact_directory_path)
     root = artifact_root(services, root_uri)
     assert services.artifacts is not None
     files = [

@@ -50,9 +50,9 @@ def _logged_model_root(services: Services, model_id: str) -> str:
 async def model_version_file(request: Request) -> Response:
     services: Services = request.app.state.services
     params = request.query_params
+    path = clean_path(params.get("path"))  # before the version is looked up, as MLflow checks
     name = check.model_name(params.get("name", ""))
     version = check.model_version(params.get("version", ""))
-    path = clean_path(params.get("path"))
     root = await run_in_threadpool(_version_root, services, name, version)
     assert services.artifacts is not None
     return await send_artifact(request, services.artifacts, join(root, path))
