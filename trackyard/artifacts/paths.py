@@ -13,6 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.request import url2pathname
 
 from ..errors import invalid
 
@@ -172,3 +173,32 @@ def destination_path(artifact_uri: str, destination: str) -> str | None:
     if uri.startswith(f"{root}/"):
         return clean_path(uri[len(root) + 1 :])
     return None
+
+
+def resolve_if_local(uri: str) -> str:
+    """A relative local location made absolute against the server's working folder, as
+    mlflow server resolves artifact locations: a bare path stays a path, a `file:` URI a
+    `file:` URI; anything else is returned as it is."""
+    parsed = urlsplit(uri)
+    if parsed.scheme not in ("", "file"):
+        return uri
+    path = Path(url2pathname(parsed.path if parsed.scheme else uri))
+    if path.is_absolute():
+        return uri
+    absolute = Path.cwd().joinpath(path).as_posix()
+    if not parsed.scheme:
+        return absolute
+    return urlunsplit(("file", "", absolute, parsed.query, parsed.fragment))
+
+
+def local_folder(uri: str) -> str | None:
+    """The folder on this machine an absolute local location names (a path or a `file:` URI
+    without a remote host), or None."""
+    parsed = urlsplit(uri)
+    if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+        folder = url2pathname(parsed.path)
+    elif not parsed.scheme and uri:
+        folder = uri
+    else:
+        return None
+    return folder if Path(folder).is_absolute() else None

@@ -23,8 +23,9 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
+from ..artifacts import Located, locate
 from ..artifacts.base import MAX_PARTS, ArtifactReader, ArtifactRepository, FileEntry, Part
-from ..artifacts.paths import clean_path, destination_path, file_name, join, redact
+from ..artifacts.paths import clean_path, file_name, join, redact
 from ..artifacts.ranges import RangeNotSatisfiable, byte_range
 from ..dispatch import ApiRoutes
 from ..errors import ApiError, invalid
@@ -285,27 +286,27 @@ async def abort_multipart(request: Request) -> Response:
 
 
 # ----------------------------------------------------------------- run-level endpoints
-def _run_root(services: Services, run_id: str) -> tuple[str, str]:
-    """The run's artifact URI and the folder it names inside our destination."""
+def _run_root(services: Services, run_id: str) -> tuple[str, Located]:
+    """The run's artifact URI, and the repository and folder that hold its artifacts (our
+    destination, or the local folder configured as default artifact root)."""
     if not run_id:
         raise invalid("Missing value for required parameter 'run_id'")
     uri = services.store.get_run(run_id).info.artifact_uri or ""
-    root = destination_path(uri, services.config.artifacts_destination)
-    if root is None or services.artifacts is None:
+    located = locate(services.config, services.artifacts, uri)
+    if located is None:
         raise ApiError(
             f"This server cannot read the run's artifacts at {redact(uri)}: they are outside "
             "its artifact destination",
             "NOT_IMPLEMENTED",
         )
-    return uri, root
+    return uri, located
 
 
 @api.get("mlflow/artifacts/list", m.ListRunArtifacts)
 def list_run_artifacts(services: Services, req: m.ListRunArtifacts) -> m.ListRunArtifactsResponse:
     folder = clean_path(req.path)  # a bad path is refused before the run is looked up
-    uri, root = _run_root(services, req.run_id or req.run_uuid)
-    assert services.artifacts is not None
-    entries = services.artifacts.list_folder(join(root, folder))
+    uri, (repository, root) = _run_root(services, req.run_id or req.run_uuid)
+    entries = repository.list_folder(join(root, folder))
     files = [_file_info(entry, folder) for entry in entries]
     return m.ListRunArtifactsResponse(root_uri=uri, files=files)
 
@@ -317,9 +318,8 @@ async def get_artifact(request: Request) -> Response:
     params = request.query_params
     path = _file(clean_path(params.get("path")))
     run_id = params.get("run_id") or params.get("run_uuid") or ""
-    _, root = await run_in_threadpool(_run_root, services, run_id)
-    assert services.artifacts is not None
-    return await send_artifact(request, services.artifacts, join(root, path))
+    _, (repository, root) = await run_in_threadpool(_run_root, services, run_id)
+    return await send_artifact(request, repository, join(root, path))
 
 
 # MLflow's cap on one file uploaded from its UI.
@@ -352,10 +352,9 @@ async def upload_artifact(request: Request) -> Response:
         return Response(status_code=400)
     if not first:
         raise invalid("Request must specify data.")
-    _, root = await run_in_threadpool(_run_root, services, run_id)
-    assert services.artifacts is not None
+    _, (repository, root) = await run_in_threadpool(_run_root, services, run_id)
     body = _capped(first, stream, MAX_UI_UPLOAD_BYTES)
-    failed = await _receive(services.artifacts.write_stream(join(root, path), body))
+    failed = await _receive(repository.write_stream(join(root, path), body))
     return failed or Response(media_type="application/json")
 
 

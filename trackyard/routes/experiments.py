@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pathlib
-import urllib.parse
-import urllib.request
-
 from .. import validation as check
+from ..artifacts.paths import resolve_if_local
 from ..dispatch import ApiRoutes
 from ..errors import not_found
 from ..messages import tracking as m
@@ -25,24 +22,9 @@ def create_experiment(services: Services, req: m.CreateExperiment) -> dict:
     for tag in req.tags:
         check.key(tag.key, "tag")
         check.max_length(tag.value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH, "value")
-    location = _resolved_if_local(req.artifact_location) if req.artifact_location else None
+    location = resolve_if_local(req.artifact_location) if req.artifact_location else None
     experiment_id = services.store.create_experiment(name, location, req.tags)
     return {"experiment_id": experiment_id}
-
-
-def _resolved_if_local(uri: str) -> str:
-    """A relative local location made absolute against the server's working folder, as
-    mlflow server does: a bare path stays a path, a `file:` URI stays a `file:` URI."""
-    parsed = urllib.parse.urlsplit(uri)
-    if parsed.scheme not in ("", "file"):
-        return uri
-    path = pathlib.Path(urllib.request.url2pathname(parsed.path if parsed.scheme else uri))
-    if path.is_absolute():
-        return uri
-    absolute = pathlib.Path.cwd().joinpath(path).as_posix()
-    if not parsed.scheme:
-        return absolute
-    return urllib.parse.urlunsplit(("file", "", absolute, parsed.query, parsed.fragment))
 
 
 @api.get("mlflow/experiments/get", m.GetExperiment, quick=True)

@@ -131,14 +131,13 @@ def list_logged_model_artifacts(services: Services, req: m.ListLoggedModelArtifa
     """One folder of the model's files, with paths relative to the model's artifact root."""
     folder = clean_path(req.artifact_directory_path)  # before the model, as MLflow checks
     root_uri = services.logged_models.get(_model_id(req.model_id)).info.artifact_uri or ""
-    root = artifact_root(services, root_uri)
-    assert services.artifacts is not None
+    repository, root = artifact_root(services, root_uri)
     files = [
         {
             "path": join(folder, entry.name),
             "is_dir": entry.is_dir,
             **({} if entry.is_dir or entry.size is None else {"file_size": entry.size}),
         }
-        for entry in services.artifacts.list_folder(join(root, folder))
+        for entry in repository.list_folder(join(root, folder))
     ]
     return {"root_uri": root_uri, "files": files}

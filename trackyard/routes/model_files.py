@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import validation as check
-from ..artifacts.paths import clean_path, destination_path, join, redact
+from ..artifacts import Located, locate
+from ..artifacts.paths import clean_path, join, redact
 from ..dispatch import ApiRoutes
 from ..errors import ApiError, invalid
 from ..services import Services
@@ -22,27 +23,28 @@ from .artifacts import send_artifact
 api = ApiRoutes()
 
 
-def artifact_root(services: Services, uri: str) -> str:
-    """The folder inside our destination that a stored artifact URI (or `runs:/`) names."""
+def artifact_root(services: Services, uri: str) -> Located:
+    """The repository and folder a stored artifact URI (or `runs:/`) names: inside our
+    destination, or inside the local folder configured as default artifact root."""
     if uri.startswith("runs:/"):
         run_id, _, rest = uri[len("runs:/") :].partition("/")
         run_uri = services.store.get_run(run_id).info.artifact_uri or ""
         uri = f"{run_uri.rstrip('/')}/{rest}" if rest else run_uri
-    root = destination_path(uri, services.config.artifacts_destination)
-    if root is None or services.artifacts is None:
+    located = locate(services.config, services.artifacts, uri)
+    if located is None:
         raise ApiError(
             f"This server cannot read artifacts at {redact(uri)}: they are outside its "
             "artifact destination",
             "NOT_IMPLEMENTED",
         )
-    return root
+    return located
 
 
-def _version_root(services: Services, name: str, version: int) -> str:
+def _version_root(services: Services, name: str, version: int) -> Located:
     return artifact_root(services, services.registry.get_model_version_download_uri(name, version))
 
 
-def _logged_model_root(services: Services, model_id: str) -> str:
+def _logged_model_root(services: Services, model_id: str) -> Located:
     return artifact_root(services, services.logged_models.get(model_id).info.artifact_uri or "")
 
 
@@ -53,9 +55,8 @@ async def model_version_file(request: Request) -> Response:
     path = clean_path(params.get("path"))  # before the version is looked up, as MLflow checks
     name = check.model_name(params.get("name", ""))
     version = check.model_version(params.get("version", ""))
-    root = await run_in_threadpool(_version_root, services, name, version)
-    assert services.artifacts is not None
-    return await send_artifact(request, services.artifacts, join(root, path))
+    repository, root = await run_in_threadpool(_version_root, services, name, version)
+    return await send_artifact(request, repository, join(root, path))
 
 
 @api.route(
@@ -70,6 +71,6 @@ async def logged_model_file(request: Request) -> Response:
     if not path:
         raise invalid('Request must include the "artifact_file_path" query parameter.')
     path = clean_path(path)
-    root = await run_in_threadpool(_logged_model_root, services, request.path_params["model_id"])
-    assert services.artifacts is not None
-    return await send_artifact(request, services.artifacts, join(root, path))
+    model_id = request.path_params["model_id"]
+    repository, root = await run_in_threadpool(_logged_model_root, services, model_id)
+    return await send_artifact(request, repository, join(root, path))
