@@ -149,3 +149,8 @@ def test_unsafe_artifact_paths_are_invalid_path(http, experiment_id, path):
     run_id = create_run(http, experiment_id)
     response = http.get("/get-artifact", params={"run_id": run_id, "path": path})
     assert _message(response) == "Invalid path"
+
+
+def test_artifact_listing_without_run_id(http):
+    response = http.get(f"{API}/artifacts/list")
+    assert _message(response) == f"Missing value for required parameter 'run_id'.{DOCS}"

@@ -32,6 +32,7 @@ from ..errors import ApiError, invalid
 from ..limits import declared_length
 from ..messages import artifacts as m
 from ..services import Services
+from ..validation import API_DOCS
 from ..wire import JSONResponse, error_response, read_message, refuse_nul
 
 api = ApiRoutes()
@@ -290,7 +291,7 @@ def _run_root(services: Services, run_id: str) -> tuple[str, Located]:
     """The run's artifact URI, and the repository and folder that hold its artifacts (our
     destination, or the local folder configured as default artifact root)."""
     if not run_id:
-        raise invalid("Missing value for required parameter 'run_id'")
+        raise invalid(f"Missing value for required parameter 'run_id'.{API_DOCS}")
     uri = services.store.get_run(run_id).info.artifact_uri or ""
     located = locate(services.config, services.artifacts, uri)
     if located is None:
