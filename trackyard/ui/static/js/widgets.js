@@ -124,6 +124,36 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
 export const confirmDialog = (title, message, okLabel = "Delete", submit) =>
   dialog({ title, message, okLabel, danger: true, submit });
 
+/**
+ * A page's header. `crumbs`: [label, href] links (falsy entries skipped), a separator
+ * between them. `title`: text for the <h1> (`role` becomes its data-role), or an element
+ * used as it is. `badges`: when given (even empty), the title sits in a row with them.
+ * `subtitle`: text for a muted line under the title, or an element. `actions`: what sits at
+ * the header's right.
+ */
+export function pageHeader({ crumbs = [], title, role, badges, subtitle, actions }) {
+  const links = crumbs.filter(Boolean);
+  const heading = title instanceof Node ? title : h("h1", { "data-role": role }, title);
+  return h(
+    "div",
+    { class: "page-header" },
+    h(
+      "div",
+      { class: "titles" },
+      links.length
+        ? h(
+            "div",
+            { class: "breadcrumbs" },
+            links.map(([label, url], i) => [i ? h("span", { class: "sep" }) : null, h("a", { href: url }, label)]),
+          )
+        : null,
+      badges === undefined ? heading : h("div", { class: "row" }, heading, badges),
+      typeof subtitle === "string" ? h("div", { class: "muted small" }, subtitle) : subtitle,
+    ),
+    actions,
+  );
+}
+
 /** Tabs as links, so the selected tab is part of the URL. */
 export function tabs(items, active) {
   return h(

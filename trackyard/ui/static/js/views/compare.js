@@ -7,7 +7,7 @@ import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
 import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { errorBox, loading, tabs } from "../widgets.js";
+import { errorBox, loading, pageHeader, tabs } from "../widgets.js";
 import { sourceName } from "./runs/table-model.js";
 
 const TABS = { table: "Table", charts: "Metric charts", parallel: "Parallel coordinates", scatter: "Scatter" };
@@ -65,41 +65,31 @@ export async function compareView(container, ctx) {
     h(
       "div",
       { class: "page" },
-      h(
-        "div",
-        { class: "page-header" },
-        h(
+      pageHeader({
+        crumbs: [
+          ["Experiments", "#/experiments"],
+          [
+            back
+              .split(",")
+              .map((id) => names.get(id) || `Experiment ${id}`)
+              .join(", "),
+            href(`/experiments/${back.split(",").map(seg).join(",")}`),
+          ],
+        ],
+        title: `Comparing ${runs.length} run${runs.length === 1 ? "" : "s"}`,
+        subtitle: h(
           "div",
-          { class: "titles" },
-          h(
-            "div",
-            { class: "breadcrumbs" },
-            h("a", { href: "#/experiments" }, "Experiments"),
-            h("span", { class: "sep" }),
+          { class: "row" },
+          runs.map((r) =>
             h(
               "a",
-              { href: href(`/experiments/${back.split(",").map(seg).join(",")}`) },
-              back
-                .split(",")
-                .map((id) => names.get(id) || `Experiment ${id}`)
-                .join(", "),
-            ),
-          ),
-          h("h1", null, `Comparing ${runs.length} run${runs.length === 1 ? "" : "s"}`),
-          h(
-            "div",
-            { class: "row" },
-            runs.map((r) =>
-              h(
-                "a",
-                { class: "badge", href: href(`/experiments/${seg(r.run.info.experiment_id)}/runs/${seg(r.id)}`) },
-                h("span", { class: "swatch", style: `background:${r.color}` }),
-                r.name,
-              ),
+              { class: "badge", href: href(`/experiments/${seg(r.run.info.experiment_id)}/runs/${seg(r.id)}`) },
+              h("span", { class: "swatch", style: `background:${r.color}` }),
+              r.name,
             ),
           ),
         ),
-      ),
+      }),
       ids.length > MAX_RUNS
         ? h("div", { class: "notice" }, `Showing the first ${MAX_RUNS} of ${ids.length} runs.`)
         : null,

@@ -5,7 +5,7 @@ import { experiments } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { href, navigate, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, errorBox, loadFilteredPage, loading } from "../widgets.js";
+import { attempt, confirmDialog, dialog, errorBox, loadFilteredPage, loading, pageHeader } from "../widgets.js";
 
 const VIEW_TYPES = { active: "ACTIVE_ONLY", deleted: "DELETED_ONLY", all: "ALL" };
 
@@ -50,12 +50,10 @@ export async function experimentsView(container, ctx) {
     h(
       "div",
       { class: "page" },
-      h(
-        "div",
-        { class: "page-header" },
-        h("div", { class: "titles" }, h("h1", null, "Experiments")),
-        h("button", { class: "primary", onclick: create }, "New experiment"),
-      ),
+      pageHeader({
+        title: "Experiments",
+        actions: h("button", { class: "primary", onclick: create }, "New experiment"),
+      }),
       h("div", { class: "row" }, search, viewSelect, compareButton),
       errorLine,
       tableHost,

@@ -5,7 +5,7 @@ import { artifactBrowser, proxyRoot, proxySource } from "../artifact-browser.js"
 import { h, replace } from "../dom.js";
 import { formatNumber, formatTime, toMap } from "../format.js";
 import { href, seg, setQuery } from "../router.js";
-import { kvTable, loading, panel, tagEditor } from "../widgets.js";
+import { kvTable, loading, pageHeader, panel, tagEditor } from "../widgets.js";
 
 export async function loggedModelView(container, ctx) {
   replace(container, loading());
@@ -26,41 +26,21 @@ export async function loggedModelView(container, ctx) {
     h(
       "div",
       { class: "page" },
-      h(
-        "div",
-        { class: "page-header" },
-        h(
-          "div",
-          { class: "titles" },
-          h(
-            "div",
-            { class: "breadcrumbs" },
-            h("a", { href: "#/experiments" }, "Experiments"),
-            h("span", { class: "sep" }),
-            h(
-              "a",
-              { href: href(`/experiments/${seg(info.experiment_id)}`) },
-              experiment ? experiment.name : `Experiment ${info.experiment_id}`,
-            ),
-            info.source_run_id
-              ? [
-                  h("span", { class: "sep" }),
-                  h(
-                    "a",
-                    { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.source_run_id)}`) },
-                    "source run",
-                  ),
-                ]
-              : null,
-          ),
-          h(
-            "div",
-            { class: "row" },
-            h("h1", { "data-role": "logged-model-name" }, info.name),
-            info.status ? h("span", { class: "badge" }, info.status.replace(/^LOGGED_MODEL_/, "")) : null,
-          ),
-        ),
-      ),
+      pageHeader({
+        crumbs: [
+          ["Experiments", "#/experiments"],
+          [
+            experiment ? experiment.name : `Experiment ${info.experiment_id}`,
+            href(`/experiments/${seg(info.experiment_id)}`),
+          ],
+          info.source_run_id
+            ? ["source run", href(`/experiments/${seg(info.experiment_id)}/runs/${seg(info.source_run_id)}`)]
+            : null,
+        ],
+        title: info.name,
+        role: "logged-model-name",
+        badges: info.status ? h("span", { class: "badge" }, info.status.replace(/^LOGGED_MODEL_/, "")) : null,
+      }),
       panel(
         "Details",
         kvTable([

@@ -15,6 +15,7 @@ import {
   kvTable,
   loadFilteredPage,
   loading,
+  pageHeader,
   panel,
   tagEditor,
 } from "../widgets.js";
@@ -60,20 +61,11 @@ export async function modelsView(container, ctx) {
     h(
       "div",
       { class: "page" },
-      h(
-        "div",
-        { class: "page-header" },
-        h(
-          "div",
-          { class: "titles" },
-          h("h1", null, "Registered models"),
-          h(
-            "div",
-            { class: "muted small" },
-            "Register a model from a run with mlflow.register_model(...) or log_model(..., registered_model_name=...).",
-          ),
-        ),
-      ),
+      pageHeader({
+        title: "Registered models",
+        subtitle:
+          "Register a model from a run with mlflow.register_model(...) or log_model(..., registered_model_name=...).",
+      }),
       h("div", { class: "row" }, search),
       errorLine,
       tableHost,
@@ -217,21 +209,11 @@ export async function modelView(container, ctx) {
     h(
       "div",
       { class: "page" },
-      h(
-        "div",
-        { class: "page-header" },
-        h(
-          "div",
-          { class: "titles" },
-          h("div", { class: "breadcrumbs" }, h("a", { href: "#/models" }, "Registered models")),
-          h("h1", null, name),
-          h(
-            "div",
-            { class: "muted small" },
-            `Created ${formatTime(model.creation_timestamp)} · last modified ${formatTime(model.last_updated_timestamp)}`,
-          ),
-        ),
-      ),
+      pageHeader({
+        crumbs: [["Registered models", "#/models"]],
+        title: name,
+        subtitle: `Created ${formatTime(model.creation_timestamp)} · last modified ${formatTime(model.last_updated_timestamp)}`,
+      }),
       descriptionPanel(model.description, (text) => registry.updateModel(name, text)),
       panel(
         "Aliases",
@@ -349,28 +331,17 @@ export async function versionView(container, ctx) {
     h(
       "div",
       { class: "page" },
-      h(
-        "div",
-        { class: "page-header" },
-        h(
-          "div",
-          { class: "titles" },
-          h(
-            "div",
-            { class: "breadcrumbs" },
-            h("a", { href: "#/models" }, "Registered models"),
-            h("span", { class: "sep" }),
-            h("a", { href: modelHref(name) }, name),
-          ),
-          h(
-            "div",
-            { class: "row" },
-            h("h1", null, `${name} · version ${version}`),
-            v.current_stage && v.current_stage !== "None" ? stageBadge(v.current_stage) : null,
-            aliasBadges(v.aliases),
-          ),
-        ),
-      ),
+      pageHeader({
+        crumbs: [
+          ["Registered models", "#/models"],
+          [name, modelHref(name)],
+        ],
+        title: `${name} · version ${version}`,
+        badges: [
+          v.current_stage && v.current_stage !== "None" ? stageBadge(v.current_stage) : null,
+          aliasBadges(v.aliases),
+        ],
+      }),
       panel(
         "Details",
         kvTable([

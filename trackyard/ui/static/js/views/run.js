@@ -8,7 +8,17 @@ import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { attempt, confirmDialog, dialog, filterInput, loading, panel, tabs, tagEditor } from "../widgets.js";
+import {
+  attempt,
+  confirmDialog,
+  dialog,
+  filterInput,
+  loading,
+  pageHeader,
+  panel,
+  tabs,
+  tagEditor,
+} from "../widgets.js";
 
 const NOTE_TAG = "mlflow.note.content";
 const PARENT_TAG = "mlflow.parentRunId";
@@ -36,42 +46,24 @@ export async function runView(container, ctx) {
     h(
       "div",
       { class: "page" },
-      h(
-        "div",
-        { class: "page-header" },
-        h(
-          "div",
-          { class: "titles" },
-          h(
-            "div",
-            { class: "breadcrumbs" },
-            h("a", { href: "#/experiments" }, "Experiments"),
-            h("span", { class: "sep" }),
-            h(
-              "a",
-              { href: href(`/experiments/${seg(info.experiment_id)}`) },
-              experiment ? experiment.name : `Experiment ${info.experiment_id}`,
-            ),
-            tags[PARENT_TAG]
-              ? [
-                  h("span", { class: "sep" }),
-                  h(
-                    "a",
-                    { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(tags[PARENT_TAG])}`) },
-                    "parent run",
-                  ),
-                ]
-              : null,
-          ),
-          h(
-            "div",
-            { class: "row" },
-            h("h1", { "data-role": "run-name" }, info.run_name),
-            h("span", { class: "badge" }, h("span", { class: `status-dot status-${info.status}` }), info.status),
-            deleted ? h("span", { class: "badge danger" }, "deleted") : null,
-          ),
-        ),
-        h(
+      pageHeader({
+        crumbs: [
+          ["Experiments", "#/experiments"],
+          [
+            experiment ? experiment.name : `Experiment ${info.experiment_id}`,
+            href(`/experiments/${seg(info.experiment_id)}`),
+          ],
+          tags[PARENT_TAG]
+            ? ["parent run", href(`/experiments/${seg(info.experiment_id)}/runs/${seg(tags[PARENT_TAG])}`)]
+            : null,
+        ],
+        title: info.run_name,
+        role: "run-name",
+        badges: [
+          h("span", { class: "badge" }, h("span", { class: `status-dot status-${info.status}` }), info.status),
+          deleted ? h("span", { class: "badge danger" }, "deleted") : null,
+        ],
+        actions: h(
           "div",
           { class: "row" },
           h("button", { onclick: rename }, "Rename"),
@@ -79,7 +71,7 @@ export async function runView(container, ctx) {
             ? h("button", { onclick: restore, "data-role": "restore-run" }, "Restore")
             : h("button", { class: "danger", onclick: remove, "data-role": "delete-run" }, "Delete"),
         ),
-      ),
+      }),
       tabs(
         [
           { id: "overview", label: "Overview", href: href(base) },

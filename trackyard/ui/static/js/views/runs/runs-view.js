@@ -11,7 +11,7 @@ import { experiments, runs as runsApi } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { plural } from "../../format.js";
 import { navigate, setQuery } from "../../router.js";
-import { attempt, confirmDialog, errorBox } from "../../widgets.js";
+import { attempt, confirmDialog, errorBox, pageHeader } from "../../widgets.js";
 import { toggleColumnPicker } from "./column-picker.js";
 import { createPageFetcher } from "./page-fetcher.js";
 import {
@@ -127,17 +127,7 @@ function layout(view) {
   return h(
     "div",
     { class: "page fill" },
-    h(
-      "div",
-      { class: "page-header" },
-      h(
-        "div",
-        { class: "titles" },
-        h("div", { class: "breadcrumbs" }, h("a", { href: "#/experiments" }, "Experiments")),
-        c.title,
-        c.subtitle,
-      ),
-    ),
+    pageHeader({ crumbs: [["Experiments", "#/experiments"]], title: c.title, subtitle: c.subtitle }),
     h(
       "div",
       { class: "row" },
