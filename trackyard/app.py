@@ -90,7 +90,7 @@ async def _closing(database: Database, services: Services, app: Starlette) -> As
 def create_app(config: ServerConfig, database: Database | None = None) -> ASGIApp:
     """The app over the backend store's `database`, opened here unless the caller did."""
     if database is None:
-        database = open_database(config.backend_store_uri)
+        database = open_database(config.backend_store_uri, migrate=not config.no_migrate)
     store = open_store(database, experiment_root(config))
     registry_store, logged_model_store = open_model_stores(database)
     services = Services(

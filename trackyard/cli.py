@@ -26,7 +26,7 @@ def _open_backend(config: ServerConfig) -> Database:
     from .store import open_database
 
     try:
-        return open_database(config.backend_store_uri)
+        return open_database(config.backend_store_uri, migrate=not config.no_migrate)
     except Exception as error:  # any driver's connection or schema error ends start-up
         raise click.ClickException(f"Cannot open the backend store: {error}") from None
 
@@ -73,6 +73,14 @@ def with_options(options: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
     envvar="TRACKYARD_SERVE_ARTIFACTS",
     help="Proxy artifact uploads and downloads through this server.",
 )
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    default=False,
+    envvar="TRACKYARD_NO_MIGRATE",
+    help="Never migrate the schema at start-up; refuse to start if it is behind "
+    "(run `trackyard db upgrade` first). For several servers over one database.",
+)
 @click.option("--workers", "-w", default=1, show_default=True, envvar="TRACKYARD_WORKERS")
 @click.option(
     "--access-log/--no-access-log",
@@ -110,3 +118,6 @@ def server(**options: Any) -> None:
 from .workspace import up as _up  # noqa: E402
 
 main.add_command(_up)
+from .commands_db import db as _db  # noqa: E402
+
+main.add_command(_db)

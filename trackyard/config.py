@@ -17,6 +17,8 @@ class ServerConfig:
     artifacts_destination: str = str(DATA_DIR / "artifacts")
     default_artifact_root: str | None = None
     serve_artifacts: bool = True
+    # Start-up leaves the schema alone and refuses one short of head (`trackyard db upgrade`).
+    no_migrate: bool = False
     # Artifact destination options (see docs/artifacts.md).
     sftp_key_file: str | None = None
     sftp_known_hosts: str | None = None

@@ -217,9 +217,13 @@ class PostgresDatabase(Database):
             self.column_types = _column_types(connection)
 
     @classmethod
-    def open(cls, uri: str) -> PostgresDatabase:
+    def open(cls, uri: str, migrate: bool = True) -> PostgresDatabase:
+        """The database at `uri`, brought to head, or (`migrate=False`) refused unless there."""
         uri = normalise_uri(uri)
-        migrate(uri)
+        if migrate:
+            migrate_to_head(uri)
+        else:
+            migrations.check_revision(revision(uri), "The database")
         return cls(uri)
 
     @contextmanager
@@ -287,7 +291,14 @@ def _revision(connection: psycopg.Connection) -> str | None:
     return row[0] if row else None
 
 
-def migrate(uri: str) -> None:
+def revision(uri: str) -> str | None:
+    """The schema revision alembic stamped, None before any."""
+    with psycopg.connect(uri, autocommit=True) as connection:
+        return _revision(connection)
+
+
+def migrate_to_head(uri: str) -> None:
+    """Upgrade to head; concurrent starters queue on an advisory lock and re-check."""
     with psycopg.connect(uri, autocommit=True) as connection:
         if _revision(connection) == migrations.head_revision():
             return

@@ -61,28 +61,33 @@ class SQLiteDatabase(Database):
         self._group: _CommitGroup | None = None
 
     @classmethod
-    def open(cls, uri: str) -> SQLiteDatabase:
+    def open(cls, uri: str, migrate: bool = True) -> SQLiteDatabase:
+        """The database at `uri`, brought to head, or (`migrate=False`) refused unless there."""
         path = sqlite_path(uri)
         path.parent.mkdir(parents=True, exist_ok=True)
         database = cls(path)
-        database.migrate()
+        if migrate:
+            database.migrate()
+        else:
+            migrations.check_revision(database.revision(), f"The database {path}")
         return database
 
     def migrate(self) -> None:
         """Upgrade to head; concurrent starters queue on a lock file and re-check."""
-        if self._revision() == migrations.head_revision():
+        if self.revision() == migrations.head_revision():
             return
         with open(f"{self.path}.migrate-lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             migrations.bring_to_head(
-                self._revision,
+                self.revision,
                 self._is_empty,
                 self._create_head,
                 self._upgrade,
                 database=f"The database {self.path}",
             )
 
-    def _revision(self) -> str | None:
+    def revision(self) -> str | None:
+        """The schema revision alembic stamped, None before any."""
         connection = self._connection()
         try:
             return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]

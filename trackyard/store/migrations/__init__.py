@@ -34,6 +34,32 @@ def head_revision() -> str:
     return known_revisions()[-1]
 
 
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than this trackyard's and nothing may migrate it
+    (a server started with --no-migrate): an operator runs `trackyard db upgrade`."""
+
+
+def check_revision(current: str | None, database: str) -> None:
+    """Refuse a schema that is not this code's head, without changing anything: a newer one
+    needs a newer trackyard, an older (or missing) one `trackyard db upgrade`."""
+    if current == head_revision():
+        return
+    if current is not None and current not in known_revisions():
+        raise RuntimeError(_newer(database, current))
+    state = f"schema revision {current}" if current else "no schema"
+    raise SchemaBehind(
+        f"{database} has {state}, behind this trackyard's head {head_revision()}, and "
+        "--no-migrate is set: run `trackyard db upgrade --backend-store-uri <uri>` first."
+    )
+
+
+def _newer(database: str, current: str) -> str:
+    return (
+        f"{database} has schema revision {current}, newer than this trackyard knows "
+        f"(head {head_revision()}). Upgrade trackyard."
+    )
+
+
 def bring_to_head(
     revision: Callable[[], str | None],
     is_empty: Callable[[], bool],
@@ -45,10 +71,7 @@ def bring_to_head(
     database from the head SQL, and upgrade whatever is still short of head."""
     current = revision()
     if current is not None and current not in known_revisions():
-        raise RuntimeError(
-            f"{database} has schema revision {current}, newer than this trackyard knows "
-            f"(head {head_revision()}). Upgrade trackyard."
-        )
+        raise RuntimeError(_newer(database, current))
     if current is None and is_empty():
         create_head()
     if revision() != head_revision():
