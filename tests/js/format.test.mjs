@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  elapsedTicks,
   formatBytes,
   formatDuration,
   formatNumber,
@@ -133,4 +134,11 @@ test("plural adds an s unless the count is one", () => {
   assert.equal(plural(1, "run"), "1 run");
   assert.equal(plural(0, "run"), "0 runs");
   assert.equal(plural(3, "run"), "3 runs");
+});
+
+test("elapsedTicks labels every tick in the one unit the span calls for", () => {
+  assert.deepEqual(elapsedTicks([0, 20, 40, 60]), ["0s", "20s", "40s", "60s"]);
+  assert.deepEqual(elapsedTicks([0, 100, 200, 300]), ["0:00", "1:40", "3:20", "5:00"]);
+  assert.deepEqual(elapsedTicks([0, 3600, 7200, null]), ["0:00", "1:00", "2:00", ""]);
+  assert.deepEqual(elapsedTicks([0, 86400, 172800]), ["0d", "1d", "2d"]);
 });

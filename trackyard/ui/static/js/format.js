@@ -90,3 +90,21 @@ export function toMap(items) {
 export function plural(count, word) {
   return `${count.toLocaleString()} ${word}${count === 1 ? "" : "s"}`;
 }
+
+/**
+ * Labels for ticks of elapsed seconds, all in the one form the span calls for: "0s, 20s,
+ * 40s" under two minutes, "0:00, 1:40, 3:20" (m:ss) under two hours, "1:00, 1:30" (h:mm)
+ * under two days, then days; never "0ms" beside "1m 40s".
+ */
+export function elapsedTicks(splits) {
+  const finite = splits.filter((s) => s !== null && s !== undefined);
+  const span = Math.max(0, ...finite.map(Math.abs));
+  const clock = (big, small) => `${Math.floor(big)}:${pad(Math.round(small))}`;
+  const label = (s) => {
+    if (span < 120) return `${Number(s.toPrecision(4))}s`;
+    if (span < 7200) return clock(s / 60, s % 60);
+    if (span < 2 * 86400) return clock(s / 3600, (s % 3600) / 60);
+    return `${Number((s / 86400).toPrecision(3))}d`;
+  };
+  return splits.map((s) => (s === null || s === undefined ? "" : label(s)));
+}

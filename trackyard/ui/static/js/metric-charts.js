@@ -5,7 +5,7 @@
 import uPlot from "../vendor/uPlot.esm.js";
 import { metrics as metricsApi } from "./api.js";
 import { cssVar, debounce, h, replace } from "./dom.js";
-import { formatDuration, formatNumber, toNumber } from "./format.js";
+import { elapsedTicks, formatDuration, formatNumber, toNumber } from "./format.js";
 
 export const X_MODES = { step: "Step", wall: "Wall time", relative: "Relative time" };
 const MAX_POINTS = 1000;
@@ -110,33 +110,54 @@ function series(points, xMode, logScale) {
   return [xs, xs.map((x) => keyed.get(x))];
 }
 
+/** The x value as the tooltip and axis read it, for an x mode. */
+function formatX(mode, v) {
+  if (v === null || v === undefined) return "";
+  if (mode === "wall") return new Date(v * 1000).toLocaleString();
+  if (mode === "relative") return formatDuration(v * 1000);
+  return String(v);
+}
+
 /**
  * Draw one metric for several runs into `host`. `runs`: [{id, name, color}].
  * Returns {destroy}. Rejections: only AbortError when the page goes away.
+ *
+ * Only runs with points for the metric are drawn and listed. uPlot's own legend (one row per
+ * series, unreadable past a dozen runs) is replaced by a scrolling legend of runs and a
+ * tooltip that follows the line nearest the cursor, naming its run and value and fading the
+ * others; with smoothing, the raw line is drawn faintly and is neither listed nor hovered.
  */
 export async function metricChart(host, { runs, key, settings, height = 240, signal }) {
   host.classList.add("chart-host");
   const status = h("div", { class: "chart-status" }, "Loading…");
   replace(host, status);
-  const runIds = runs.map((r) => r.id);
   let coarse;
   try {
-    coarse = await fetchPoints(runIds, key, { signal });
+    coarse = await fetchPoints(
+      runs.map((r) => r.id),
+      key,
+      { signal },
+    );
   } catch (error) {
     if (error.name === "AbortError") throw error;
     status.textContent = error.message;
     return { destroy() {} };
   }
-  const total = [...coarse.values()].reduce((n, points) => n + points.length, 0);
-  if (!total) {
+  const drawn = runs.filter((run) => coarse.get(run.id).length);
+  if (!drawn.length) {
     status.textContent = "No data";
     return { destroy() {} };
   }
-  const sampled = [...coarse.values()].some((points) => points.length >= MAX_POINTS * 0.9);
+  if (drawn.every((run) => coarse.get(run.id).length === 1)) return singleValues(host, drawn, coarse);
+  return linePlot(host, { drawn, coarse, key, settings, height, signal });
+}
 
+function linePlot(host, { drawn, coarse, key, settings, height, signal }) {
+  const runIds = drawn.map((r) => r.id);
+  const sampled = [...coarse.values()].some((points) => points.length >= MAX_POINTS * 0.9);
   const build = (byRun) => {
     const tables = [];
-    for (const run of runs) {
+    for (const run of drawn) {
       const [xs, ys] = series(byRun.get(run.id) || [], settings.x, settings.log);
       tables.push([xs, settings.smooth ? smooth(ys, settings.smooth) : ys]);
       if (settings.smooth) tables.push([xs, ys]);
@@ -144,68 +165,89 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
     return uPlot.join(tables.map((t) => (t[0].length ? t : [[0], [null]])));
   };
 
-  const text = cssVar("--text");
-  const muted = cssVar("--muted");
-  const grid = cssVar("--border");
+  // Series 1.. in uPlot's order: each run's line, then (smoothing) its raw line.
+  const seriesRun = [null];
+  const isRaw = [false];
   const seriesOptions = [];
-  for (const run of runs) {
+  for (const run of drawn) {
+    seriesRun.push(run);
+    isRaw.push(false);
     seriesOptions.push({
       label: run.name,
       stroke: run.color,
       width: 1.6,
       spanGaps: true,
       points: { size: 5, fill: run.color },
-      value: (_u, v) => (v === null ? "" : formatNumber(v)),
     });
     if (settings.smooth) {
+      seriesRun.push(run);
+      isRaw.push(true);
       seriesOptions.push({
-        label: `${run.name} (raw)`,
+        label: `${run.name} raw`,
         stroke: withAlpha(run.color, 0.28),
         width: 1,
         spanGaps: true,
         points: { show: false },
-        value: (_u, v) => (v === null ? "" : formatNumber(v)),
       });
     }
   }
   const axis = {
-    stroke: muted,
-    grid: { stroke: grid, width: 1 },
-    ticks: { stroke: grid, width: 1 },
+    stroke: cssVar("--muted"),
+    grid: { stroke: cssVar("--border"), width: 1 },
+    ticks: { stroke: cssVar("--border"), width: 1 },
     font: "11px system-ui, sans-serif",
   };
   const xAxis = { ...axis };
   // Log axes hand over null for ticks they leave unlabelled.
   const label = (format) => (_u, splits) => splits.map((s) => (s === null || s === undefined ? "" : format(s)));
-  if (settings.x === "relative") xAxis.values = label((s) => formatDuration(s * 1000));
+  if (settings.x === "relative") xAxis.values = (_u, splits) => elapsedTicks(splits);
+  const tooltip = h("div", { class: "chart-tooltip hidden", "data-role": "chart-tooltip", role: "status" });
+  const legend = chartLegend(drawn, seriesRun, isRaw);
+  let focused = null;
+  const showTip = (u) => {
+    const idx = focused === null ? null : (u.cursor.idxs[focused] ?? u.cursor.idx);
+    const value = idx === null || idx === undefined ? null : u.data[focused][idx];
+    if (value === null || value === undefined || u.cursor.left < 0) {
+      tooltip.classList.add("hidden");
+      return;
+    }
+    const run = seriesRun[focused];
+    replace(
+      tooltip,
+      h("span", { class: "swatch", style: `background:${run.color}` }),
+      h("strong", null, run.name),
+      h("span", { class: "mono" }, formatNumber(value)),
+      h("span", { class: "muted" }, `${X_MODES[settings.x].toLowerCase()} ${formatX(settings.x, u.data[0][idx])}`),
+    );
+    tooltip.classList.remove("hidden");
+    const left = u.cursor.left + 14;
+    const flip = left + tooltip.offsetWidth > u.over.clientWidth;
+    tooltip.style.left = `${flip ? u.cursor.left - tooltip.offsetWidth - 14 : left}px`;
+    tooltip.style.top = `${Math.max(0, u.cursor.top - 34)}px`;
+  };
   const options = {
     width: Math.max(200, host.clientWidth),
     height,
-    scales: {
-      x: { time: settings.x === "wall" },
-      y: settings.log ? { distr: 3, log: 10 } : {},
-    },
+    scales: { x: { time: settings.x === "wall" }, y: settings.log ? { distr: 3, log: 10 } : {} },
     axes: [xAxis, { ...axis, size: 60, values: label(formatNumber) }],
-    series: [
-      {
-        label: X_MODES[settings.x],
-        value: (_u, v) =>
-          v === null
-            ? ""
-            : settings.x === "wall"
-              ? new Date(v * 1000).toLocaleString()
-              : settings.x === "relative"
-                ? formatDuration(v * 1000)
-                : v,
-      },
-      ...seriesOptions,
-    ],
-    legend: { show: runs.length <= 12, live: true },
-    cursor: { drag: { x: true, y: false }, points: { size: 6 } },
+    series: [{ label: X_MODES[settings.x] }, ...seriesOptions],
+    legend: { show: false },
+    focus: { alpha: 0.12 },
+    cursor: {
+      drag: { x: true, y: false },
+      points: { size: 6 },
+      focus: { prox: 24, dist: (_u, si, _i, valPos, curPos) => (isRaw[si] ? Infinity : valPos - curPos) },
+    },
     hooks: {
-      setScale: [
-        (u, scaleKey) => {
-          if (scaleKey === "x") onZoom(u);
+      setScale: [(u, scaleKey) => scaleKey === "x" && onZoom(u)],
+      setCursor: [showTip],
+      setSeries: [
+        (u, si, opts) => {
+          if (!opts || opts.focus === undefined) return;
+          focused = si === null || isRaw[si] ? null : si;
+          host.dataset.focused = focused === null ? "" : seriesRun[focused].name;
+          legend.mark(focused);
+          showTip(u);
         },
       ],
     },
@@ -245,7 +287,10 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
 
   host.replaceChildren();
   const plot = new uPlot(options, data, host);
-  plot.root.style.color = text;
+  plot.root.style.color = cssVar("--text");
+  plot.over.appendChild(tooltip);
+  legend.attach(plot);
+  host.appendChild(legend.element);
   host.dataset.drawn = "1";
 
   const observer = new ResizeObserver(() => {
@@ -260,6 +305,102 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
       plot.destroy();
     },
   };
+}
+
+/**
+ * The legend under a chart: one entry per run drawn (never per raw line), in a box that
+ * scrolls past three lines and folds away. Hovering an entry highlights its line, clicking
+ * hides or shows it.
+ */
+function chartLegend(drawn, seriesRun, isRaw) {
+  const indexOf = new Map();
+  seriesRun.forEach((run, si) => {
+    if (run && !isRaw[si]) indexOf.set(run.id, si);
+  });
+  const items = drawn.map((run) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "legend-item",
+        title: `${run.name} (click to hide or show)`,
+        dataset: { series: indexOf.get(run.id) },
+      },
+      h("span", { class: "swatch", style: `background:${run.color}` }),
+      h("span", { class: "name" }, run.name),
+    ),
+  );
+  const list = h("div", { class: "legend-items" }, items);
+  const element = h(
+    "details",
+    { class: "chart-legend", open: true, "data-role": "chart-legend" },
+    h("summary", null, `${drawn.length} run${drawn.length === 1 ? "" : "s"}`),
+    list,
+  );
+  return {
+    element,
+    mark(si) {
+      for (const item of items) item.classList.toggle("focused", Number(item.dataset.series) === si);
+    },
+    attach(plot) {
+      const target = (event) => event.target.closest?.(".legend-item");
+      list.addEventListener("mouseover", (event) => {
+        const item = target(event);
+        if (item && plot.series[item.dataset.series].show) plot.setSeries(Number(item.dataset.series), { focus: true });
+      });
+      list.addEventListener("mouseleave", () => plot.setSeries(null, { focus: true }));
+      list.addEventListener("click", (event) => {
+        const item = target(event);
+        if (!item) return;
+        const si = Number(item.dataset.series);
+        const show = !plot.series[si].show;
+        plot.setSeries(si, { show });
+        if (isRaw[si + 1]) plot.setSeries(si + 1, { show });
+        item.classList.toggle("off", !show);
+        item.setAttribute("aria-pressed", String(!show));
+      });
+    },
+  };
+}
+
+/**
+ * A metric logged once per run (autolog's final scores): horizontal bars, one per run, as
+ * MLflow draws them, instead of a lone dot per run on an empty step axis.
+ */
+function singleValues(host, drawn, coarse) {
+  const values = drawn.map((run) => toNumber(coarse.get(run.id)[0].value));
+  const finite = values.filter(Number.isFinite);
+  const low = Math.min(0, ...finite);
+  const high = Math.max(0, ...finite);
+  const span = high - low || 1;
+  host.replaceChildren(
+    h(
+      "div",
+      { class: "bar-chart", "data-role": "bar-chart" },
+      drawn.map((run, i) => {
+        const v = values[i];
+        const ok = Number.isFinite(v);
+        const from = ok ? (Math.min(v, 0) - low) / span : 0;
+        const size = ok ? Math.abs(v) / span : 0;
+        return h(
+          "div",
+          { class: "bar-row", title: `${run.name}: ${ok ? v : coarse.get(run.id)[0].value}` },
+          h("span", { class: "bar-name" }, run.name),
+          h(
+            "span",
+            { class: "bar-track" },
+            h("span", {
+              class: "bar",
+              style: `left:${(from * 100).toFixed(2)}%;width:${(size * 100).toFixed(2)}%;background:${run.color}`,
+            }),
+          ),
+          h("span", { class: "bar-value mono" }, ok ? formatNumber(v) : String(coarse.get(run.id)[0].value)),
+        );
+      }),
+    ),
+  );
+  host.dataset.drawn = "1";
+  return { destroy() {} };
 }
 
 function withAlpha(color, alpha) {

@@ -27,7 +27,7 @@ export async function compareView(container, ctx) {
   }
   replace(container, loading(`Loading ${ids.length} runs…`));
   const shown = ids.slice(0, MAX_RUNS);
-  const fetched = await Promise.all(shown.map((id) => runsApi.get(id).catch((error) => ({ error, id }))));
+  const fetched = await fetchRuns(shown, (ctx.query.get("experiments") || "").split(",").filter(Boolean));
   if (!ctx.alive()) return null;
   const failed = fetched.filter((r) => r.error);
   const runs = fetched
@@ -79,7 +79,7 @@ export async function compareView(container, ctx) {
         title: `Comparing ${runs.length} run${runs.length === 1 ? "" : "s"}`,
         subtitle: h(
           "div",
-          { class: "row" },
+          { class: "run-chips", "data-role": "run-chips" },
           runs.map((r) =>
             h(
               "a",
@@ -107,6 +107,30 @@ export async function compareView(container, ctx) {
   if (tab === "parallel") return parallelTab(body, runs, ctx);
   if (tab === "scatter") return scatterTab(body, runs, ctx);
   return tableTab(body, runs, ctx, names);
+}
+
+/**
+ * The runs in the order asked, as one runs/search (run_id IN ...) over the experiments the
+ * runs page named; a run it did not find (another experiment, or no experiments named) is
+ * fetched on its own, and one that fails comes back as {error, id}.
+ */
+async function fetchRuns(ids, experimentIds) {
+  const found = new Map();
+  if (experimentIds.length) {
+    const quoted = ids.map((id) => `'${id.replace(/'/g, "")}'`).join(", ");
+    try {
+      const page = await runsApi.search({
+        experimentIds,
+        filter: `attributes.run_id IN (${quoted})`,
+        viewType: "ALL",
+        maxResults: Math.max(ids.length, 1),
+      });
+      for (const run of page.runs || []) found.set(run.info.run_id, run);
+    } catch {
+      // Fall back to one request per run below, which reports each failure.
+    }
+  }
+  return Promise.all(ids.map((id) => found.get(id) || runsApi.get(id).catch((error) => ({ error, id }))));
 }
 
 const unionKeys = (runs, field) => [...new Set(runs.flatMap((r) => Object.keys(r[field])))].sort();

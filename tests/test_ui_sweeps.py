@@ -1,0 +1,171 @@
+"""The web UI with a hyperparameter sweep (issue 22): 63 runs of 500 steps logged through the
+stock mlflow client (tests/ui_sweep_data.py), driven in Debian's Chromium through Playwright.
+
+Each test names the defect it guards against; screenshots land in test-output/ui-sweeps/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .servers import ServerProcess, start_server
+from .test_ui import UI
+from .ui_sweep_data import Sweep, seed_sweep
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "ui-sweeps"
+
+
+@pytest.fixture(scope="module")
+def sweep_server(tmp_path_factory) -> Iterator[ServerProcess]:
+    data_dir = tmp_path_factory.mktemp("ui-sweep-server")
+    process = start_server(data_dir, f"sqlite:///{data_dir / 'trackyard.db'}")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def sweep(sweep_server: ServerProcess) -> Sweep:
+    return seed_sweep(sweep_server.url)
+
+
+class SweepUI(UI):
+    def shot(self, suffix: str = "") -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = f"{self.name}-{suffix}" if suffix else self.name
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def open_ui(browser, server: ServerProcess, name: str, width: int = 1440) -> tuple[SweepUI, object]:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return SweepUI(page, server.url, name), context
+
+
+@pytest.fixture
+def ui(browser, sweep_server: ServerProcess, request) -> Iterator[SweepUI]:
+    ui, context = open_ui(browser, sweep_server, request.node.name)
+    yield ui
+    context.close()
+
+
+@pytest.fixture
+def narrow_ui(browser, sweep_server: ServerProcess, request) -> Iterator[SweepUI]:
+    ui, context = open_ui(browser, sweep_server, request.node.name, width=1024)
+    yield ui
+    context.close()
+
+
+def compare_path(sweep: Sweep, count: int, **query: str) -> str:
+    extra = "".join(f"&{k}={v}" for k, v in query.items())
+    runs = ",".join(sweep.trial_ids(count))
+    return f"#/compare?runs={runs}&experiments={sweep.experiment_id}{extra}"
+
+
+def chart(ui: UI, key: str):
+    return ui.page.locator(f".chart-card[data-metric='{key}']")
+
+
+def hover_line(ui: UI, key: str) -> None:
+    """Move the mouse across the middle of a chart's plot until a line is under it."""
+    over = chart(ui, key).locator(".u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    for fraction in (0.5, 0.45, 0.55, 0.4, 0.6, 0.3, 0.7):
+        for height in (0.5, 0.6, 0.7, 0.8, 0.9, 0.4, 0.3):
+            ui.page.mouse.move(
+                box["x"] + box["width"] * fraction, box["y"] + box["height"] * height
+            )
+            if chart(ui, key).locator(".chart-host[data-focused]:not([data-focused=''])").count():
+                return
+    raise AssertionError("no line came under the mouse")
+
+
+# ---------------------------------------------------------------- 1. charts at 60 runs
+
+
+def test_chart_hover_names_run_and_value_at_60_runs(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 60, tab="charts"))
+    expect(chart(ui, "val/loss").locator(".chart-host[data-drawn]")).to_have_count(1)
+    hover_line(ui, "val/loss")
+    tooltip = chart(ui, "val/loss").locator("[data-role=chart-tooltip]")
+    expect(tooltip).to_be_visible()
+    focused = chart(ui, "val/loss").locator(".chart-host").get_attribute("data-focused")
+    assert re.fullmatch(r"trial-\d\d", focused)
+    text = tooltip.inner_text()
+    assert focused in text and re.search(r"\d\.\d+", text), text
+    # Its legend entry is highlighted, the only one.
+    focused_items = chart(ui, "val/loss").locator(".legend-item.focused")
+    expect(focused_items).to_have_count(1)
+    expect(focused_items).to_have_text(focused)
+    ui.shot()
+    ui.assert_clean()
+
+
+def test_chart_legend_lists_only_runs_with_data(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 60, tab="charts"))
+    for key, count in (("val/loss", 60), ("system/cpu_utilization", 15)):
+        card = chart(ui, key)
+        card.scroll_into_view_if_needed()
+        expect(card.locator(".chart-host[data-drawn]")).to_have_count(1)
+        expect(card.locator(".legend-item")).to_have_count(count)
+        expect(card.locator("summary")).to_have_text(f"{count} runs")
+    legend = chart(ui, "val/loss").locator(".legend-items")
+    height = legend.evaluate("el => el.clientHeight")
+    assert height < 80, "the legend scrolls instead of pushing the page down"
+    ui.assert_clean()
+
+
+def test_smoothing_keeps_one_legend_entry_per_run(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 8, tab="charts", smooth="0.60"))
+    card = chart(ui, "train/loss")
+    expect(card.locator(".chart-host[data-drawn]")).to_have_count(1)
+    expect(card.locator(".legend-item")).to_have_count(8)
+    assert not [t for t in card.locator(".legend-item").all_inner_texts() if "raw" in t]
+    ui.assert_clean()
+
+
+def test_legend_click_hides_a_run(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 8, tab="charts"))
+    card = chart(ui, "train/loss")
+    expect(card.locator(".chart-host[data-drawn]")).to_have_count(1)
+    item = card.locator(".legend-item").first
+    item.click()
+    expect(item).to_have_class(re.compile("off"))
+    expect(item).to_have_attribute("aria-pressed", "true")
+    ui.assert_clean()
+
+
+def test_single_value_metric_drawn_as_bars(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 8, tab="charts"))
+    bars = chart(ui, "best_val_accuracy").locator("[data-role=bar-chart] .bar-row")
+    expect(bars).to_have_count(8)
+    assert bars.first.locator(".bar-name").inner_text() == "trial-00"
+    assert chart(ui, "best_val_accuracy").locator("canvas").count() == 0
+    ui.assert_clean()
+
+
+def test_compare_run_chips_do_not_push_charts_down(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 60, tab="charts"))
+    expect(ui.page.locator(".chart-host[data-drawn]").first).to_be_visible()
+    chips = ui.page.locator("[data-role=run-chips]")
+    assert chips.evaluate("el => el.clientHeight") < 70
+    assert ui.page.locator(".chart-card").first.bounding_box()["y"] < 450
+    ui.assert_clean()
+
+
+def test_compare_fetches_runs_in_one_search(ui: SweepUI, sweep: Sweep) -> None:
+    requests: list[str] = []
+    ui.page.on("request", lambda r: requests.append(r.url) if "/runs/" in r.url else None)
+    ui.goto(compare_path(sweep, 20))
+    expect(ui.page.locator("[data-role=compare-table] thead th")).to_have_count(21)
+    assert sum("runs/search" in url for url in requests) == 1
+    assert not [url for url in requests if "runs/get" in url]
+    ui.assert_clean()
