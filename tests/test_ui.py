@@ -290,7 +290,9 @@ def test_run_overview(ui: UI, seeded: Seeded) -> None:
     ui.goto(run_path(seeded, "child-1"))
     details = page.locator("[data-role=run-details]")
     expect(details).to_contain_text(seeded.run_ids["child-1"])
-    expect(details).to_contain_text(seeded.run_ids["parent"])  # the parent link
+    parent = details.locator("[data-role=parent-run]")  # the parent, by name, with a link
+    expect(parent).to_have_text("parent")
+    assert parent.get_attribute("href").endswith(seeded.run_ids["parent"])
     expect(page.locator("[data-role=params]")).to_contain_text("forest")
     expect(page.locator("[data-role=metrics]")).to_contain_text("accuracy")
     expect(page.locator(".markdown strong")).to_have_text("1")  # the description

@@ -169,3 +169,52 @@ def test_compare_fetches_runs_in_one_search(ui: SweepUI, sweep: Sweep) -> None:
     assert sum("runs/search" in url for url in requests) == 1
     assert not [url for url in requests if "runs/get" in url]
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 2. label columns keep their width
+
+
+def label_width(ui: UI) -> float:
+    cell = ui.page.locator("[data-role=compare-table] td.key").first
+    return cell.bounding_box()["width"]
+
+
+def test_compare_label_column_keeps_width_with_8_runs(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 8))
+    expect(ui.page.locator("[data-role=compare-table] thead th")).to_have_count(9)
+    assert label_width(ui) >= 150
+    run_id = ui.page.locator("[data-role=compare-table] tr[data-key='Run:Run ID'] td.key")
+    assert run_id.bounding_box()["height"] < 40, "'Run ID' on one line"
+    ui.shot()
+    ui.assert_clean()
+
+
+def test_compare_label_column_keeps_width_with_4_runs_at_1024(
+    narrow_ui: SweepUI, sweep: Sweep
+) -> None:
+    narrow_ui.goto(compare_path(sweep, 4))
+    expect(narrow_ui.page.locator("[data-role=compare-table] thead th")).to_have_count(5)
+    assert label_width(narrow_ui) >= 150
+    narrow_ui.shot()
+    narrow_ui.assert_clean()
+
+
+def test_long_param_value_wraps_on_run_page(narrow_ui: SweepUI, sweep: Sweep) -> None:
+    narrow_ui.goto(f"#/experiments/{sweep.experiment_id}/runs/{sweep.run_ids['trial-00']}")
+    row = narrow_ui.page.locator("[data-role=params] tr", has_text="transforms")
+    key = row.locator("td.key").bounding_box()
+    value = row.locator("td.value")
+    assert key["width"] >= 100, "the name column keeps its width"
+    assert value.evaluate("td => td.scrollWidth <= td.clientWidth"), "the value wraps in its cell"
+    table = narrow_ui.page.locator("[data-role=params]")
+    assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    narrow_ui.shot()
+    narrow_ui.assert_clean()
+
+
+def test_parent_run_shown_by_name(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(f"#/experiments/{sweep.experiment_id}/runs/{sweep.run_ids['trial-21']}")
+    parent = ui.page.locator("[data-role=run-details] [data-role=parent-run]")
+    expect(parent).to_have_text("sweep-sgd")
+    assert parent.get_attribute("href").endswith(sweep.run_ids["sweep-sgd"])
+    ui.assert_clean()

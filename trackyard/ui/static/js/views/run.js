@@ -152,10 +152,7 @@ function overviewTab(body, run, ctx) {
         : "—",
     ),
     commit ? item("Git commit", h("span", { class: "mono" }, commit.slice(0, 12))) : null,
-    item(
-      "Parent run",
-      parent ? h("a", { href: href(`/experiments/${seg(info.experiment_id)}/runs/${seg(parent)}`) }, parent) : "—",
-    ),
+    item("Parent run", parent ? parentLink(info.experiment_id, parent, ctx) : "—"),
     item("Experiment ID", h("a", { href: href(`/experiments/${seg(info.experiment_id)}`) }, info.experiment_id)),
     item("Artifact URI", h("span", { class: "mono small" }, info.artifact_uri || "")),
     info.lifecycle_stage === "deleted" ? item("Lifecycle", "deleted") : null,
@@ -288,6 +285,26 @@ function overviewTab(body, run, ctx) {
 
   loadModels(modelsHost, run, models, ctx);
   loadChildren(childrenHost, run, ctx);
+}
+
+/** A link to the parent run, named once its name arrives (its id until then, or if it fails). */
+function parentLink(experimentId, parentId, ctx) {
+  const link = h(
+    "a",
+    {
+      href: href(`/experiments/${seg(experimentId)}/runs/${seg(parentId)}`),
+      title: parentId,
+      "data-role": "parent-run",
+    },
+    parentId,
+  );
+  runs
+    .get(parentId)
+    .then((parent) => {
+      if (ctx.alive() && parent.info.run_name) link.textContent = parent.info.run_name;
+    })
+    .catch(() => {});
+  return link;
 }
 
 function item(label, value) {
