@@ -218,3 +218,55 @@ def test_parent_run_shown_by_name(ui: SweepUI, sweep: Sweep) -> None:
     expect(parent).to_have_text("sweep-sgd")
     assert parent.get_attribute("href").endswith(sweep.run_ids["sweep-sgd"])
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 3. defaults by what most runs have
+
+
+def header_ids(ui: UI) -> list[str]:
+    return ui.page.locator(".vt-head [data-col]").evaluate_all("els => els.map(e => e.dataset.col)")
+
+
+def test_runs_table_default_columns_by_runs_with_the_metric(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    ui.page.wait_for_selector(".vt-row")
+    metrics = [c for c in header_ids(ui) if c.startswith("metric:")]
+    assert metrics[:2] == ["metric:val/loss", "metric:train/loss"], metrics
+    assert all(not c.startswith("metric:system/") for c in metrics[:5]), metrics
+    assert metrics[-2:] == [
+        "metric:system/cpu_utilization",
+        "metric:system/gpu_0_memory_usage_megabytes",
+    ]
+    ui.assert_clean()
+
+
+def test_runs_table_columns_stay_through_filters(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    ui.page.wait_for_selector(".vt-row")
+    before = header_ids(ui)
+    box = ui.page.get_by_label("Filter runs")
+    box.fill("params.optimizer = 'sgd' and metrics.`system/cpu_utilization` > 0")
+    box.press("Enter")
+    expect(ui.page.locator(".vt-row")).to_have_count(5)  # trials 20, 24, ..., 36
+    assert header_ids(ui) == before
+    box.fill("params.optimizer = ")
+    box.press("Enter")
+    expect(ui.page.locator("[data-role=filter-error]")).to_be_visible()
+    assert header_ids(ui) == before, "an invalid filter keeps the columns"
+    ui.assert_clean(allowed=(r"status of 400",))
+
+
+def test_compare_charts_and_parallel_axes_rank_keys(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 20, tab="charts"))
+    ui.page.wait_for_selector(".chart-card")
+    cards = ui.page.locator(".chart-card").evaluate_all("els => els.map(e => e.dataset.metric)")
+    assert cards[:2] == ["val/loss", "train/loss"]
+    assert cards[-2:] == ["system/cpu_utilization", "system/gpu_0_memory_usage_megabytes"]
+    ui.goto(compare_path(sweep, 20, tab="parallel"))
+    expect(ui.page.locator("[data-role=parallel][data-drawn]")).to_have_count(1)
+    chosen = ui.page.locator("[data-dim]:checked").evaluate_all(
+        "els => els.map(e => e.dataset.dim)"
+    )
+    metrics = [d for d in chosen if d.startswith("metric:")]
+    assert metrics == ["metric:val/loss", "metric:train/loss", "metric:val/accuracy"]
+    ui.assert_clean()

@@ -377,3 +377,19 @@ test("wantsMoreRows once the view's bottom is within half a page of the last row
   assert.equal(wantsMoreRows(0, height, 20 + PAGE_SIZE / 2 + 1), false);
   assert.equal(wantsMoreRows(100 * ROW_HEIGHT, height, 20 + PAGE_SIZE / 2 + 1), true);
 });
+
+test("defaultColumns rank metrics by how many loaded runs have them, system/* last", () => {
+  const runs = emptyRuns();
+  addRows(runs, [
+    toRow(apiRun("a", { metrics: { "system/cpu": 1, "val/loss": 1, "train/loss": 1 }, params: { lr: "1" } })),
+    toRow(apiRun("b", { metrics: { "val/loss": 1, "train/loss": 1 }, params: { lr: "1", seed: "2" } })),
+  ]);
+  const cols = defaultColumns(runs.keys, false, runs.counts);
+  assert.deepEqual(cols.slice(5), [
+    "metric:val/loss",
+    "metric:train/loss",
+    "metric:system/cpu",
+    "param:lr",
+    "param:seed",
+  ]);
+});

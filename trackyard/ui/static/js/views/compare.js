@@ -5,6 +5,7 @@ import { experiments, runs as runsApi } from "../api.js";
 import { parallelCoordinates, scatterPlot } from "../compare-plots.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
+import { countKeys, rankKeys } from "../key-rank.js";
 import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
 import { errorBox, loading, pageHeader, tabs } from "../widgets.js";
@@ -134,6 +135,8 @@ async function fetchRuns(ids, experimentIds) {
 }
 
 const unionKeys = (runs, field) => [...new Set(runs.flatMap((r) => Object.keys(r[field])))].sort();
+/** The keys of `field` in order of importance (key-rank.js), as the runs table orders them. */
+const rankedKeys = (runs, field) => rankKeys(unionKeys(runs, field), countKeys(runs, field));
 const differs = (values) => new Set(values.map((v) => (v === undefined ? "\u0000missing" : String(v)))).size > 1;
 
 function tableTab(body, runs, ctx, names) {
@@ -246,7 +249,7 @@ function tableTab(body, runs, ctx, names) {
 }
 
 function chartsTab(body, runs, ctx) {
-  const keys = unionKeys(runs, "metrics");
+  const keys = rankedKeys(runs, "metrics");
   if (!keys.length) return replace(body, h("div", { class: "empty" }, "These runs have no metrics."));
   const settings = readChartSettings(ctx.query);
   return replace(
@@ -272,13 +275,13 @@ function chartsTab(body, runs, ctx) {
 /** Choices for plot axes: every param and metric, with a value getter. */
 function dimensions(runs) {
   return [
-    ...unionKeys(runs, "params").map((key) => ({
+    ...rankedKeys(runs, "params").map((key) => ({
       id: `param:${key}`,
       label: `param ${key}`,
       name: key,
       get: (r) => r.params[key],
     })),
-    ...unionKeys(runs, "metrics").map((key) => ({
+    ...rankedKeys(runs, "metrics").map((key) => ({
       id: `metric:${key}`,
       label: `metric ${key}`,
       name: key,

@@ -16,6 +16,7 @@ import { toggleColumnPicker } from "./column-picker.js";
 import { createPageFetcher } from "./page-fetcher.js";
 import {
   addRows,
+  defaultColumns,
   displayRows,
   emptyRuns,
   nextSort,
@@ -54,6 +55,7 @@ export async function runsView(container, ctx) {
     fetcher: createPageFetcher(runsApi.search, PAGE_SIZE),
     firstRowsPending: true,
     filterInvalid: false,
+    defaultColumns: null, // picked from the first runs loaded, then kept (drawHeader)
   };
   view.table = createVirtualTable({
     viewport: (force) => {
@@ -211,7 +213,7 @@ function showNewRows(view) {
   const firstRows = view.firstRowsPending && view.runs.rows.length > 0;
   if (firstRows) {
     view.firstRowsPending = false;
-    if (!view.state.cols) drawHeader(view); // default columns come from the first page's keys
+    if (!view.state.cols && !view.defaultColumns) drawHeader(view); // defaults from the first runs
   }
   rebuildDisplay(view);
   drawVisibleRows(view, true);
@@ -233,9 +235,17 @@ function rebuildDisplay(view) {
   view.display = displayRows(view.runs, view.state);
 }
 
+/**
+ * The header for the chosen columns, else the defaults. The defaults are picked once, from
+ * the first runs that arrive, and kept while the filter, sort or lifecycle changes (or a
+ * filter is refused), so the columns do not jump with every query.
+ */
 function drawHeader(view) {
-  const { state, display } = view;
-  view.columns = shownColumns(state.cols, view.runs.keys, view.multi);
+  const { state, display, runs } = view;
+  if (!state.cols && !view.defaultColumns && runs.rows.length) {
+    view.defaultColumns = defaultColumns(runs.keys, view.multi, runs.counts);
+  }
+  view.columns = shownColumns(state.cols || view.defaultColumns, runs.keys, view.multi);
   const allChecked = display.length > 0 && display.every((d) => state.selected.has(d.row.id));
   drawHead(view.table, { columns: view.columns, sort: state, allChecked });
 }
@@ -358,12 +368,14 @@ function setColumns(view, columnIds) {
 }
 
 function openColumnPicker(view, anchor) {
-  const { state, multi } = view;
   toggleColumnPicker(anchor, {
-    shownIds: () => shownColumns(state.cols, view.runs.keys, multi).map((c) => c.id),
+    shownIds: () => view.columns.map((c) => c.id),
     keys: () => view.runs.keys,
     onChange: (ids) => setColumns(view, ids),
-    onReset: () => setColumns(view, null),
+    onReset: () => {
+      view.defaultColumns = null; // picked again from the runs loaded now
+      setColumns(view, null);
+    },
     onCleanup: view.ctx.onCleanup,
   });
 }

@@ -4,6 +4,7 @@
 
 import { orderKey } from "../../api.js";
 import { formatNumber, formatRelative, formatTime, runDuration, toMap } from "../../format.js";
+import { rankKeys } from "../../key-rank.js";
 
 export const PAGE_SIZE = 200;
 export const ROW_HEIGHT = 32;
@@ -111,21 +112,24 @@ export function columnSpec(id) {
   };
 }
 
-/** Without a choice in the URL: the main attributes, then the first 8 metrics and params. */
-export function defaultColumns(keys, multi) {
+/**
+ * Without a choice: the main attributes, then the 8 metrics and 8 params that matter most
+ * (key-rank.js: the ones most loaded runs have, losses and validation first, system/* last).
+ * `counts`: {metric, param} maps of key -> runs that have it; without it, names decide.
+ */
+export function defaultColumns(keys, multi, counts = { metric: new Map(), param: new Map() }) {
   const cols = ["attr:start_time", "attr:duration", "attr:status", "attr:user_id", "attr:source"];
   if (multi) cols.push("attr:experiment");
-  const firstKeys = (kind, limit) =>
-    [...keys[kind]]
-      .sort()
+  const topKeys = (kind, limit) =>
+    rankKeys(keys[kind], counts[kind])
       .slice(0, limit)
       .map((k) => `${kind}:${k}`);
-  return [...cols, ...firstKeys("metric", 8), ...firstKeys("param", 8)];
+  return [...cols, ...topKeys("metric", 8), ...topKeys("param", 8)];
 }
 
 /** The specs of the columns shown: the user's choice (`chosen`), else the defaults. */
-export function shownColumns(chosen, keys, multi) {
-  return (chosen || defaultColumns(keys, multi)).map(columnSpec).filter(Boolean);
+export function shownColumns(chosen, keys, multi, counts) {
+  return (chosen || defaultColumns(keys, multi, counts)).map(columnSpec).filter(Boolean);
 }
 
 /** The columns after the picker changed `chosen`: the current order kept, new ones last. */
@@ -195,6 +199,7 @@ export function emptyRuns() {
     byId: new Map(),
     children: new Map(),
     keys: { metric: new Set(), param: new Set(), tag: new Set() },
+    counts: { metric: new Map(), param: new Map() }, // key -> loaded runs that have it
   };
 }
 
@@ -208,8 +213,13 @@ export function addRows(runs, rows) {
       if (!runs.children.has(row.parent)) runs.children.set(row.parent, []);
       runs.children.get(row.parent).push(row);
     }
-    for (const key in row.metrics) runs.keys.metric.add(key);
-    for (const key in row.params) runs.keys.param.add(key);
+    for (const kind of ["metric", "param"]) {
+      const counts = runs.counts[kind];
+      for (const key in row[`${kind}s`]) {
+        runs.keys[kind].add(key);
+        counts.set(key, (counts.get(key) || 0) + 1);
+      }
+    }
     for (const key in row.tags) runs.keys.tag.add(key);
   }
   return runs;
