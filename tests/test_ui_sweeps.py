@@ -220,7 +220,7 @@ def test_parent_run_shown_by_name(ui: SweepUI, sweep: Sweep) -> None:
     ui.assert_clean()
 
 
-# ---------------------------------------------------------------- 3. defaults by what most runs have
+# ---------------------------------------------------------------- 3. defaults: what most runs have
 
 
 def header_ids(ui: UI) -> list[str]:
