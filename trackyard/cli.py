@@ -9,7 +9,8 @@ import click
 
 from . import __version__, limits, security
 from .artifacts import options as destination
-from .config import DATA_DIR, ServerConfig
+from .commands_db import BACKEND_STORE_URI
+from .config import ServerConfig
 
 if TYPE_CHECKING:
     from .store.db import Database
@@ -45,20 +46,8 @@ def with_options(options: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
 @main.command()
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, envvar="TRACKYARD_HOST")
 @click.option("--port", "-p", default=5000, show_default=True, envvar="TRACKYARD_PORT")
-@click.option(
-    "--backend-store-uri",
-    default=f"sqlite:///{DATA_DIR / 'trackyard.db'}",
-    show_default=True,
-    envvar="TRACKYARD_BACKEND_STORE_URI",
-    help="sqlite:///path/to/file.db or postgresql://user:password@host:port/db",
-)
-@click.option(
-    "--artifacts-destination",
-    default=str(DATA_DIR / "artifacts"),
-    show_default=True,
-    envvar="TRACKYARD_ARTIFACTS_DESTINATION",
-    help="Where the server stores artifacts it proxies: a folder, sftp://... or s3://...",
-)
+@BACKEND_STORE_URI
+@destination.ARTIFACTS_DESTINATION
 @click.option(
     "--default-artifact-root",
     default=None,
@@ -121,3 +110,6 @@ main.add_command(_up)
 from .commands_db import db as _db  # noqa: E402
 
 main.add_command(_db)
+from .commands_gc import gc as _gc  # noqa: E402
+
+main.add_command(_gc)

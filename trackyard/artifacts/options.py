@@ -7,6 +7,17 @@ from __future__ import annotations
 
 import click
 
+from ..config import DATA_DIR
+
+# Where artifacts live, for the server and for the commands that work beside it (`gc`).
+ARTIFACTS_DESTINATION = click.option(
+    "--artifacts-destination",
+    default=str(DATA_DIR / "artifacts"),
+    show_default=True,
+    envvar="TRACKYARD_ARTIFACTS_DESTINATION",
+    help="Where the server stores artifacts it proxies: a folder, sftp://... or s3://...",
+)
+
 OPTIONS = [
     click.option(
         "--sftp-key-file",
