@@ -113,3 +113,6 @@ main.add_command(_db)
 from .commands_gc import gc as _gc  # noqa: E402
 
 main.add_command(_gc)
+from .commands_import import import_ as _import  # noqa: E402
+
+main.add_command(_import)
