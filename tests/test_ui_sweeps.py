@@ -270,3 +270,63 @@ def test_compare_charts_and_parallel_axes_rank_keys(ui: SweepUI, sweep: Sweep) -
     metrics = [d for d in chosen if d.startswith("metric:")]
     assert metrics == ["metric:val/loss", "metric:train/loss", "metric:val/accuracy"]
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 4. views kept per experiment
+
+
+def test_view_settings_survive_the_breadcrumb(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    page.wait_for_selector(".vt-row")
+    box = page.get_by_label("Filter runs")
+    box.fill("params.optimizer = 'adam'")
+    box.press("Enter")
+    header = page.locator(".vt-head [data-col='metric:val/loss']")
+    header.click()
+    expect(header).to_have_class(re.compile("sorted"))
+    page.get_by_role("button", name="Columns").click()
+    page.locator(".popover label", has_text="dropout").locator("input").uncheck()
+    page.get_by_role("button", name="Done").click()
+    expect(page.locator(".vt-head [data-col='param:dropout']")).to_have_count(0)
+    first = page.locator(".vt-row .vt-name a").first
+    name = first.inner_text()
+    first.click()
+    expect(page.locator("[data-role=run-name]")).to_have_text(name)
+    page.locator(".breadcrumbs a", has_text=sweep.experiment_name).click()
+
+    expect(page.locator(".vt-row").first).to_contain_text(name)
+    assert page.get_by_label("Filter runs").input_value() == "params.optimizer = 'adam'"
+    expect(page.locator(".vt-head [data-col='metric:val/loss']")).to_have_class(
+        re.compile("sorted")
+    )
+    expect(page.locator(".vt-head [data-col='param:dropout']")).to_have_count(0)
+    # The URL holds the view again, so it can be shared as it is.
+    assert "filter=params.optimizer" in page.url and "sort=metric%3Aval%2Floss" in page.url
+    ui.assert_clean()
+
+
+def test_sort_change_adds_a_history_entry(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    page.wait_for_selector(".vt-row")
+    header = page.locator(".vt-head [data-col='metric:train/loss']")
+    header.click()
+    expect(header).to_have_class(re.compile("sorted"))
+    assert "sort=metric%3Atrain%2Floss" in page.url
+    page.go_back()
+    expect(page.locator(".vt-head [data-col='metric:train/loss']")).not_to_have_class(
+        re.compile("sorted")
+    )
+    assert "sort=" not in page.url
+    ui.assert_clean()
+
+
+def test_shared_url_wins_over_the_saved_view(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}?filter=params.optimizer%20%3D%20'sgd'")
+    page.wait_for_selector(".vt-row")
+    ui.goto(f"#/experiments/{sweep.experiment_id}?filter=params.optimizer%20%3D%20'rmsprop'")
+    page.reload()
+    expect(page.get_by_label("Filter runs")).to_have_value("params.optimizer = 'rmsprop'")
+    ui.assert_clean()

@@ -17,6 +17,8 @@ test("an empty query is the default view: active runs, server order, default col
     selected: new Set(),
     expandAll: false,
     expanded: new Set(),
+    widths: new Map(),
+    pinned: null,
   });
 });
 
@@ -45,8 +47,18 @@ test("dir means ascending only when it says asc", () => {
   assert.equal(read("sort=attr:status&dir=desc").asc, false);
 });
 
-test("the default state writes empty parameters, which setQuery removes", () => {
-  assert.deepEqual(viewQuery(read("")), { filter: "", view: "", sort: "", dir: "", cols: "", expand: "", sel: "" });
+test("the default state writes the lifecycle and empty parameters, which setQuery removes", () => {
+  assert.deepEqual(viewQuery(read("")), {
+    filter: "",
+    view: "active",
+    sort: "",
+    dir: "",
+    cols: "",
+    expand: "",
+    sel: "",
+    widths: "",
+    pin: "",
+  });
 });
 
 test("viewQuery writes only the parts it is asked for", () => {

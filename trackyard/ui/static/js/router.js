@@ -7,6 +7,7 @@ import { errorBox, notFound } from "./widgets.js";
 const routes = [];
 let cleanup = null;
 let renderCount = 0;
+let shown = null; // the hash the view on screen stands for (setQuery keeps it current)
 
 /** Register a view for a path pattern like "/experiments/:id/runs/:runId". */
 export function route(pattern, view) {
@@ -64,6 +65,7 @@ export function setQuery(changes, { push = false } = {}) {
   if (url === location.hash) return;
   if (push) history.pushState(null, "", url);
   else history.replaceState(null, "", url);
+  shown = location.hash;
 }
 
 /** Re-render the current view from scratch (after a theme change, or a reload button). */
@@ -72,6 +74,7 @@ export function refresh() {
 }
 
 async function render() {
+  shown = location.hash;
   const container = document.getElementById("view");
   if (cleanup) cleanup();
   const controller = new AbortController();
@@ -128,6 +131,12 @@ function matchRoute(path) {
 }
 
 export function start() {
-  window.addEventListener("hashchange", render);
+  // Going back to an entry setQuery pushed fires popstate but no hashchange; a link fires
+  // both. Either re-renders once, unless the view already shows that URL.
+  const changed = () => {
+    if (location.hash !== shown) render();
+  };
+  window.addEventListener("hashchange", changed);
+  window.addEventListener("popstate", changed);
   render();
 }

@@ -14,6 +14,7 @@ import { navigate, setQuery } from "../../router.js";
 import { attempt, confirmDialog, errorBox, pageHeader } from "../../widgets.js";
 import { toggleColumnPicker } from "./column-picker.js";
 import { createPageFetcher } from "./page-fetcher.js";
+import { loadSaved, SAVED_PARAMS, savedViewKey, storeSaved, withSavedView } from "./saved-view.js";
 import {
   addRows,
   defaultColumns,
@@ -43,7 +44,12 @@ import {
 
 export async function runsView(container, ctx) {
   const experimentIds = ctx.params.ids.split(",").filter(Boolean);
+  const savedKey = savedViewKey(experimentIds);
+  if (withSavedView(ctx.query, loadSaved(savedKey))) {
+    setQuery(Object.fromEntries(SAVED_PARAMS.map((name) => [name, ctx.query.get(name)])));
+  }
   const view = {
+    savedKey,
     ctx,
     experimentIds,
     multi: experimentIds.length > 1,
@@ -74,6 +80,8 @@ export async function runsView(container, ctx) {
     view.fetcher.cancel();
   });
 
+  storeSaved(savedKey, view.state);
+  setQuery(viewQuery(view.state, "view"));
   loadExperimentNames(view);
   updateToolbar(view);
   reload(view);
@@ -308,12 +316,14 @@ function showTableError(view, box) {
 function applyFilter(view) {
   view.state.filter = view.controls.filterInput.value.trim();
   setQuery(viewQuery(view.state, "filter"));
+  storeSaved(view.savedKey, view.state);
   reload(view);
 }
 
 function changeLifecycle(view, lifecycle) {
   view.state.view = lifecycle;
   setQuery(viewQuery(view.state, "view"));
+  storeSaved(view.savedKey, view.state);
   view.state.selected.clear(); // the selected runs are not in the new list
   updateToolbar(view); // Delete <-> Restore, and no count, in the buttons and the URL
   reload(view);
@@ -321,14 +331,18 @@ function changeLifecycle(view, lifecycle) {
 
 function sortBy(view, columnId) {
   Object.assign(view.state, nextSort(view.state, columnId));
-  setQuery(viewQuery(view.state, "sort"));
+  setQuery(viewQuery(view.state, "sort"), { push: true }); // "back" undoes a sort
+  storeSaved(view.savedKey, view.state);
   reload(view);
 }
 
 function toggleNested(view, runId) {
   const leavingExpandAll = view.state.expandAll;
   Object.assign(view.state, toggleNesting(view.state, runId, view.runs.children.keys()));
-  if (leavingExpandAll) setQuery(viewQuery(view.state, "expand"));
+  if (leavingExpandAll) {
+    setQuery(viewQuery(view.state, "expand"));
+    storeSaved(view.savedKey, view.state);
+  }
   showNesting(view);
 }
 
@@ -336,6 +350,7 @@ function toggleExpandAll(view) {
   view.state.expandAll = !view.state.expandAll;
   view.state.expanded = new Set();
   setQuery(viewQuery(view.state, "expand"));
+  storeSaved(view.savedKey, view.state);
   showNesting(view);
 }
 
@@ -363,6 +378,7 @@ function selectAll(view, checked) {
 function setColumns(view, columnIds) {
   view.state.cols = columnIds;
   setQuery(viewQuery(view.state, "cols"));
+  storeSaved(view.savedKey, view.state);
   drawHeader(view);
   drawVisibleRows(view, true);
 }

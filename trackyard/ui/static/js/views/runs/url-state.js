@@ -2,7 +2,7 @@
 // cols=…&view=deleted&expand=1&sel=…`. readViewState turns query parameters into the
 // state; viewQuery turns parts of the state back into parameters for router.setQuery.
 
-import { columnSpec } from "./table-model.js";
+import { columnSpec, NAME_COLUMN } from "./table-model.js";
 
 /** The lifecycle choice in the URL (`view`) and runs/search's run_view_type for it. */
 export const VIEW_TYPES = { active: "ACTIVE_ONLY", deleted: "DELETED_ONLY", all: "ALL" };
@@ -19,17 +19,39 @@ export function readViewState(query) {
     selected: new Set((query.get("sel") || "").split(",").filter(Boolean)),
     expandAll: query.get("expand") === "1",
     expanded: new Set(),
+    widths: readWidths(query.get("widths")),
+    pinned: query.has("pin")
+      ? query
+          .get("pin")
+          .split(",")
+          .filter((id) => id === NAME_COLUMN || columnSpec(id))
+      : null,
   };
+}
+
+/** Column widths in the URL: `id@px` pairs joined by commas (ids hold colons, not "@"). */
+function readWidths(text) {
+  const widths = new Map();
+  for (const pair of (text || "").split(",")) {
+    const at = pair.lastIndexOf("@");
+    const px = Number(pair.slice(at + 1));
+    if (at > 0 && Number.isFinite(px)) widths.set(pair.slice(0, at), Math.min(1200, Math.max(40, Math.round(px))));
+  }
+  return widths;
 }
 
 // Each part of the state as query parameters; an empty value removes the parameter.
 const PARTS = {
   filter: (state) => ({ filter: state.filter }),
-  view: (state) => ({ view: state.view === "active" ? "" : state.view }),
+  // Always written: a URL the view has shown names a setting, so going back to it is not
+  // mistaken for a bare link to be filled from the saved view (saved-view.js).
+  view: (state) => ({ view: state.view }),
   sort: (state) => ({ sort: state.sort, dir: state.sort && state.asc ? "asc" : "" }),
   cols: (state) => ({ cols: state.cols ? state.cols.join(",") : "" }),
   expand: (state) => ({ expand: state.expandAll ? "1" : "" }),
   selection: (state) => ({ sel: [...state.selected].join(",") }),
+  widths: (state) => ({ widths: [...state.widths].map(([id, px]) => `${id}@${px}`).join(",") }),
+  pin: (state) => ({ pin: state.pinned ? state.pinned.join(",") || "-" : "" }),
 };
 
 /** Query parameters for the named parts of the state ("filter", "sort", ...), or all of them. */
