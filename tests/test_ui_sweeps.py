@@ -7,10 +7,13 @@ Each test names the defect it guards against; screenshots land in test-output/ui
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
+from mlflow.entities import Metric
 
 from .servers import ServerProcess, start_server
 from .test_ui import UI
@@ -330,3 +333,96 @@ def test_shared_url_wins_over_the_saved_view(ui: SweepUI, sweep: Sweep) -> None:
     page.reload()
     expect(page.get_by_label("Filter runs")).to_have_value("params.optimizer = 'rmsprop'")
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 5. live pages
+
+
+POLL_MS = 400
+
+
+@pytest.fixture
+def live_ui(ui: SweepUI) -> SweepUI:
+    ui.page.add_init_script(f"localStorage.setItem('trackyard.poll-ms', '{POLL_MS}')")
+    return ui
+
+
+def running_run(server: ServerProcess, steps: int) -> tuple[MlflowClient, str, str]:
+    client = MlflowClient(server.url)
+    experiment_id = client.create_experiment(f"live-{time.time_ns()}")
+    run_id = client.create_run(experiment_id, run_name="live").info.run_id
+    log_steps(client, run_id, range(steps))
+    return client, experiment_id, run_id
+
+
+def log_steps(client: MlflowClient, run_id: str, steps: range) -> None:
+    now = int(time.time() * 1000)
+    client.log_batch(run_id, metrics=[Metric("live/loss", 1 / (s + 1), now, s) for s in steps])
+
+
+def search_requests(ui: UI) -> list[str]:
+    seen: list[str] = []
+    ui.page.on("request", lambda r: seen.append(r.url) if "runs/search" in r.url else None)
+    return seen
+
+
+def test_running_run_chart_grows(live_ui: SweepUI, sweep_server: ServerProcess) -> None:
+    client, experiment_id, run_id = running_run(sweep_server, 20)
+    live_ui.goto(f"#/experiments/{experiment_id}/runs/{run_id}?tab=charts")
+    host = live_ui.page.locator(".chart-card[data-metric='live/loss'] .chart-host")
+    expect(host).to_have_attribute("data-last-x", "19")
+    log_steps(client, run_id, range(20, 60))
+    expect(host).to_have_attribute("data-last-x", "59")
+    live_ui.assert_clean()
+
+
+def test_running_run_duration_and_status_refresh(
+    live_ui: SweepUI, sweep_server: ServerProcess
+) -> None:
+    client, experiment_id, run_id = running_run(sweep_server, 1)
+    live_ui.goto(f"#/experiments/{experiment_id}/runs/{run_id}")
+    duration = live_ui.page.locator("[data-role=duration]")
+    first = duration.inner_text()
+    expect(duration).not_to_have_text(first, timeout=5000)
+    client.set_terminated(run_id)
+    expect(live_ui.page.locator("[data-role=run-status]")).to_have_text("FINISHED")
+    live_ui.assert_clean()
+
+
+def test_runs_table_refreshes_running_rows_then_stops(
+    live_ui: SweepUI, sweep_server: ServerProcess
+) -> None:
+    client, experiment_id, run_id = running_run(sweep_server, 1)
+    requests = search_requests(live_ui)
+    live_ui.goto(f"#/experiments/{experiment_id}")
+    row = live_ui.page.locator(f".vt-row[data-run-id='{run_id}']")
+    expect(row).to_contain_text("RUNNING")
+    client.set_terminated(run_id)
+    expect(row).to_contain_text("FINISHED")
+    live_ui.page.wait_for_timeout(POLL_MS * 2)
+    settled = len(requests)
+    live_ui.page.wait_for_timeout(POLL_MS * 4)
+    assert len(requests) == settled, "no polling once nothing runs"
+    live_ui.assert_clean()
+
+
+def test_polling_pauses_while_the_tab_is_hidden(
+    live_ui: SweepUI, sweep_server: ServerProcess
+) -> None:
+    _client, experiment_id, run_id = running_run(sweep_server, 1)
+    requests = search_requests(live_ui)
+    live_ui.goto(f"#/experiments/{experiment_id}")
+    expect(live_ui.page.locator(f".vt-row[data-run-id='{run_id}']")).to_contain_text("RUNNING")
+    visibility = """hidden => {
+        Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+    }"""
+    live_ui.page.evaluate(visibility, True)
+    live_ui.page.wait_for_timeout(POLL_MS)  # a request already on its way may land
+    hidden = len(requests)
+    live_ui.page.wait_for_timeout(POLL_MS * 4)
+    assert len(requests) == hidden, "no polling while hidden"
+    live_ui.page.evaluate(visibility, False)
+    live_ui.page.wait_for_timeout(POLL_MS * 4)
+    assert len(requests) > hidden, "polling resumes when visible again"
+    live_ui.assert_clean()

@@ -18,11 +18,13 @@ import {
   pickerGroups,
   ROW_HEIGHT,
   reorderColumns,
+  runningIds,
   selectDisplayed,
   shownColumns,
   sourceName,
   toggleNesting,
   toRow,
+  updateRows,
   visibleRange,
   wantsMoreRows,
 } from "../../trackyard/ui/static/js/views/runs/table-model.js";
@@ -392,4 +394,19 @@ test("defaultColumns rank metrics by how many loaded runs have them, system/* la
     "param:lr",
     "param:seed",
   ]);
+});
+
+test("updateRows puts newer copies of loaded runs in place, under the same parent", () => {
+  const runs = emptyRuns();
+  addRows(runs, [toRow(apiRun("p")), toRow(apiRun("c", { parent: "p", status: "RUNNING" }))]);
+  assert.deepEqual(runningIds(runs), ["c"]);
+  updateRows(runs, [toRow(apiRun("c", { parent: "p", status: "FINISHED", metrics: { loss: 1 } })), toRow(apiRun("x"))]);
+  assert.equal(runs.byId.get("c").status, "FINISHED");
+  assert.equal(runs.children.get("p")[0].status, "FINISHED");
+  assert.deepEqual(
+    runs.rows.map((r) => r.id),
+    ["p", "c"],
+  );
+  assert.ok(runs.keys.metric.has("loss"));
+  assert.deepEqual(runningIds(runs), []);
 });

@@ -127,7 +127,7 @@ function formatX(mode, v) {
  * tooltip that follows the line nearest the cursor, naming its run and value and fading the
  * others; with smoothing, the raw line is drawn faintly and is neither listed nor hovered.
  */
-export async function metricChart(host, { runs, key, settings, height = 240, signal }) {
+export async function metricChart(host, { runs, key, settings, height = 240, signal, live }) {
   host.classList.add("chart-host");
   const status = h("div", { class: "chart-status" }, "Loading…");
   replace(host, status);
@@ -149,10 +149,10 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
     return { destroy() {} };
   }
   if (drawn.every((run) => coarse.get(run.id).length === 1)) return singleValues(host, drawn, coarse);
-  return linePlot(host, { drawn, coarse, key, settings, height, signal });
+  return linePlot(host, { drawn, coarse, key, settings, height, signal, live });
 }
 
-function linePlot(host, { drawn, coarse, key, settings, height, signal }) {
+function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) {
   const runIds = drawn.map((r) => r.id);
   const sampled = [...coarse.values()].some((points) => points.length >= MAX_POINTS * 0.9);
   const build = (byRun) => {
@@ -285,8 +285,26 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal }) {
     }
   }, 250);
 
+  // Live: each poll of a page with running runs fetches the points again, unless zoomed in.
+  const markEnd = (d) => {
+    host.dataset.lastX = String(d[0][d[0].length - 1]);
+  };
+  const onTick = async () => {
+    if (shown !== "full") return;
+    try {
+      coarse = await fetchPoints(runIds, key, { signal });
+      const next = build(coarse);
+      plot.setData(next);
+      markEnd(next);
+    } catch (error) {
+      if (error.name !== "AbortError") console.warn("live chart refresh failed", error);
+    }
+  };
+  live?.addEventListener("tick", onTick);
+
   host.replaceChildren();
   const plot = new uPlot(options, data, host);
+  markEnd(data);
   plot.root.style.color = cssVar("--text");
   plot.over.appendChild(tooltip);
   legend.attach(plot);
@@ -300,6 +318,7 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal }) {
   observer.observe(host);
   return {
     destroy() {
+      live?.removeEventListener("tick", onTick);
       observer.disconnect();
       onZoom.cancel();
       plot.destroy();
@@ -415,7 +434,7 @@ function withAlpha(color, alpha) {
  * A grid of charts, one per metric key, each drawn when it scrolls into view so a run with
  * hundreds of metrics does not fire hundreds of requests at once.
  */
-export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref }) {
+export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref, live }) {
   const charts = [];
   const observer = new IntersectionObserver(
     (entries) => {
@@ -423,7 +442,7 @@ export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref 
         if (!entry.isIntersecting) continue;
         observer.unobserve(entry.target);
         const key = entry.target.dataset.metric;
-        metricChart(entry.target.querySelector(".chart-host"), { runs, key, settings, signal })
+        metricChart(entry.target.querySelector(".chart-host"), { runs, key, settings, signal, live })
           .then((chart) => charts.push(chart))
           .catch((error) => {
             if (error.name !== "AbortError") console.warn(error);
@@ -455,7 +474,7 @@ export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref 
 }
 
 /** One big chart (the "expanded" view of a metric). */
-export function bigChart({ key, runs, settings, signal, onCleanup }) {
+export function bigChart({ key, runs, settings, signal, onCleanup, live }) {
   const host = h("div", { class: "chart-host big" });
   const card = h(
     "div",
@@ -464,7 +483,7 @@ export function bigChart({ key, runs, settings, signal, onCleanup }) {
     host,
   );
   requestAnimationFrame(() => {
-    metricChart(host, { runs, key, settings, height: 440, signal })
+    metricChart(host, { runs, key, settings, height: 440, signal, live })
       .then((chart) => onCleanup(() => chart.destroy()))
       .catch((error) => {
         if (error.name !== "AbortError") console.warn(error);

@@ -6,6 +6,7 @@ import { parallelCoordinates, scatterPlot } from "../compare-plots.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
 import { countKeys, rankKeys } from "../key-rank.js";
+import { createTicker, poll } from "../live.js";
 import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
 import { errorBox, loading, pageHeader, tabs } from "../widgets.js";
@@ -104,7 +105,7 @@ export async function compareView(container, ctx) {
   );
 
   if (!runs.length) return null;
-  if (tab === "charts") return chartsTab(body, runs, ctx);
+  if (tab === "charts") return chartsTab(body, runs, ctx, followRuns(runs, ctx));
   if (tab === "parallel") return parallelTab(body, runs, ctx);
   if (tab === "scatter") return scatterTab(body, runs, ctx);
   return tableTab(body, runs, ctx, names);
@@ -248,7 +249,33 @@ function tableTab(body, runs, ctx, names) {
   );
 }
 
-function chartsTab(body, runs, ctx) {
+/**
+ * While any of the runs runs: poll them (one runs/search) and tell the charts (the returned
+ * ticker) to fetch their points again; null when none runs.
+ */
+function followRuns(runs, ctx) {
+  const isRunning = (r) => r.run.info.status === "RUNNING";
+  if (!runs.some(isRunning)) return null;
+  const ticker = createTicker();
+  const experimentIds = [...new Set(runs.map((r) => r.run.info.experiment_id))];
+  const poller = poll(ctx, async () => {
+    const running = runs.filter(isRunning);
+    const fresh = await fetchRuns(
+      running.map((r) => r.id),
+      experimentIds,
+    );
+    if (!ctx.alive()) return false;
+    fresh.forEach((run, i) => {
+      if (!run.error) running[i].run = run;
+    });
+    ticker.dispatchEvent(new Event("tick"));
+    return runs.some(isRunning);
+  });
+  poller.start();
+  return ticker;
+}
+
+function chartsTab(body, runs, ctx, live) {
   const keys = rankedKeys(runs, "metrics");
   if (!keys.length) return replace(body, h("div", { class: "empty" }, "These runs have no metrics."));
   const settings = readChartSettings(ctx.query);
@@ -268,6 +295,7 @@ function chartsTab(body, runs, ctx) {
       settings,
       signal: ctx.signal,
       onCleanup: ctx.onCleanup,
+      live,
     }),
   );
 }

@@ -5,6 +5,7 @@ import { experiments, loggedModels, registry, runs } from "../api.js";
 import { artifactBrowser, runSource } from "../artifact-browser.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
+import { createTicker, poll } from "../live.js";
 import { renderMarkdown } from "../markdown.js";
 import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
@@ -60,7 +61,12 @@ export async function runView(container, ctx) {
         title: info.run_name,
         role: "run-name",
         badges: [
-          h("span", { class: "badge" }, h("span", { class: `status-dot status-${info.status}` }), info.status),
+          h(
+            "span",
+            { class: "badge", "data-role": "run-status" },
+            h("span", { class: `status-dot status-${info.status}` }),
+            info.status,
+          ),
           deleted ? h("span", { class: "badge danger" }, "deleted") : null,
         ],
         actions: h(
@@ -88,7 +94,8 @@ export async function runView(container, ctx) {
     ),
   );
 
-  if (tab === "charts") return chartsTab(body, run, ctx);
+  const live = info.status === "RUNNING" ? followRun(container, run, ctx) : null;
+  if (tab === "charts") return chartsTab(body, run, ctx, live);
   if (tab === "artifacts") {
     return replace(
       body,
@@ -140,7 +147,7 @@ function overviewTab(body, run, ctx) {
     item("Status", info.status),
     item("Started", formatTime(info.start_time)),
     item("Ended", info.end_time ? formatTime(info.end_time) : "—"),
-    item("Duration", runDuration(info) || "—"),
+    item("Duration", h("span", { "data-role": "duration" }, runDuration(info) || "—")),
     item("User", info.user_id || tags["mlflow.user"] || "—"),
     item(
       "Source",
@@ -505,7 +512,28 @@ async function loadChildren(host, run, ctx) {
   );
 }
 
-function chartsTab(body, run, ctx) {
+/**
+ * While the run runs: poll it, keep its status and duration current and tell the charts
+ * (the returned ticker) to fetch their points again; stops once it has ended.
+ */
+function followRun(container, run, ctx) {
+  const ticker = createTicker();
+  const poller = poll(ctx, async () => {
+    const fresh = await runs.get(run.info.run_id);
+    if (!ctx.alive()) return false;
+    const { status } = fresh.info;
+    const badge = container.querySelector("[data-role=run-status]");
+    if (badge) replace(badge, h("span", { class: `status-dot status-${status}` }), status);
+    const duration = container.querySelector("[data-role=duration]");
+    if (duration) duration.textContent = runDuration(fresh.info) || "—";
+    ticker.dispatchEvent(new Event("tick"));
+    return status === "RUNNING";
+  });
+  poller.start();
+  return ticker;
+}
+
+function chartsTab(body, run, ctx, live) {
   const info = run.info;
   const keys = (run.data.metrics || []).map((m) => m.key).sort();
   if (!keys.length) return replace(body, h("div", { class: "empty" }, "This run has no metrics."));
@@ -542,7 +570,7 @@ function chartsTab(body, run, ctx) {
         ),
       ),
       controls,
-      bigChart({ key: expanded, runs: series, settings, signal: ctx.signal, onCleanup: ctx.onCleanup }),
+      bigChart({ key: expanded, runs: series, settings, signal: ctx.signal, onCleanup: ctx.onCleanup, live }),
     );
   }
   replace(
@@ -554,6 +582,7 @@ function chartsTab(body, run, ctx) {
       settings,
       signal: ctx.signal,
       onCleanup: ctx.onCleanup,
+      live,
       expandHref: (key) =>
         href(base, {
           tab: "charts",

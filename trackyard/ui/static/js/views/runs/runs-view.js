@@ -10,6 +10,7 @@
 import { experiments, runs as runsApi } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { plural } from "../../format.js";
+import { poll } from "../../live.js";
 import { navigate, setQuery } from "../../router.js";
 import { attempt, confirmDialog, errorBox, pageHeader } from "../../widgets.js";
 import { toggleColumnPicker } from "./column-picker.js";
@@ -23,10 +24,12 @@ import {
   nextSort,
   orderBy,
   PAGE_SIZE,
+  runningIds,
   selectDisplayed,
   shownColumns,
   toggleNesting,
   toRow,
+  updateRows,
   wantsMoreRows,
 } from "./table-model.js";
 import { readViewState, VIEW_TYPES, viewQuery } from "./url-state.js";
@@ -63,6 +66,7 @@ export async function runsView(container, ctx) {
     filterInvalid: false,
     defaultColumns: null, // picked from the first runs loaded, then kept (drawHeader)
   };
+  view.live = poll(ctx, () => refreshRunning(view));
   view.table = createVirtualTable({
     viewport: (force) => {
       drawVisibleRows(view, force);
@@ -225,10 +229,29 @@ function showNewRows(view) {
   }
   rebuildDisplay(view);
   drawVisibleRows(view, true);
+  if (runningIds(view.runs, 1).length) view.live.start();
   // For bench/ui_first_rows.py: navigation start to the first rows in the DOM.
   if (firstRows) performance.mark("trackyard:first-rows");
   showProgress(view);
   fetchMoreIfNeeded(view);
+}
+
+/** A live poll: the loaded runs that were RUNNING, fetched again in one runs/search. */
+async function refreshRunning(view) {
+  const ids = runningIds(view.runs);
+  if (!ids.length) return false;
+  const page = await runsApi.search({
+    experimentIds: view.experimentIds,
+    filter: `attributes.run_id IN (${ids.map((id) => `'${id}'`).join(", ")})`,
+    viewType: "ALL",
+    maxResults: ids.length,
+    signal: view.ctx.signal,
+  });
+  if (!view.ctx.alive()) return false;
+  updateRows(view.runs, (page.runs || []).map(toRow));
+  rebuildDisplay(view);
+  drawVisibleRows(view, true);
+  return runningIds(view.runs, 1).length > 0;
 }
 
 function fetchMoreIfNeeded(view) {

@@ -225,6 +225,32 @@ export function addRows(runs, rows) {
   return runs;
 }
 
+/**
+ * Put a newer copy of loaded runs in place (a live refresh): same position, same parent.
+ * Runs not loaded are ignored; new keys join the column picker's lists.
+ */
+export function updateRows(runs, rows) {
+  for (const row of rows) {
+    const old = runs.byId.get(row.id);
+    if (!old) continue;
+    runs.rows[runs.rows.indexOf(old)] = row;
+    runs.byId.set(row.id, row);
+    const siblings = old.parent ? runs.children.get(old.parent) : null;
+    if (siblings) siblings[siblings.indexOf(old)] = row;
+    for (const key in row.metrics) runs.keys.metric.add(key);
+    for (const key in row.params) runs.keys.param.add(key);
+    for (const key in row.tags) runs.keys.tag.add(key);
+  }
+  return runs;
+}
+
+/** The ids of loaded runs still RUNNING (at most `limit`, for one runs/search). */
+export function runningIds(runs, limit = 500) {
+  const ids = [];
+  for (const row of runs.rows) if (row.status === "RUNNING" && ids.push(row.id) >= limit) break;
+  return ids;
+}
+
 /** Whether a parent's nested runs show: all expanded, or this one. */
 export function isOpen(nesting, id) {
   return nesting.expandAll || nesting.expanded.has(id);
