@@ -16,7 +16,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric
 
 from .servers import ServerProcess, start_server
-from .test_ui import UI
+from .test_ui import UI, row_names
 from .ui_sweep_data import Sweep, seed_sweep
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -426,3 +426,70 @@ def test_polling_pauses_while_the_tab_is_hidden(
     live_ui.page.wait_for_timeout(POLL_MS * 4)
     assert len(requests) > hidden, "polling resumes when visible again"
     live_ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 6. search help
+
+
+def test_plain_text_searches_run_names(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    page.wait_for_selector(".vt-row")
+    box = page.get_by_label("Filter runs")
+    box.fill("trial-0")
+    box.press("Enter")
+    expect(page.locator(".vt-row")).to_have_count(10)
+    assert sorted(row_names(ui)) == [f"trial-0{i}" for i in range(10)]
+    expect(page.locator("[data-role=filter-error]")).to_be_hidden()
+    assert "filter=trial-0" in page.url
+    ui.assert_clean()
+
+
+def test_filter_keys_autocomplete(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    page.wait_for_selector(".vt-row")
+    box = page.get_by_label("Filter runs")
+    box.press_sequentially("metrics.val")
+    options = page.locator("[data-role=filter-suggestions] [role=option]")
+    expect(options.first).to_have_text("metrics.val/loss")
+    assert "metrics.system/cpu_utilization" not in options.all_inner_texts()
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(box).to_have_value("metrics.val/loss ")
+    box.press_sequentially("< 0.5 and p")
+    expect(options).to_have_text(["params."])
+    box.press("Tab")  # nothing highlighted: Tab leaves the box as usual
+    box.focus()
+    box.press("End")
+    box.press_sequentially("aram")
+    box.press("ArrowDown")
+    box.press("Enter")
+    box.press_sequentially("opt")
+    expect(options.first).to_have_text("params.optimizer")
+    box.press("ArrowDown")
+    box.press("Enter")
+    box.press_sequentially("= 'adam'")
+    box.press("Escape")
+    box.press("Enter")
+    expect(page.locator("[data-role=filter-error]")).to_be_hidden()
+    assert "params.optimizer" in page.url
+    expect(page.locator(".vt-row").first).to_be_visible()
+    ui.assert_clean()
+
+
+def test_refused_filter_explains_grammar_and_keeps_rows(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    page.wait_for_selector(".vt-row")
+    shown = page.locator(".vt-row").count()
+    box = page.get_by_label("Filter runs")
+    box.fill("params.optimizer = ")
+    box.press("Enter")
+    error = page.locator("[data-role=filter-error]")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Plain text searches run names")
+    expect(error).to_contain_text("params.optimizer = 'adam'")
+    assert page.locator(".vt-row").count() == shown, "the runs stay on screen"
+    ui.shot()
+    ui.assert_clean(allowed=(r"status of 400",))

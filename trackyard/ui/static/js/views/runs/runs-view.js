@@ -10,12 +10,15 @@
 import { experiments, runs as runsApi } from "../../api.js";
 import { h, replace } from "../../dom.js";
 import { plural } from "../../format.js";
+import { rankKeys } from "../../key-rank.js";
 import { poll } from "../../live.js";
 import { navigate, setQuery } from "../../router.js";
 import { attempt, confirmDialog, errorBox, pageHeader } from "../../widgets.js";
 import { toggleColumnPicker } from "./column-picker.js";
+import { filterBox } from "./filter-box.js";
 import { createPageFetcher } from "./page-fetcher.js";
 import { loadSaved, SAVED_PARAMS, savedViewKey, storeSaved, withSavedView } from "./saved-view.js";
+import { GRAMMAR_HELP, toFilter } from "./search-help.js";
 import {
   addRows,
   defaultColumns,
@@ -95,17 +98,16 @@ export async function runsView(container, ctx) {
 
 function createControls(view) {
   const { state } = view;
-  const filterInput = h("input", {
-    type: "text",
-    class: "filter",
+  const box = filterBox({
     value: state.filter,
-    spellcheck: "false",
-    "aria-label": "Filter runs",
-    placeholder: "metrics.rmse < 1 and params.model = 'tree' and tags.team LIKE 'vision%'",
+    keys: () => ({
+      metric: rankKeys(view.runs.keys.metric, view.runs.counts.metric),
+      param: rankKeys(view.runs.keys.param, view.runs.counts.param),
+      tag: [...view.runs.keys.tag].sort(),
+    }),
+    onApply: () => applyFilter(view),
   });
-  filterInput.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") applyFilter(view);
-  });
+  const filterInput = box.input;
   const viewSelect = h(
     "select",
     { "aria-label": "Lifecycle" },
@@ -115,10 +117,11 @@ function createControls(view) {
   );
   viewSelect.addEventListener("change", () => changeLifecycle(view, viewSelect.value));
   return {
+    filterBox: box.element,
     title: h("h1", null, view.multi ? `${view.experimentIds.length} experiments` : "Experiment"),
     subtitle: h("div", { class: "muted small" }),
     filterInput,
-    filterError: h("div", { class: "field-error hidden", "data-role": "filter-error" }),
+    filterError: h("div", { class: "field-error hidden", "data-role": "filter-error", role: "alert" }),
     viewSelect,
     columnsButton: h("button", { onclick: (e) => openColumnPicker(view, e.currentTarget) }, "Columns"),
     expandButton: h(
@@ -145,7 +148,7 @@ function layout(view) {
     h(
       "div",
       { class: "row" },
-      c.filterInput,
+      c.filterBox,
       h("button", { onclick: () => applyFilter(view) }, "Search"),
       h("button", { onclick: clear }, "Clear"),
       c.viewSelect,
@@ -190,10 +193,11 @@ function reload(view) {
   const { state } = view;
   view.fetcher.reset({
     experimentIds: view.experimentIds,
-    filter: state.filter,
+    filter: toFilter(state.filter),
     viewType: VIEW_TYPES[state.view],
     orderBy: orderBy(state),
   });
+  if (view.runs.rows.length) view.shownBefore = view.runs; // kept on screen if the filter is refused
   view.runs = emptyRuns();
   view.display = [];
   view.firstRowsPending = true;
@@ -215,8 +219,10 @@ async function loadNextPage(view) {
     showFilterError(view, null);
   } catch (error) {
     if (!ctx.alive()) return;
-    if (error.status === 400) showFilterError(view, error);
-    else showTableError(view, errorBox(error, "Could not load runs"));
+    if (error.status === 400) {
+      showFilterError(view, error);
+      if (!view.runs.rows.length && view.shownBefore) view.runs = view.shownBefore;
+    } else showTableError(view, errorBox(error, "Could not load runs"));
   }
   showNewRows(view);
 }
@@ -326,7 +332,10 @@ function showFilterError(view, error) {
   tableError.classList.add("hidden");
   filterError.classList.toggle("hidden", !error);
   filterInput.classList.toggle("invalid", Boolean(error));
-  filterError.textContent = error ? error.message : "";
+  replace(
+    filterError,
+    error ? [h("div", null, error.message), h("div", { class: "grammar muted" }, GRAMMAR_HELP)] : null,
+  );
 }
 
 function showTableError(view, box) {
