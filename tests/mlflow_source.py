@@ -39,6 +39,24 @@ class AddN(PythonModel):
         return model_input + self.n
 
 
+MYSQL_URI = os.environ.get("TRACKYARD_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306")
+
+
+@contextmanager
+def mysql_database() -> Iterator[str]:
+    """A fresh MySQL/MariaDB database, dropped afterwards; yields its URI."""
+    import pymysql
+
+    name = f"trackyard_import_{uuid.uuid4().hex[:10]}"
+    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+    try:
+        admin.cursor().execute(f"CREATE DATABASE {name}")
+        yield f"{MYSQL_URI}/{name}"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
+
+
 @contextmanager
 def mlflow_server(backend_store_uri: str, data_dir: Path) -> Iterator[str]:
     """The stock `mlflow server` on a free port, proxying artifacts into data_dir/artifacts;
@@ -127,8 +145,23 @@ def populate(tracking_uri: str) -> None:
     client.create_registered_model("empty-model")
 
 
+def without_locations(state: dict) -> dict:
+    """A snapshot without artifact locations: an mlruns folder's are file: URIs, which the
+    import moves into the destination."""
+    for key, experiment in state["experiments"].items():
+        state["experiments"][key] = experiment[:-1]
+    for run in state["runs"].values():
+        run["info"] = run["info"][:-1]
+    for key, model in state["logged_models"].items():
+        state["logged_models"][key] = model[:-1]
+    for model in state["models"].values():
+        model["versions"] = [version[:-1] for version in model["versions"]]
+    return state
+
+
 def snapshot(tracking_uri: str) -> dict:
-    """Everything the stock client reads back, in a comparable form."""
+    """Everything the stock client reads back, in a comparable form; the locations last in
+    each tuple."""
     client = MlflowClient(tracking_uri)
     view = mlflow.entities.ViewType.ALL
     experiments = client.search_experiments(view_type=view, order_by=["name"])

@@ -14,14 +14,17 @@ import mlflow
 import pandas as pd
 import pytest
 
+from .conftest import require_postgres
 from .mlflow_source import (
     MODEL_NAME,
     generate_mlflow_db,
     mlflow_server,
+    mysql_database,
     populate,
     snapshot,
+    without_locations,
 )
-from .servers import running_server
+from .servers import postgres_database, running_server
 
 
 def trackyard_import(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -157,3 +160,73 @@ def _run_count(path: Path) -> int:
             db.close()
     except sqlite3.OperationalError:  # not created or migrated yet
         return 0
+
+
+def _import_and_compare(
+    source: str,
+    artifacts: Path | None,
+    expected: dict,
+    folder: Path,
+    store: str | None = None,
+    locations: bool = True,
+) -> None:
+    """Imports `source` into a fresh store and compares what a trackyard server serves."""
+    store = store or f"sqlite:///{folder / 'trackyard.db'}"
+    from_artifacts = ["--from-artifacts", str(artifacts)] if artifacts else []
+    trackyard_import(
+        "--from", source, *from_artifacts, "--to", store,
+        "--artifacts-destination", str(folder / "artifacts"),
+    )  # fmt: skip
+    with running_server(folder, store) as server:
+        state = snapshot(server.url)
+    if not locations:
+        state, expected = without_locations(state), without_locations(expected)
+    assert state == expected
+
+
+def test_sqlite_source_into_a_postgresql_store(mlflow_sqlite, tmp_path):
+    require_postgres()
+    uri, artifacts, expected = mlflow_sqlite
+    with postgres_database() as store:
+        _import_and_compare(uri, artifacts, expected, tmp_path, store=store)
+
+
+def test_postgresql_source_reads_back_as_mlflow_served_it(tmp_path):
+    require_postgres()
+    with postgres_database() as source, mlflow_server(source, tmp_path) as url:
+        populate(url)
+        expected = snapshot(url)
+        target = tmp_path / "target"
+        target.mkdir()
+        _import_and_compare(source, tmp_path / "artifacts", expected, target)
+
+
+def test_mysql_source_reads_back_as_mlflow_served_it(tmp_path):
+    with mysql_database() as source, mlflow_server(source, tmp_path) as url:
+        populate(url)
+        expected = snapshot(url)
+        target = tmp_path / "target"
+        target.mkdir()
+        _import_and_compare(source, tmp_path / "artifacts", expected, target)
+
+
+def test_mlruns_folder_reads_back_as_the_client_wrote_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    mlruns = tmp_path / "mlruns"
+    populate(mlruns.as_uri())
+    expected = as_a_server_answers(snapshot(mlruns.as_uri()))
+    assert any(len(key) >= 18 for key in expected["experiments"])  # the file store's ids
+    target = tmp_path / "target"
+    target.mkdir()
+    _import_and_compare(str(mlruns), None, expected, target, locations=False)
+
+
+def as_a_server_answers(state: dict) -> dict:
+    """A file store snapshot as a server's JSON gives it: the client reads a file store's
+    version numbers as numbers (the API's are text) and unset texts (a model's description,
+    a version's run link) as None (a server sends '')."""
+    for model in state["models"].values():
+        head = model["model"]
+        model["model"] = (*head[:2], head[2] or "", *head[3:])
+        model["versions"] = [(str(v[0]), *v[1:7], v[7] or "", *v[8:]) for v in model["versions"]]
+    return state
