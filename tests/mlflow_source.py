@@ -42,6 +42,17 @@ class AddN(PythonModel):
 MYSQL_URI = os.environ.get("TRACKYARD_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306")
 
 
+def require_mysql() -> None:
+    """Skip where no MySQL/MariaDB answers (scripts/test starts PostgreSQL only)."""
+    import pymysql
+    import pytest
+
+    try:
+        pymysql.connect(host="127.0.0.1", port=3306, user="root", connect_timeout=3).close()
+    except pymysql.err.OperationalError as error:
+        pytest.skip(f"MySQL/MariaDB is not reachable on 127.0.0.1:3306: {error}")
+
+
 @contextmanager
 def mysql_database() -> Iterator[str]:
     """A fresh MySQL/MariaDB database, dropped afterwards; yields its URI."""

@@ -21,6 +21,7 @@ from .mlflow_source import (
     mlflow_server,
     mysql_database,
     populate,
+    require_mysql,
     snapshot,
     without_locations,
 )
@@ -202,6 +203,7 @@ def test_postgresql_source_reads_back_as_mlflow_served_it(tmp_path):
 
 
 def test_mysql_source_reads_back_as_mlflow_served_it(tmp_path):
+    require_mysql()
     with mysql_database() as source, mlflow_server(source, tmp_path) as url:
         populate(url)
         expected = snapshot(url)
