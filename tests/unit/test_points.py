@@ -13,13 +13,13 @@ def test_pack_then_unpack_gives_the_points_back() -> None:
     assert pts.unpack(pts.pack(block)) == block
 
 
-def test_packed_block_takes_24_bytes_a_point() -> None:
-    assert len(pts.pack([(0, 0, 0.0)] * 7)) == 7 * pts.POINT_BYTES
+def test_a_lone_point_is_stored_uncompressed_in_24_bytes() -> None:
+    assert pts.pack([(3, 4, 0.5)]) == struct.pack("<qqd", 3, 4, 0.5)
 
 
-def test_packed_block_is_little_endian_steps_then_timestamps_then_values() -> None:
+def test_unpacked_block_is_little_endian_steps_then_timestamps_then_values() -> None:
     blob = pts.pack([(1, 100, 0.25), (2, 200, 0.5)])
-    assert blob == struct.pack("<2q2q2d", 1, 2, 100, 200, 0.25, 0.5)
+    assert pts.unpacked(blob) == struct.pack("<2q2q2d", 1, 2, 100, 200, 0.25, 0.5)
 
 
 def test_nan_survives_a_round_trip() -> None:

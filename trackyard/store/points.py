@@ -6,6 +6,16 @@ entry, written in a fraction of that. A block's points are packed little-endian:
 steps (int64), then all the timestamps (int64), then all the values (float64; NaN is kept
 as it is, which SQL columns cannot all do).
 
+A block of two or more points is stored compressed where that is smaller (see `pack`):
+a format byte, then the packed bytes reordered into byte planes (every word's first byte,
+then every word's second, ...) and compressed with LZ4. A training curve's steps and
+timestamps differ only in their low bytes, and float32 values (a framework's `.item()`)
+leave the low three bytes of their doubles zero, so most planes are runs of one byte:
+about 5 bytes a point instead of 24. Uncompressed blocks, the only kind before, are
+exactly 24 bytes a point; a compressed block's length never is a multiple of 24, so the
+two never read one as the other, and blocks of either kind can sit in one series. Nothing
+is rewritten: a stored uncompressed block is compressed when a merge rewrites it anyway.
+
 The blocks of one series never overlap in (step, timestamp): all points with one step and
 timestamp are in one block, so the blocks sorted by their last (step, timestamp), the
 table's key, give the points in order. Inside a block, points are sorted by step, timestamp
@@ -22,6 +32,8 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain
+
+import lz4.block
 
 # A batch holds at most 1000 points, so a batch of one series is usually one block.
 BLOCK_POINTS = 1000
@@ -105,14 +117,43 @@ def _layout(count: int) -> struct.Struct:
     return struct.Struct(f"<{count}q{count}q{count}d")
 
 
+# The first byte of a compressed block, which is also its header's length: its byte planes
+# in LZ4 follow, after a pad byte in the second case (the pad keeps the block's length off
+# the multiples of 24, which mean "uncompressed").
+_PLANES, _PADDED_PLANES = 1, 2
+_WORD = 8  # bytes in a step, a timestamp or a value
+
+
 def pack(points: Sequence[Point]) -> bytes:
+    """A block's bytes: compressed where that saves bytes (a lone point never does)."""
     steps, timestamps, values = zip(*points, strict=True)
-    return _layout(len(points)).pack(*steps, *timestamps, *values)
+    raw = _layout(len(points)).pack(*steps, *timestamps, *values)
+    if len(points) < 2:
+        return raw
+    planes = lz4.block.compress(b"".join(raw[i::_WORD] for i in range(_WORD)))
+    header = bytes([_PLANES] if (1 + len(planes)) % POINT_BYTES else [_PADDED_PLANES, 0])
+    return header + planes if len(header) + len(planes) < len(raw) else raw
+
+
+def unpacked(blob: bytes) -> bytes | bytearray:
+    """A block's points as 24 bytes each, little-endian steps, timestamps, values (see
+    `pack`): the planes of a compressed one put back with C-speed slice assignments."""
+    if len(blob) % POINT_BYTES == 0:
+        return blob
+    if blob[0] not in (_PLANES, _PADDED_PLANES):
+        raise ValueError(f"unknown metric block format {blob[0]}")
+    planes = lz4.block.decompress(blob[blob[0] :])
+    words = len(planes) // _WORD
+    raw = bytearray(len(planes))
+    for i in range(_WORD):
+        raw[i::_WORD] = planes[i * words : (i + 1) * words]
+    return raw
 
 
 def unpack(blob: bytes) -> list[Point]:
-    count = len(blob) // POINT_BYTES
-    fields = _layout(count).unpack(blob)
+    raw = unpacked(blob)
+    count = len(raw) // POINT_BYTES
+    fields = _layout(count).unpack(raw)
     return list(zip(fields[:count], fields[count : 2 * count], fields[2 * count :], strict=True))
 
 
@@ -128,10 +169,11 @@ def columns(blobs: Iterable[bytes]) -> tuple[array, array, array]:
     points cost three buffers, not three million Python objects."""
     steps, timestamps, values = array("q"), array("q"), array("d")
     for blob in blobs:
-        third = len(blob) // 3
-        steps.frombytes(blob[:third])
-        timestamps.frombytes(blob[third : 2 * third])
-        values.frombytes(blob[2 * third :])
+        raw = memoryview(unpacked(blob))
+        third = len(raw) // 3
+        steps.frombytes(raw[:third])
+        timestamps.frombytes(raw[third : 2 * third])
+        values.frombytes(raw[2 * third :])
     if sys.byteorder == "big":  # blocks are little-endian
         for column in (steps, timestamps, values):
             column.byteswap()
