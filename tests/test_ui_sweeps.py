@@ -493,3 +493,88 @@ def test_refused_filter_explains_grammar_and_keeps_rows(ui: SweepUI, sweep: Swee
     assert page.locator(".vt-row").count() == shown, "the runs stay on screen"
     ui.shot()
     ui.assert_clean(allowed=(r"status of 400",))
+
+
+# ---------------------------------------------------------------- 7. pinning, resizing, reordering
+
+
+def open_table(ui: UI, sweep: Sweep) -> None:
+    ui.goto(f"#/experiments/{sweep.experiment_id}?expand=1")
+    ui.page.wait_for_selector(".vt-row")
+
+
+def in_view(ui: UI, locator) -> bool:
+    table = ui.page.locator("[data-role=runs-table]").bounding_box()
+    box = locator.bounding_box()
+    return box["x"] >= table["x"] - 1 and box["x"] + box["width"] <= table["x"] + table["width"] + 1
+
+
+def test_run_name_stays_in_view_when_scrolling_right(narrow_ui: SweepUI, sweep: Sweep) -> None:
+    open_table(narrow_ui, sweep)
+    narrow_ui.page.locator("[data-role=runs-table]").evaluate("el => el.scrollLeft = 800")
+    name = narrow_ui.page.locator(".vt-row .vt-name a").first
+    narrow_ui.page.wait_for_timeout(100)
+    assert in_view(narrow_ui, name)
+    assert not in_view(narrow_ui, narrow_ui.page.locator(".vt-head [data-col='attr:status']"))
+    narrow_ui.shot()
+    narrow_ui.assert_clean()
+
+
+def test_pinned_column_stays_in_view(narrow_ui: SweepUI, sweep: Sweep) -> None:
+    page = narrow_ui.page
+    open_table(narrow_ui, sweep)
+    header = page.locator(".vt-head [data-col='metric:val/loss']")
+    header.hover()
+    header.locator("[data-pin]").click()
+    expect(header.locator("[data-pin]")).to_have_attribute("aria-pressed", "true")
+    assert "pin=" in page.url and "val%2Floss" in page.url
+    page.locator("[data-role=runs-table]").evaluate("el => el.scrollLeft = 2000")
+    page.wait_for_timeout(100)
+    assert in_view(narrow_ui, page.locator(".vt-head [data-col='metric:val/loss']"))
+    narrow_ui.assert_clean()
+
+
+def test_column_resizes_by_dragging_its_edge(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    open_table(ui, sweep)
+    header = page.locator(".vt-head [data-col='metric:val/loss']")
+    before = header.bounding_box()["width"]
+    handle = header.locator("[data-resize]").bounding_box()
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y, steps=5)
+    page.mouse.up()
+    expect(page.locator(".vt-head [data-col='metric:val/loss']")).to_have_js_property(
+        "offsetWidth", round(before + 80)
+    )
+    assert "widths=metric%3Aval%2Floss%40" in page.url
+    ui.assert_clean()
+
+
+def test_column_moves_by_keyboard_and_by_dragging(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    open_table(ui, sweep)
+    ids = header_ids(ui)
+    status = ids.index("attr:status")
+    page.locator(".vt-head [data-col='attr:status']").focus()
+    page.keyboard.press("Alt+ArrowRight")
+    moved = header_ids(ui)
+    assert moved[status + 1] == "attr:status" and moved[status] == ids[status + 1]
+    assert page.evaluate("document.activeElement.dataset.col") == "attr:status"
+    page.locator(".vt-head [data-col='metric:train/loss']").drag_to(
+        page.locator(".vt-head [data-col='attr:start_time']")
+    )
+    assert header_ids(ui)[1] == "metric:train/loss"
+    assert "cols=" in page.url
+    ui.assert_clean()
+
+
+def test_headers_show_whole_names(ui: SweepUI, sweep: Sweep) -> None:
+    open_table(ui, sweep)
+    for col in ("metric:best_val_accuracy", "metric:train/accuracy", "param:batch_size"):
+        name = ui.page.locator(f".vt-head [data-col='{col}'] .name")
+        assert name.evaluate("el => el.scrollWidth <= el.clientWidth"), col
+        title = ui.page.locator(f".vt-head [data-col='{col}']").get_attribute("title")
+        assert col.split(":")[1] in title
+    ui.assert_clean()

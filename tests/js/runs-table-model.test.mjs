@@ -10,7 +10,10 @@ import {
   defaultColumns,
   displayRows,
   emptyRuns,
+  labelWidth,
+  layoutColumns,
   loggedModelNames,
+  moveColumn,
   nextSort,
   OVERSCAN,
   orderBy,
@@ -23,6 +26,7 @@ import {
   shownColumns,
   sourceName,
   toggleNesting,
+  togglePin,
   toRow,
   updateRows,
   visibleRange,
@@ -409,4 +413,42 @@ test("updateRows puts newer copies of loaded runs in place, under the same paren
   );
   assert.ok(runs.keys.metric.has("loss"));
   assert.deepEqual(runningIds(runs), []);
+});
+
+test("layoutColumns puts pinned columns after the name, with sticky offsets and set widths", () => {
+  const specs = ["attr:status", "metric:loss", "param:lr"].map(columnSpec);
+  const layout = layoutColumns(specs, ["attr:run_name", "param:lr"], new Map([["param:lr", 150]]));
+  assert.deepEqual(
+    layout.columns.map((c) => [c.id, c.pinned, c.left, c.width]),
+    [
+      ["param:lr", true, 34 + 260, 150],
+      ["attr:status", false, null, 100],
+      ["metric:loss", false, null, columnSpec("metric:loss").width],
+    ],
+  );
+  assert.deepEqual(layout.name, { width: 260, pinned: true, left: 34 });
+  assert.match(layout.template, /^34px 260px 150px 100px minmax\(\d+px, 1fr\)$/);
+});
+
+test("layoutColumns pins the name alone by default, and nothing when asked", () => {
+  const specs = [columnSpec("attr:status")];
+  assert.equal(layoutColumns(specs, null, new Map()).name.pinned, true);
+  assert.equal(layoutColumns(specs, [], new Map()).name.pinned, false);
+});
+
+test("moveColumn puts the moved column in the target's place", () => {
+  assert.deepEqual(moveColumn(["a", "b", "c", "d"], "d", "b"), ["a", "d", "b", "c"]);
+  assert.deepEqual(moveColumn(["a", "b", "c", "d"], "a", "c"), ["b", "c", "a", "d"]);
+  assert.deepEqual(moveColumn(["a", "b"], "a", "x"), ["a", "b"]);
+});
+
+test("togglePin starts from the default (the name) and toggles one id", () => {
+  assert.deepEqual(togglePin(null, "metric:loss"), ["attr:run_name", "metric:loss"]);
+  assert.deepEqual(togglePin(["attr:run_name"], "attr:run_name"), []);
+});
+
+test("labelWidth fits the whole key name, within 100-260 px", () => {
+  assert.equal(labelWidth("lr"), 100);
+  assert.ok(labelWidth("best_val_accuracy") >= 17 * 7.5);
+  assert.equal(labelWidth("x".repeat(100)), 260);
 });

@@ -24,6 +24,8 @@ import {
   defaultColumns,
   displayRows,
   emptyRuns,
+  layoutColumns,
+  moveColumn,
   nextSort,
   orderBy,
   PAGE_SIZE,
@@ -31,6 +33,7 @@ import {
   selectDisplayed,
   shownColumns,
   toggleNesting,
+  togglePin,
   toRow,
   updateRows,
   wantsMoreRows,
@@ -79,6 +82,25 @@ export async function runsView(container, ctx) {
     toggle: (id) => toggleNested(view, id),
     select: (id, checked) => selectRun(view, id, checked),
     selectAll: (checked) => selectAll(view, checked),
+    pin: (id) => changeLayout(view, { pinned: togglePin(view.state.pinned, id) }, "pin"),
+    resize: (id, px) => changeLayout(view, { widths: new Map(view.state.widths).set(id, px) }, "widths"),
+    move: (id, step) => {
+      const ids = view.columns.map((c) => c.id);
+      const target = ids[ids.indexOf(id) + step];
+      if (target) changeLayout(view, { cols: moveColumn(ids, id, target) }, "cols");
+    },
+    reorder: (moved, target) =>
+      changeLayout(
+        view,
+        {
+          cols: moveColumn(
+            view.columns.map((c) => c.id),
+            moved,
+            target,
+          ),
+        },
+        "cols",
+      ),
   });
   view.controls = createControls(view);
   replace(container, layout(view));
@@ -282,9 +304,14 @@ function drawHeader(view) {
   if (!state.cols && !view.defaultColumns && runs.rows.length) {
     view.defaultColumns = defaultColumns(runs.keys, view.multi, runs.counts);
   }
-  view.columns = shownColumns(state.cols || view.defaultColumns, runs.keys, view.multi);
+  const layout = layoutColumns(
+    shownColumns(state.cols || view.defaultColumns, runs.keys, view.multi),
+    state.pinned,
+    state.widths,
+  );
+  view.columns = layout.columns;
   const allChecked = display.length > 0 && display.every((d) => state.selected.has(d.row.id));
-  drawHead(view.table, { columns: view.columns, sort: state, allChecked });
+  drawHead(view.table, { layout, sort: state, allChecked });
 }
 
 function drawVisibleRows(view, force = false) {
@@ -410,6 +437,15 @@ function selectAll(view, checked) {
 function setColumns(view, columnIds) {
   view.state.cols = columnIds;
   setQuery(viewQuery(view.state, "cols"));
+  storeSaved(view.savedKey, view.state);
+  drawHeader(view);
+  drawVisibleRows(view, true);
+}
+
+/** Pins, widths or order changed: keep them (URL and saved view) and draw the table again. */
+function changeLayout(view, changes, part) {
+  Object.assign(view.state, changes);
+  setQuery(viewQuery(view.state, part));
   storeSaved(view.savedKey, view.state);
   drawHeader(view);
   drawVisibleRows(view, true);

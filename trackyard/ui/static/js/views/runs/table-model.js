@@ -106,10 +106,57 @@ export function columnSpec(id) {
     kind,
     key,
     label: key,
-    width: kind === "tag" ? 140 : 120,
+    width: labelWidth(key),
     sort: orderKey(kind, key),
     numeric: kind === "metric",
   };
+}
+
+/** A key column's default width: its name in full up to 260 px (the header shows it whole). */
+export function labelWidth(label) {
+  return Math.round(Math.min(260, Math.max(100, label.length * 7.6 + 34)));
+}
+
+export const CHECK_WIDTH = 34;
+export const NAME_WIDTH = 260;
+
+/**
+ * Where each column goes: the checkbox, the run name, then the pinned columns, then the
+ * rest, with the widths the user set (`widths`: id -> px) and, for pinned cells, their
+ * sticky left offset. `pinned`: ids (NAME_COLUMN among them pins the name), null = name only.
+ * Returns {name: {width, pinned, left}, columns: [spec + {width, pinned, left}], template}.
+ */
+export function layoutColumns(specs, pinned, widths) {
+  const pins = new Set(pinned ?? [NAME_COLUMN]);
+  const name = { width: widths.get(NAME_COLUMN) ?? NAME_WIDTH, pinned: pins.has(NAME_COLUMN), left: CHECK_WIDTH };
+  let left = CHECK_WIDTH + (name.pinned ? name.width : 0);
+  const placed = (spec, isPinned) => {
+    const width = widths.get(spec.id) ?? spec.width;
+    const column = { ...spec, width, pinned: isPinned, left: isPinned ? left : null };
+    if (isPinned) left += width;
+    return column;
+  };
+  const columns = [
+    ...specs.filter((c) => pins.has(c.id)).map((c) => placed(c, true)),
+    ...specs.filter((c) => !pins.has(c.id)).map((c) => placed(c, false)),
+  ];
+  const all = [CHECK_WIDTH, name.width, ...columns.map((c) => c.width)];
+  const template = all.map((w, i) => (i === all.length - 1 ? `minmax(${w}px, 1fr)` : `${w}px`)).join(" ");
+  return { name, columns, template, total: all.reduce((a, b) => a + b, 0) };
+}
+
+/** The column ids after dragging `moved` onto `target` (it takes the target's place). */
+export function moveColumn(ids, moved, target) {
+  if (moved === target || !ids.includes(moved) || !ids.includes(target)) return ids;
+  const rest = ids.filter((id) => id !== moved);
+  const at = rest.indexOf(target) + (ids.indexOf(moved) < ids.indexOf(target) ? 1 : 0);
+  return [...rest.slice(0, at), moved, ...rest.slice(at)];
+}
+
+/** The pinned ids after pinning or unpinning `id` (null = the default, the name alone). */
+export function togglePin(pinned, id) {
+  const pins = pinned ?? [NAME_COLUMN];
+  return pins.includes(id) ? pins.filter((p) => p !== id) : [...pins, id];
 }
 
 /**

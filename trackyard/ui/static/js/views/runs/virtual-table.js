@@ -3,19 +3,17 @@
 // every row together, so scrolling through 100k runs touches ~50 elements. Clicks come
 // back to the view as callbacks: sort, toggle nesting, select one, select all.
 
-import { h, replace } from "../../dom.js";
+import { h, icon, replace } from "../../dom.js";
 import { plural } from "../../format.js";
 import { href, seg } from "../../router.js";
 import { loading } from "../../widgets.js";
-import { cellValue, GROUP_LABELS, isOpen, NAME_COLUMN, ROW_HEIGHT, visibleRange } from "./table-model.js";
-
-const CHECK_WIDTH = 34;
-const NAME_WIDTH = 260;
+import { CHECK_WIDTH, cellValue, GROUP_LABELS, isOpen, NAME_COLUMN, ROW_HEIGHT, visibleRange } from "./table-model.js";
 
 /**
  * The table's elements, with its events turned into `on.sort(columnId)`,
- * `on.toggle(runId)`, `on.select(runId, checked)`, `on.selectAll(checked)` and
- * `on.viewport()` (scrolled or resized, once per frame).
+ * `on.toggle(runId)`, `on.select(runId, checked)`, `on.selectAll(checked)`,
+ * `on.pin(columnId)`, `on.resize(columnId, px)`, `on.move(columnId, -1 | 1)`,
+ * `on.reorder(moved, target)` and `on.viewport()` (scrolled or resized, once per frame).
  */
 export function createVirtualTable(on) {
   const head = h("div", { class: "vt-head", role: "row" });
@@ -53,9 +51,29 @@ export function createVirtualTable(on) {
   table.resizeObserver.observe(scroller);
 
   head.addEventListener("click", (event) => {
+    const pin = event.target.closest("[data-pin]");
+    if (pin) return on.pin(pin.dataset.pin);
+    if (event.target.closest("[data-resize]")) return null;
     const target = event.target.closest("[data-col]");
     if (target?.classList.contains("sortable")) on.sort(target.dataset.col);
+    return null;
   });
+  head.addEventListener("keydown", (event) => {
+    const target = event.target.closest?.("[data-col]");
+    if (!target || event.target !== target) return;
+    const id = target.dataset.col;
+    if ((event.key === "Enter" || event.key === " ") && target.classList.contains("sortable")) {
+      event.preventDefault();
+      on.sort(id);
+      focusHeader(head, id);
+    } else if (event.altKey && (event.key === "ArrowLeft" || event.key === "ArrowRight") && id !== NAME_COLUMN) {
+      event.preventDefault();
+      on.move(id, event.key === "ArrowLeft" ? -1 : 1);
+      focusHeader(head, id);
+    }
+  });
+  handleResizing(table, on);
+  handleDragging(head, on);
   head.addEventListener("change", (event) => {
     if (event.target.dataset.role === "select-all") on.selectAll(event.target.checked);
   });
@@ -70,6 +88,66 @@ export function createVirtualTable(on) {
     on.select(id, event.target.checked);
   });
   return table;
+}
+
+function focusHeader(head, id) {
+  for (const cell of head.querySelectorAll("[data-col]")) if (cell.dataset.col === id) cell.focus();
+}
+
+/**
+ * Column widths by dragging a header's right edge: the grid follows the pointer (one CSS
+ * variable for the header and every row), and `on.resize(id, px)` keeps the result.
+ */
+function handleResizing(table, on) {
+  table.head.addEventListener("pointerdown", (event) => {
+    const handle = event.target.closest("[data-resize]");
+    if (!handle) return;
+    event.preventDefault();
+    const cell = handle.parentElement;
+    const index = [...table.head.children].indexOf(cell);
+    const startX = event.clientX;
+    const startWidth = table.widths[index];
+    let width = startWidth;
+    handle.setPointerCapture(event.pointerId);
+    const move = (e) => {
+      width = Math.min(1200, Math.max(60, Math.round(startWidth + e.clientX - startX)));
+      const widths = table.widths.map((w, i) => (i === index ? width : w));
+      setTemplate(table, widths.map((w, i) => (i === widths.length - 1 ? `minmax(${w}px, 1fr)` : `${w}px`)).join(" "));
+    };
+    const up = () => {
+      handle.removeEventListener("pointermove", move);
+      handle.removeEventListener("pointerup", up);
+      if (width !== startWidth) on.resize(handle.dataset.resize, width);
+    };
+    handle.addEventListener("pointermove", move);
+    handle.addEventListener("pointerup", up);
+  });
+}
+
+/** Column order by drag and drop of key column headers: `on.reorder(moved, target)`. */
+function handleDragging(head, on) {
+  let dragged = null;
+  head.addEventListener("dragstart", (event) => {
+    const cell = event.target.closest?.("[data-col]");
+    if (!cell || cell.dataset.col === NAME_COLUMN) return;
+    dragged = cell.dataset.col;
+    event.dataTransfer.setData("text/plain", dragged);
+    event.dataTransfer.effectAllowed = "move";
+  });
+  head.addEventListener("dragover", (event) => {
+    const cell = event.target.closest?.("[data-col]");
+    if (dragged && cell && cell.dataset.col !== NAME_COLUMN) event.preventDefault();
+  });
+  head.addEventListener("drop", (event) => {
+    const cell = event.target.closest?.("[data-col]");
+    if (!dragged || !cell) return;
+    event.preventDefault();
+    on.reorder(dragged, cell.dataset.col);
+    dragged = null;
+  });
+  head.addEventListener("dragend", () => {
+    dragged = null;
+  });
 }
 
 /** Stop watching the table's size (the view is going away). */
@@ -88,23 +166,41 @@ export function viewport(table) {
 }
 
 /**
- * Draw the header for `columns` (specs) and lay out the grid; the last column stretches so
- * the table fills wide screens. `sort`: {sort, asc}; `allChecked`: the select-all box.
+ * Draw the header for a layout (table-model.js layoutColumns: name, columns, template) and
+ * lay out the grid; the last column stretches so the table fills wide screens. `sort`:
+ * {sort, asc}; `allChecked`: the select-all box. Sortable headers are buttons to the
+ * keyboard (Enter or Space sorts, Alt+Arrow moves the column); each key column has a pin
+ * toggle and a resize handle, and can be dragged onto another to move it there.
  */
-export function drawHead(table, { columns, sort, allChecked }) {
-  const widths = [CHECK_WIDTH, NAME_WIDTH, ...columns.map((c) => c.width)];
-  const total = widths.reduce((a, b) => a + b, 0);
-  table.template = widths.map((w, i) => (i === widths.length - 1 ? `minmax(${w}px, 1fr)` : `${w}px`)).join(" ");
-  table.scroller.style.setProperty("--vt-template", table.template);
-  table.head.style.gridTemplateColumns = table.template;
-  table.head.style.minWidth = `${total}px`;
-  table.body.style.minWidth = `${total}px`;
+export function drawHead(table, { layout, sort, allChecked }) {
+  table.layout = layout;
+  table.widths = [CHECK_WIDTH, layout.name.width, ...layout.columns.map((c) => c.width)];
+  setTemplate(table, layout.template);
+  table.head.style.minWidth = `${layout.total}px`;
+  table.body.style.minWidth = `${layout.total}px`;
   const sortMark = (id) => (sort.sort === id ? (sort.asc ? " ▲" : " ▼") : "");
+  const ariaSort = (id) => (sort.sort === id ? (sort.asc ? "ascending" : "descending") : "none");
+  const pinButton = (id, label, pinned) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "vt-pin",
+        "aria-pressed": String(pinned),
+        "aria-label": `${pinned ? "Unpin" : "Pin"} ${label}`,
+        title: pinned ? "Unpin: scroll with the others" : "Pin: keep in view when scrolling right",
+        dataset: { pin: id },
+      },
+      icon("pin"),
+    );
+  const resizer = (id, label) =>
+    h("span", { class: "vt-resize", dataset: { resize: id }, title: `Drag to resize ${label}`, "aria-hidden": "true" });
+  const { name } = layout;
   replace(
     table.head,
     h(
       "div",
-      { class: "vt-check" },
+      { class: "vt-check pinned", role: "columnheader", style: "left:0" },
       h("input", {
         type: "checkbox",
         checked: allChecked,
@@ -114,25 +210,49 @@ export function drawHead(table, { columns, sort, allChecked }) {
     ),
     h(
       "div",
-      { class: ["sortable", sort.sort === NAME_COLUMN && "sorted"], dataset: { col: NAME_COLUMN } },
-      "Run name",
-      sortMark(NAME_COLUMN),
+      {
+        class: ["sortable", sort.sort === NAME_COLUMN && "sorted", name.pinned && "pinned"],
+        role: "columnheader",
+        tabindex: "0",
+        "aria-sort": ariaSort(NAME_COLUMN),
+        style: name.pinned ? `left:${name.left}px` : null,
+        title: "Run name (Enter to sort)",
+        dataset: { col: NAME_COLUMN },
+      },
+      h("span", { class: "label" }, "Run name", sortMark(NAME_COLUMN)),
+      pinButton(NAME_COLUMN, "Run name", name.pinned),
+      resizer(NAME_COLUMN, "Run name"),
     ),
-    columns.map((c) =>
+    layout.columns.map((c) =>
       h(
         "div",
         {
-          class: [c.sort && "sortable", sort.sort === c.id && "sorted", c.numeric && "num"],
+          class: [c.sort && "sortable", sort.sort === c.id && "sorted", c.numeric && "num", c.pinned && "pinned"],
+          role: "columnheader",
+          tabindex: "0",
+          draggable: "true",
+          "aria-sort": c.sort ? ariaSort(c.id) : null,
+          style: c.pinned ? `left:${c.left}px` : null,
           dataset: { col: c.id },
-          title: c.sort ? `${c.label} (click to sort)` : c.label,
+          title: `${GROUP_LABELS[c.kind] ? `${GROUP_LABELS[c.kind]} ` : ""}${c.label}${c.sort ? " (Enter or click to sort; Alt+arrows or drag to move)" : " (Alt+arrows or drag to move)"}`,
         },
-        GROUP_LABELS[c.kind] ? h("span", { class: "group" }, GROUP_LABELS[c.kind]) : null,
-        c.label,
-        sortMark(c.id),
+        h(
+          "span",
+          { class: "label" },
+          GROUP_LABELS[c.kind] ? h("span", { class: "group" }, GROUP_LABELS[c.kind]) : null,
+          h("span", { class: "name" }, c.label, sortMark(c.id)),
+        ),
+        pinButton(c.id, c.label, c.pinned),
+        resizer(c.id, c.label),
       ),
     ),
   );
   table.drawn = null;
+}
+
+function setTemplate(table, template) {
+  table.template = template;
+  table.scroller.style.setProperty("--vt-template", template);
 }
 
 /**
@@ -147,7 +267,7 @@ export function drawRows(table, model, force = false) {
   if (!force && table.drawn && first === table.drawn.first && last === table.drawn.last) return false;
   table.drawn = { first, last };
   const rows = [];
-  for (let i = first; i < last; i++) rows.push(rowElement(model, model.display[i], i, table.template));
+  for (let i = first; i < last; i++) rows.push(rowElement(model, model.display[i], i, table.layout));
   table.body.replaceChildren(...rows);
   return true;
 }
@@ -178,22 +298,23 @@ export function drawFooter(table, { loaded, loading: busy, done, selected }) {
   );
 }
 
-function rowElement(model, { row, depth }, index, template) {
+function rowElement(model, { row, depth }, index, layout) {
   const kids = model.children.get(row.id);
   const open = isOpen(model.nesting, row.id);
   const selected = model.selected.has(row.id);
   const link = href(`/experiments/${seg(row.experimentId)}/runs/${seg(row.id)}`);
+  const { name } = layout;
   return h(
     "div",
     {
       class: ["vt-row", selected && "selected", row.deleted && "deleted"],
       role: "row",
-      style: `top:${index * ROW_HEIGHT}px;height:${ROW_HEIGHT}px;grid-template-columns:${template}`,
+      style: `top:${index * ROW_HEIGHT}px;height:${ROW_HEIGHT}px`,
       dataset: { runId: row.id },
     },
     h(
       "div",
-      { class: "vt-check" },
+      { class: "vt-check pinned", style: "left:0" },
       h("input", {
         type: "checkbox",
         checked: selected,
@@ -203,11 +324,20 @@ function rowElement(model, { row, depth }, index, template) {
     ),
     h(
       "div",
-      { class: "vt-name", style: depth ? `padding-left:${8 + depth * 18}px` : null },
+      {
+        class: ["vt-name", name.pinned && "pinned"],
+        style: [name.pinned ? `left:${name.left}px` : "", depth ? `padding-left:${8 + depth * 18}px` : ""].join(";"),
+      },
       kids
         ? h(
             "button",
-            { class: "vt-toggle", dataset: { toggle: row.id }, title: open ? "Hide nested runs" : "Show nested runs" },
+            {
+              class: "vt-toggle",
+              dataset: { toggle: row.id },
+              "aria-expanded": String(open),
+              "aria-label": `${open ? "Hide" : "Show"} the ${kids.length} nested runs of ${row.name}`,
+              title: open ? "Hide nested runs" : "Show nested runs",
+            },
             open ? "▾" : "▸",
           )
         : h("span", { style: "width:18px;flex:none" }),
@@ -215,13 +345,15 @@ function rowElement(model, { row, depth }, index, template) {
       h("a", { href: link, title: row.name }, row.name),
       kids && !open ? h("span", { class: "muted small" }, `(${kids.length})`) : null,
     ),
-    model.columns.map((spec) => cell(spec, row, model.names)),
+    layout.columns.map((spec) => cell(spec, row, model.names)),
   );
 }
 
 function cell(spec, row, names) {
   const { text, title, missing } = cellValue(spec, row, names);
-  if (missing) return h("div", { class: spec.numeric ? "num muted" : "muted" }, "");
-  const className = spec.kind === "attr" ? (spec.attr.mono ? "mono" : null) : spec.numeric ? "num" : null;
-  return h("div", { class: className, title }, text);
+  const pinned = spec.pinned ? { style: `left:${spec.left}px` } : {};
+  const kind = spec.kind === "attr" ? (spec.attr.mono ? "mono" : null) : spec.numeric ? "num" : null;
+  const className = [kind, missing && "muted", spec.pinned && "pinned"];
+  if (missing) return h("div", { class: className, ...pinned }, "");
+  return h("div", { class: className, title, ...pinned }, text);
 }
