@@ -23,6 +23,7 @@ from .config import ServerConfig
 from .dispatch import ApiApp
 from .errors import ApiError, http_error, internal_error
 from .limits import BodyBudget
+from .prefix import PathPrefix
 from .routes import AREAS
 from .security import BrowserGuard, BrowserPolicy
 from .services import Services
@@ -116,7 +117,22 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         quick_inline=database.in_process,
     )
     policy = BrowserPolicy.create(config.host, config.allowed_hosts, config.cors_allowed_origins)
-    return BrowserGuard(api, policy)
+    return _operated(BrowserGuard(api, policy), config, database, app, api)
+
+
+def _operated(
+    guarded: ASGIApp, config: ServerConfig, database: Database, app: Starlette, api: ApiApp
+) -> ASGIApp:
+    """The operator's switches around the app: Prometheus counts every answer (the guard's
+    refusals too), and a path prefix comes off before anything else sees the path."""
+    app.state.prometheus = None
+    if config.expose_prometheus:
+        from .prometheus import Instrumented, Metrics, route_template
+
+        app.state.prometheus = Metrics(database)
+        template = route_template(app.routes, frozenset(api.by_route))
+        guarded = Instrumented(guarded, app.state.prometheus, template)
+    return PathPrefix(guarded, config.static_prefix) if config.static_prefix else guarded
 
 
 def app_from_environment() -> ASGIApp:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import __version__, limits, security
+from . import __version__, limits, observability, prefix, security
 from .artifacts import options as destination
 from .commands_db import BACKEND_STORE_URI
 from .config import ServerConfig
@@ -81,12 +81,19 @@ def with_options(options: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
 @with_options(destination.OPTIONS)
 @with_options(security.OPTIONS)
 @with_options(limits.OPTIONS)
+@with_options(prefix.OPTIONS)
+@with_options(observability.OPTIONS)
 def server(**options: Any) -> None:
     """Run the tracking server (REST API, artifact proxy and web UI) on one port."""
     from . import serving
     from .app import config_to_environment, create_app
 
     config = ServerConfig(**options)
+    if config.expose_prometheus and config.workers > 1:
+        raise click.UsageError(
+            "--expose-prometheus counts one process's requests: use it with --workers 1 "
+            "(one server process a port)."
+        )
     database = _open_backend(config)
     if config.workers > 1:
         # Each worker process builds its app from the environment and opens its own stores;

@@ -34,6 +34,10 @@ class ServerConfig:
     shutdown_grace: float = 10.0
     read_timeout: float = 60.0
     max_body_memory_mb: int = 256
+    # Operator switches (trackyard/prefix.py, trackyard/observability.py).
+    static_prefix: str = ""
+    expose_prometheus: bool = False
+    access_log_format: str = "text"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServerConfig:

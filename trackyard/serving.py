@@ -21,6 +21,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .config import ServerConfig
 from .errors import ApiError
+from .observability import log_config
 from .wire import encode_json
 
 
@@ -116,8 +117,9 @@ def run(app: Any, config: ServerConfig) -> None:
         host=config.host,
         port=config.port,
         workers=config.workers if config.workers > 1 else None,
-        access_log=config.access_log,
-        log_level="warning",
+        access_log=config.access_log or config.access_log_format == "json",
+        log_config=log_config(config.access_log_format),
+        log_level=None,
         http=partial(DeadlineProtocol, read_timeout=config.read_timeout),  # type: ignore[arg-type]
         timeout_graceful_shutdown=config.shutdown_grace,  # type: ignore[arg-type]
         server_header=False,

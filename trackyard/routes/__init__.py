@@ -13,6 +13,7 @@ from . import (
     meta,
     metrics,
     model_files,
+    prometheus,
     registry,
     runs,
     ui,
@@ -29,6 +30,7 @@ AREAS = (
     logged_models.api,
     model_files.api,
     datasets.api,
+    prometheus.api,
     graphql.api,
     ui.api,
 )

@@ -204,6 +204,11 @@ class Database(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def pool_stats(self) -> dict[str, int]:
+        """Connections by state (max, open, in_use, idle) and callers waiting for one: what
+        /metrics shows of the database (see trackyard/prometheus.py)."""
+        return {}
+
     @staticmethod
     def unique_table(error: BaseException) -> str | None:
         """The table whose unique key the driver's `error` says a write broke, else None."""

@@ -260,6 +260,17 @@ class PostgresDatabase(Database):
             return error.diag.table_name or "unknown"
         return None
 
+    def pool_stats(self) -> dict[str, int]:
+        stats = self.pool.get_stats()
+        size, idle = stats.get("pool_size", 0), stats.get("pool_available", 0)
+        return {
+            "max": stats.get("pool_max", 0),
+            "open": size,
+            "in_use": size - idle,
+            "idle": idle,
+            "waiting": stats.get("requests_waiting", 0),
+        }
+
     def close(self) -> None:
         self.pool.close()
 

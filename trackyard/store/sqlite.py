@@ -242,6 +242,11 @@ class SQLiteDatabase(Database):
             self._group = None
             self._release()
 
+    def pool_stats(self) -> dict[str, int]:
+        """The one write connection (readers each have their own, never waited for)."""
+        busy = int(self._busy)
+        return {"max": 1, "open": 1, "in_use": busy, "idle": 1 - busy, "waiting": self._waiting}
+
     def close(self) -> None:
         """Moves the write-ahead log into the database file first, so that a stopped server's
         .db file holds every write by itself: a copy of it alone is a whole backup. A write
