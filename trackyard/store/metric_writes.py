@@ -57,6 +57,34 @@ _LOG_SERIES = (
     "SELECT lifecycle_stage, (SELECT COUNT(*) FROM latest) FROM run"
 )
 
+# Several series' new points as one statement (PostgreSQL), one row of the unnested arrays
+# per series: its key id, latest point, first (step, timestamp) and block. The series'
+# latest_metrics rows are locked first, in key order as the transaction way locks them (no
+# deadlocks); FOR UPDATE reads their newest committed versions. Only where every series has
+# a row and its first new point comes after it (as in _after_latest) do the rows move and
+# the blocks go in; otherwise nothing is written and log_batch's way follows: all or
+# nothing, as one transaction would be. A series without a row (its first point in this
+# run) takes that way too, as no row lock can guard it.
+_LOG_SERIES_SET = (
+    "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = ?), "
+    "new (key_id, step, timestamp, value, first_step, first_timestamp, last_step, "
+    "last_timestamp, points) AS (SELECT * FROM unnest(CAST(? AS INTEGER[]), "
+    "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS DOUBLE PRECISION[]), "
+    "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
+    "CAST(? AS BYTEA[]))), "
+    "stored AS (SELECT (l.step, l.timestamp) < (new.first_step, new.first_timestamp) AS after "
+    "FROM latest_metrics l JOIN run ON l.run_id = run.id JOIN new ON l.key_id = new.key_id "
+    "ORDER BY l.key_id FOR UPDATE OF l), "
+    f"go AS (SELECT id FROM run WHERE lifecycle_stage = '{ACTIVE}' AND "
+    "(SELECT COUNT(*) FROM stored WHERE after) = (SELECT COUNT(*) FROM new)), "
+    "latest AS (UPDATE latest_metrics l SET step = new.step, timestamp = new.timestamp, "
+    "value = new.value FROM new, go WHERE l.run_id = go.id AND l.key_id = new.key_id), "
+    "block AS (INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, "
+    "last_step, last_timestamp, points) SELECT go.id, new.key_id, new.first_step, "
+    "new.first_timestamp, new.last_step, new.last_timestamp, new.points FROM go, new) "
+    "SELECT lifecycle_stage, (SELECT COUNT(*) FROM go) FROM run"
+)
+
 _POINT = attrgetter("step", "timestamp", "value")
 _INSERT_BLOCK = (
     "INSERT INTO metric_blocks (run_id, key_id, first_step, first_timestamp, last_step, "
@@ -93,22 +121,29 @@ class MetricWrites:
                 self._insert_metrics(tx, run_key, metrics)
 
     def _log_series(self, run_id: str, metrics: Sequence[BatchMetric]) -> bool:
-        """Points of one series in one statement on PostgreSQL, where BEGIN, the run check,
-        the upserts and COMMIT would each cost a round trip (a training loop's log-metric, a
-        metric's history logged in batches); False where log_batch's way is needed (SQLite, a
-        new key, several keys, points not all after the series' latest)."""
-        key = metrics[0].key
-        key_id = self.keys.cached(key)
-        if not self.db.dialect.writes_in_with or key_id is None:
+        """Points of known keys in one statement on PostgreSQL, where BEGIN, the run check,
+        the upserts and COMMIT would each cost a round trip (a training loop's log-metric
+        and log_metrics({...}), a metric's history logged in batches); False where
+        log_batch's way is needed (SQLite, a new key, more than a block of one series,
+        points not all after their series' latest)."""
+        if not self.db.dialect.writes_in_with:
             return False
-        if any(metric.key != key for metric in metrics):
+        series: Series = {}
+        for metric in metrics:
+            key_id = self.keys.cached(metric.key)
+            if key_id is None:
+                return False
+            series.setdefault(key_id, []).append(_POINT(metric))
+        new = {key_id: pts.merged(points) for key_id, points in series.items()}
+        if any(len(points) > pts.BLOCK_POINTS for points in new.values()):  # several blocks
             return False
-        points = pts.merged(map(_POINT, metrics))
-        if len(points) > pts.BLOCK_POINTS:  # more than one block
-            return False
-        first, latest = points[0], pts.latest(points)
-        block = pts.block_row((key_id,), points)
-        row = self.db.write_one(_LOG_SERIES, (run_id, key_id, *latest, *first[:2], *block))
+        if len(new) == 1:
+            ((key_id, points),) = new.items()
+            first, latest = points[0], pts.latest(points)
+            block = pts.block_row((key_id,), points)
+            row = self.db.write_one(_LOG_SERIES, (run_id, key_id, *latest, *first[:2], *block))
+        else:
+            row = self.db.write_one(_LOG_SERIES_SET, (run_id, *_series_columns(new)))
         if row is None:
             raise run_not_found(run_id)
         stage, written = row
@@ -128,6 +163,15 @@ class MetricWrites:
         for key_id, points in new.items():
             rows += _block_rows(tx, (run_key, key_id), points, overlapped.get(key_id, []))
         tx.many(_INSERT_BLOCK, rows)
+
+
+def _series_columns(new: Series) -> list[list]:
+    """_LOG_SERIES_SET's arrays: each series' key id, latest point, first and last (step,
+    timestamp) and block."""
+    rows = [
+        (key_id, *pts.latest(points), *pts.block_row((), points)) for key_id, points in new.items()
+    ]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _lock_latest(tx: Tx, run_key: int, new: Series) -> Series:
