@@ -102,7 +102,11 @@ def mlflow_server(backend_store_uri: str, data_dir: Path) -> Iterator[str]:
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # uvicorn waits for the client's idle connections
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def populate(tracking_uri: str) -> None:
