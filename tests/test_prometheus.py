@@ -99,13 +99,25 @@ def test_metrics_refuses_writes(exposed):
         assert_error(http.post("/metrics", content=b"x"), "BAD_REQUEST", 405)
 
 
-def test_the_flag_with_several_workers_is_refused(tmp_path):
-    with pytest.raises(RuntimeError, match="--expose-prometheus counts one process"):
-        start_server(
-            tmp_path / "server",
-            f"sqlite:///{tmp_path / 't.db'}",
-            "--expose-prometheus",
-            "--workers",
-            "2",
-            timeout=20,
-        )
+def test_several_workers_count_together_whichever_answers_the_scrape(tmp_path):
+    server = start_server(
+        tmp_path / "server",
+        f"sqlite:///{tmp_path / 't.db'}",
+        "--expose-prometheus",
+        "--workers",
+        "2",
+    )
+    try:
+        for _ in range(30):  # a connection each, so both workers serve some
+            assert httpx.get(f"{server.url}/version").status_code == 200
+        scrapes = []
+        for _ in range(6):
+            with httpx.Client(base_url=server.url) as http:
+                scrapes.append(scrape(http))
+    finally:
+        server.stop()
+    assert [requests(samples, "GET", "/version", "200") for samples in scrapes] == [30] * 6
+    pool_max = [
+        samples[("trackyard_db_pool_connections", (("state", "max"),))] for samples in scrapes
+    ]
+    assert pool_max == [2] * 6  # the write connection of each worker, summed

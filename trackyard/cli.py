@@ -89,11 +89,6 @@ def server(**options: Any) -> None:
     from .app import config_to_environment, create_app
 
     config = ServerConfig(**options)
-    if config.expose_prometheus and config.workers > 1:
-        raise click.UsageError(
-            "--expose-prometheus counts one process's requests: use it with --workers 1 "
-            "(one server process a port)."
-        )
     database = _open_backend(config)
     if config.workers > 1:
         # Each worker process builds its app from the environment and opens its own stores;

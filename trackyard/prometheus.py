@@ -1,6 +1,11 @@
 """`--expose-prometheus`: request counts and latency by endpoint, and database pool use, at
 `/metrics` in the Prometheus text format (prometheus_client).
 
+With several worker processes (`--workers`), each writes its figures to files in one folder
+(prometheus_client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR, made by `shared_by_workers`
+unless the operator set it) and the worker that answers a scrape sums them all; pool figures
+are then refreshed every few seconds by each worker and summed over the live ones.
+
 Requests are labelled by the route's template (`/ajax-api/2.0/mlflow/runs/get`,
 `/static/{path}`), never the raw path, so a client cannot grow the series without bound; paths
 no route knows count as `unmatched`. Pool figures are read when Prometheus scrapes, so serving
@@ -9,23 +14,57 @@ pays only for the counter and the histogram: a clock read, two dict look-ups and
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .store.db import Database
 
+if TYPE_CHECKING:
+    from .config import ServerConfig
+
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 # Latency buckets in seconds: a log call takes well under a millisecond, a search of 100k
 # runs tens of milliseconds, an artifact download seconds.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+SHARED_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
+POOL_METRIC = "trackyard_db_pool_connections"
+POOL_HELP = (
+    "Database connections by state: max, open, in_use, idle; and callers waiting "
+    "(SQLite: its one write connection). Summed over worker processes."
+)
+# How often each of several workers records its pool figures for the others' scrapes.
+POOL_REFRESH_SECONDS = 2.0
+
+
+@contextmanager
+def shared_by_workers(config: ServerConfig) -> Iterator[None]:
+    """While several workers serve with --expose-prometheus: a folder for their figures, named
+    in the environment they inherit, removed when they have stopped. An operator's own
+    PROMETHEUS_MULTIPROC_DIR is used as it is, and kept."""
+    if not config.expose_prometheus or config.workers <= 1 or os.environ.get(SHARED_FOLDER):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="trackyard-prometheus-")
+    os.environ[SHARED_FOLDER] = folder
+    try:
+        yield
+    finally:
+        del os.environ[SHARED_FOLDER]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class PoolCollector(Collector):
@@ -35,12 +74,7 @@ class PoolCollector(Collector):
         self.database = database
 
     def collect(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily(
-            "trackyard_db_pool_connections",
-            "Database connections by state: max, open, in_use, idle; and callers waiting "
-            "(SQLite: its one write connection).",
-            labels=["state"],
-        )
+        family = GaugeMetricFamily(POOL_METRIC, POOL_HELP, labels=["state"])
         for state, value in self.database.pool_stats().items():
             family.add_metric([state], value)
         yield family
@@ -64,7 +98,16 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(PoolCollector(database))
+        self.database = database
+        self.shared = bool(os.environ.get(SHARED_FOLDER))
+        if self.shared:
+            self.pool = Gauge(
+                POOL_METRIC, POOL_HELP, ["state"], multiprocess_mode="livesum", registry=None
+            )
+            self._record_pool()
+            threading.Thread(target=self._keep_recording_pool, daemon=True).start()
+        else:
+            self.registry.register(PoolCollector(database))
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[tuple[str, str], Any] = {}
 
@@ -81,7 +124,21 @@ class Metrics:
         timer.observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self.shared:
+            return generate_latest(self.registry)
+        self._record_pool()
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker)
+        return generate_latest(every_worker)
+
+    def _record_pool(self) -> None:
+        for state, value in self.database.pool_stats().items():
+            self.pool.labels(state).set(value)
+
+    def _keep_recording_pool(self) -> None:
+        while True:
+            time.sleep(POOL_REFRESH_SECONDS)
+            self._record_pool()
 
 
 def route_template(routes: Sequence[BaseRoute], fixed: frozenset[tuple[str, str]]) -> Callable:

@@ -14,6 +14,7 @@ body arrive together, as nearly all do, never arms a timer.
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any
 
@@ -111,16 +112,27 @@ def run(app: Any, config: ServerConfig) -> None:
     build their own) until SIGTERM or Ctrl-C."""
     import uvicorn
 
-    uvicorn.run(
-        app,
-        factory=isinstance(app, str),
-        host=config.host,
-        port=config.port,
-        workers=config.workers if config.workers > 1 else None,
-        access_log=config.access_log or config.access_log_format == "json",
-        log_config=log_config(config.access_log_format),
-        log_level=None,
-        http=partial(DeadlineProtocol, read_timeout=config.read_timeout),  # type: ignore[arg-type]
-        timeout_graceful_shutdown=config.shutdown_grace,  # type: ignore[arg-type]
-        server_header=False,
-    )
+    with _shared_metrics(config):
+        uvicorn.run(
+            app,
+            factory=isinstance(app, str),
+            host=config.host,
+            port=config.port,
+            workers=config.workers if config.workers > 1 else None,
+            access_log=config.access_log or config.access_log_format == "json",
+            log_config=log_config(config.access_log_format),
+            log_level=None,
+            http=partial(DeadlineProtocol, read_timeout=config.read_timeout),  # type: ignore[arg-type]
+            timeout_graceful_shutdown=config.shutdown_grace,  # type: ignore[arg-type]
+            server_header=False,
+        )
+
+
+def _shared_metrics(config: ServerConfig) -> AbstractContextManager[None]:
+    """Several workers with --expose-prometheus share a folder for their figures (imported
+    only then: prometheus_client is no part of a plain start-up)."""
+    if not config.expose_prometheus:
+        return nullcontext()
+    from .prometheus import shared_by_workers
+
+    return shared_by_workers(config)
