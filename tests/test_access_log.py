@@ -28,3 +28,13 @@ def test_json_access_log_lines_parse_and_name_each_request(tmp_path):
     assert search["client"].startswith("127.0.0.1:")
     assert search["time"].endswith("+00:00")
     assert by_path["/no-such-path"]["status"] == 404
+
+
+def test_the_text_access_log_names_each_request(tmp_path):
+    """uvicorn's own line; it was silenced by the server's log level before."""
+    server = start_server(tmp_path / "server", f"sqlite:///{tmp_path / 't.db'}", "--access-log")
+    try:
+        httpx.get(f"{server.url}/version")
+    finally:
+        server.stop()
+    assert '"GET /version HTTP/1.1" 200' in server.log()

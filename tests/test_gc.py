@@ -189,6 +189,17 @@ def test_gc_refuses_a_named_run_that_is_not_deleted_and_deletes_nothing(own_serv
     assert client.get_run(deleted.info.run_id).info.lifecycle_stage == "deleted"
 
 
+def test_gc_refuses_ids_that_name_nothing(own_server):
+    for option, value, message in [
+        ("--experiment-ids", "abc", "No experiment with id abc exists."),
+        ("--experiment-ids", "999999", "No experiment with id 999999 exists."),
+        ("--run-ids", "f" * 32, f"No run with id {'f' * 32} exists."),
+        ("--logged-model-ids", "m-nope", "No logged model with id m-nope exists."),
+    ]:
+        result = trackyard_gc(own_server, option, value)
+        assert (result.returncode, message in result.stderr) == (1, True), result.stderr
+
+
 def test_gc_refuses_an_unreadable_age(own_server):
     result = trackyard_gc(own_server, "--older-than", "30 days")
     assert result.returncode == 2

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .access.guard import Access
+from .access.options import default_level
 from .artifacts import experiment_root, open_repository
 from .config import ServerConfig
 from .dispatch import ApiApp
@@ -100,6 +102,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         registry=registry_store,
         logged_models=logged_model_store,
         artifacts=open_repository(config),
+        access=Access(database, default_level(config)) if config.auth else None,
     )
     app = Starlette(
         routes=[route for area in AREAS for route in area.routes()],

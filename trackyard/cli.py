@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__, limits, observability, prefix, security
+from .access import options as access
 from .artifacts import options as destination
 from .commands_db import BACKEND_STORE_URI
 from .config import ServerConfig
@@ -81,6 +82,7 @@ def with_options(options: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
 @with_options(destination.OPTIONS)
 @with_options(security.OPTIONS)
 @with_options(limits.OPTIONS)
+@with_options(access.OPTIONS)
 @with_options(prefix.OPTIONS)
 @with_options(observability.OPTIONS)
 def server(**options: Any) -> None:
@@ -90,6 +92,7 @@ def server(**options: Any) -> None:
 
     config = ServerConfig(**options)
     database = _open_backend(config)
+    access.prepare(config, database)
     if config.workers > 1:
         # Each worker process builds its app from the environment and opens its own stores;
         # this process only migrated, once, before they start.
@@ -118,3 +121,8 @@ main.add_command(_gc)
 from .commands_import import import_ as _import  # noqa: E402
 
 main.add_command(_import)
+from .commands_access import tokens as _tokens  # noqa: E402
+from .commands_access import users as _users  # noqa: E402
+
+main.add_command(_users)
+main.add_command(_tokens)

@@ -34,6 +34,10 @@ class ServerConfig:
     shutdown_grace: float = 10.0
     read_timeout: float = 60.0
     max_body_memory_mb: int = 256
+    # Access control (see trackyard/access/): off by default; the permission of a signed-in
+    # user where no grant exists.
+    auth: bool = False
+    auth_default_permission: str = "READ"
     # Operator switches (trackyard/prefix.py, trackyard/observability.py).
     static_prefix: str = ""
     expose_prometheus: bool = False

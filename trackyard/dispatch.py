@@ -37,6 +37,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .access import rules
+from .access.accounts import User
+from .access.guard import ANONYMOUS, Access, Caller, admit, request_credential
 from .errors import ApiError, internal_error
 from .limits import BodyBudget
 
@@ -52,8 +55,9 @@ from .wire import (
 )
 
 M = TypeVar("M")
-# A typed endpoint: the server's Services and the decoded request message in, a message out.
-Handler = Callable[["Services", M], object]
+# A typed endpoint: the server's Services and the decoded request message in (and the
+# Caller, for an endpoint declared to want it), a message out.
+Handler = Callable[..., object]
 RawEndpoint = Callable[[Request], Awaitable[Response]]
 logger = logging.getLogger("trackyard")
 # Worker threads for store calls; more than the PostgreSQL pool, so the pool is what queues.
@@ -65,9 +69,41 @@ class Endpoint(Generic[M]):
     method: str
     path: str
     request_type: type[M]
-    handler: Handler[M]
+    handler: Handler
     versions: Sequence[str]
     quick: bool
+    # What a caller needs (trackyard/access/rules.py); None: an admin's alone, and the
+    # permission matrix test fails.
+    rule: rules.Rule | None = None
+    # The handler takes a third argument, the `Caller` (filtered searches, the auth API).
+    wants_caller: bool = False
+
+    def call(self, services: Services, message: Any, user: User | None) -> object:
+        """The handler, behind the access layer when the server runs with --auth: `user`
+        signed in already (see `signed_in`), the rule is checked against the message."""
+        access = services.access
+        rule = self.rule or rules.ADMIN_RULE
+        caller = ANONYMOUS
+        if access is not None:
+            if user is not None:
+                access.authorize(user, rule, message)
+            caller = Caller(access, user)
+        result = self.invoke(services, message, caller)
+        if rule.creates and access is not None and user is not None:
+            access.after(user, rule, message, result)
+        return result
+
+    def call_as(self, services: Services, message: Any, caller: Caller) -> object:
+        """The handler for a caller admitted already (GraphQL's fields call REST handlers):
+        this endpoint's own rule is checked against them first."""
+        if caller.access is not None and caller.user is not None:
+            caller.access.authorize(caller.user, self.rule or rules.ADMIN_RULE, message)
+        return self.invoke(services, message, caller)
+
+    def invoke(self, services: Services, message: Any, caller: Caller) -> object:
+        if not self.wants_caller:
+            return self.handler(services, message)
+        return self.handler(services, message, caller)
 
     @property
     def has_parameters(self) -> bool:
@@ -84,11 +120,13 @@ class Endpoint(Generic[M]):
         request_type, handler = self.request_type, self.handler
 
         async def endpoint(request: Request) -> Response:
+            services = request.app.state.services
+            user = await signed_in(services.access, self.rule, request.scope, run_in_threadpool)
             message: Any = await read_message(request, request_type)
             if request.path_params:
                 refuse_nul(request.path_params)
                 message = msgspec.structs.replace(message, **request.path_params)
-            result = await run_in_threadpool(handler, request.app.state.services, message)
+            result = await run_in_threadpool(self.call, services, message, user)
             return JSONResponse({} if result is None else result)
 
         endpoint.__name__ = handler.__name__
@@ -101,6 +139,8 @@ class ApiRoutes:
     def __init__(self) -> None:
         self.endpoints: list[Endpoint[Any]] = []
         self.raw: list[BaseRoute] = []
+        # (path, method, rule) of each raw route, for the permission matrix.
+        self.raw_rules: list[tuple[str, str, rules.Rule | None]] = []
 
     def endpoint(
         self,
@@ -109,11 +149,18 @@ class ApiRoutes:
         request_type: type[M],
         versions: Sequence[str] = ("2.0",),
         quick: bool = False,
-    ) -> Callable[[Handler[M]], Handler[M]]:
-        """Declare the decorated handler as `method path`; `quick`: see the module's docstring."""
+        rule: rules.Rule | None = None,
+        caller: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        """Declare the decorated handler as `method path`; `quick`: see the module's docstring;
+        `rule`: who may call it; `caller`: the handler takes the `Caller` as a third argument
+        (always so for a FILTERED rule)."""
 
-        def decorate(handler: Handler[M]) -> Handler[M]:
-            self.endpoints.append(Endpoint(method, path, request_type, handler, versions, quick))
+        def decorate(handler: Handler) -> Handler:
+            wants_caller = caller or (rule is not None and rule.scope == rules.FILTERED)
+            self.endpoints.append(
+                Endpoint(method, path, request_type, handler, versions, quick, rule, wants_caller)
+            )
             return handler
 
         return decorate
@@ -123,11 +170,17 @@ class ApiRoutes:
     patch = partialmethod(endpoint, "PATCH")
     delete = partialmethod(endpoint, "DELETE")
 
-    def route(self, *paths: str, methods: Sequence[str] = ("GET",)) -> Callable:
-        """Declare the decorated Starlette endpoint at each of `paths`."""
+    def route(
+        self, *paths: str, methods: Sequence[str] = ("GET",), rule: rules.Rule | None = None
+    ) -> Callable:
+        """Declare the decorated Starlette endpoint at each of `paths`, behind `rule` (its
+        `pick` reads the Starlette request); the endpoint finds its `Caller` in
+        `request.state.caller`."""
 
         def decorate(endpoint: RawEndpoint) -> RawEndpoint:
-            self.raw += [Route(path, endpoint, methods=list(methods)) for path in paths]
+            guarded = _guarded(endpoint, rule or rules.ADMIN_RULE)
+            self.raw += [Route(path, guarded, methods=list(methods)) for path in paths]
+            self.raw_rules += [(path, method, rule) for path in paths for method in methods]
             return endpoint
 
         return decorate
@@ -141,6 +194,38 @@ class ApiRoutes:
         and these serve the rest and say 405 to a known path's wrong method."""
         typed = [route for endpoint in self.endpoints for route in endpoint.starlette_routes()]
         return [*typed, *self.raw]
+
+
+async def signed_in(
+    access: Access | None,
+    rule: rules.Rule | None,
+    scope: Scope,
+    run: Callable[..., Awaitable[Any]],
+) -> User | None:
+    """The user a request comes from (None: auth off, or an open route), before its body is
+    read: a caller without valid credentials gets 401 whatever they sent. A credential seen
+    in the last seconds costs a lookup; otherwise `run` checks it in a worker thread."""
+    if access is None or (rule is not None and rule.scope == rules.OPEN):
+        return None
+    credential = request_credential(scope)
+    return access.known_user(credential) or await run(access.authenticate, credential)
+
+
+def _guarded(endpoint: RawEndpoint, rule: rules.Rule) -> RawEndpoint:
+    """`endpoint` behind the access layer: the caller is admitted (in a worker thread: it may
+    read the database or check a password) before the endpoint reads the request's body."""
+
+    async def guarded(request: Request) -> Response:
+        access = request.app.state.services.access
+        if access is None:
+            request.state.caller = ANONYMOUS
+        else:
+            credential = request_credential(request.scope)
+            request.state.caller = await run_in_threadpool(admit, access, rule, request, credential)
+        return await endpoint(request)
+
+    guarded.__name__ = endpoint.__name__
+    return guarded
 
 
 class ApiApp:
@@ -158,6 +243,8 @@ class ApiApp:
         quick_inline: bool = False,
     ) -> None:
         self.services = services
+        # The access layer (trackyard server --auth); tests drive ApiApp with bare services.
+        self.access = getattr(services, "access", None)
         self.fallback = fallback
         self.body_budget = body_budget
         self.quick_inline = quick_inline
@@ -207,16 +294,23 @@ class ApiApp:
         await send({"type": "http.response.body", "body": body})
 
     async def _call(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> bytes:
+        user = None
+        if self.access is not None:
+            user = await signed_in(self.access, endpoint.rule, scope, self.threads.run)
         if scope["method"] == "GET":
             body = b""
         else:
             body = await read_body(scope, receive, self.body_budget)
         query = scope["query_string"].decode("latin-1")
         message: Any = decode_message(scope["method"], query, body, endpoint.request_type)
+        function: Callable[..., Any] = endpoint.handler
+        args: tuple[Any, ...] = (self.services, message)
+        if self.access is not None or endpoint.wants_caller:
+            function, args = endpoint.call, (self.services, message, user)
         if endpoint.quick and self.quick_inline and self.in_flight == 1:
-            result = endpoint.handler(self.services, message)
+            result = function(*args)
         else:
-            result = await self.threads.run(endpoint.handler, self.services, message)
+            result = await self.threads.run(function, *args)
         return encode_json({} if result is None else result)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .access.guard import Access
 from .artifacts.base import ArtifactRepository
 from .config import ServerConfig
 from .store.logged_models import LoggedModelStore
@@ -19,3 +20,5 @@ class Services:
     logged_models: LoggedModelStore
     # Where proxied artifacts live (--artifacts-destination); see trackyard.artifacts.
     artifacts: ArtifactRepository | None = None
+    # Who may do what (trackyard server --auth); None: everyone may do everything.
+    access: Access | None = None

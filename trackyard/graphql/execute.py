@@ -14,6 +14,7 @@ from graphql import (
     validate,
 )
 
+from ..access.guard import ANONYMOUS, Caller
 from ..services import Services
 from .limits import MAX_TOKENS, QueryTooCostly, check_cost
 from .resolvers import Context, field_resolver
@@ -40,7 +41,9 @@ def error_answer(messages: list[str], status: int = 200) -> Answer:
     return Answer(status, {"data": None, "errors": messages})
 
 
-def run_operation(services: Services, operation: Operation, read_only: bool = False) -> Answer:
+def run_operation(
+    services: Services, operation: Operation, read_only: bool = False, caller: Caller = ANONYMOUS
+) -> Answer:
     """Parse, bound, validate and execute one operation; blocking (store calls), so it runs in
     a worker thread. `read_only`: a GET, which may not run a mutation."""
     try:
@@ -61,7 +64,7 @@ def run_operation(services: Services, operation: Operation, read_only: bool = Fa
     result = execute_sync(
         SCHEMA,
         document,
-        context_value=Context(services),
+        context_value=Context(services, caller),
         variable_values=operation.variables,
         operation_name=operation.operation_name,
         field_resolver=field_resolver,

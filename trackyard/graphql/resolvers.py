@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import msgspec
 from graphql import GraphQLResolveInfo
 
+from ..access.guard import ANONYMOUS, Caller
+from ..dispatch import Endpoint
 from ..errors import ApiError, internal_error
 from ..messages import artifacts as artifact_messages
 from ..messages import registry as registry_messages
@@ -42,6 +44,8 @@ class Context:
     one experiment lookup per experiment and one model-version search per 100 runs."""
 
     services: Services
+    # Who asked (with --auth): each field's REST handler is held to its own route's rule.
+    caller: Caller = ANONYMOUS
     experiments: dict[str, Any] = field(default_factory=dict)
     run_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     model_versions: dict[str, list[Any]] = field(default_factory=dict)
@@ -91,6 +95,18 @@ def guarded(resolver: Resolver) -> Resolver:
     return resolve
 
 
+@cache
+def _endpoints() -> dict[Callable, Endpoint]:
+    from ..routes import AREAS
+
+    return {endpoint.handler: endpoint for area in AREAS for endpoint in area.endpoints}
+
+
+def _call(context: Context, handler: Callable, request: Any) -> Any:
+    """A REST handler's answer to `request`, as its endpoint would give it to the caller."""
+    return _endpoints()[handler].call_as(context.services, request, context.caller)
+
+
 def _context(info: GraphQLResolveInfo) -> Context:
     context = info.context
     assert isinstance(context, Context)
@@ -100,19 +116,19 @@ def _context(info: GraphQLResolveInfo) -> Context:
 # ------------------------------------------------------------------------- root fields
 @guarded
 def get_experiment(_root: None, info: GraphQLResolveInfo, input: dict | None = None) -> Any:
-    services = _context(info).services
-    return _plain(experiments.get_experiment(services, _request(m.GetExperiment, input)))
+    request = _request(m.GetExperiment, input)
+    return _plain(_call(_context(info), experiments.get_experiment, request))
 
 
 @guarded
 def get_run(_root: None, info: GraphQLResolveInfo, input: dict | None = None) -> Any:
-    return _plain(runs.get_run(_context(info).services, _request(m.RunRef, input)))
+    return _plain(_call(_context(info), runs.get_run, _request(m.RunRef, input)))
 
 
 @guarded
 def search_runs(_root: None, info: GraphQLResolveInfo, input: dict | None = None) -> Any:
     context = _context(info)
-    answer = _plain(runs.search_runs(context.services, _request(m.SearchRuns, input)))
+    answer = _plain(_call(context, runs.search_runs, _request(m.SearchRuns, input)))
     run_ids = tuple(run["info"]["run_id"] for run in answer.get("runs", ()))
     for run_id in run_ids:
         context.run_groups[run_id] = run_ids
@@ -124,25 +140,25 @@ def get_metric_history_bulk_interval(
     _root: None, info: GraphQLResolveInfo, input: dict | None = None
 ) -> Any:
     request = _request(m.GetMetricHistoryBulkInterval, input)
-    return _plain(metrics.get_metric_history_bulk_interval(_context(info).services, request))
+    return _plain(_call(_context(info), metrics.get_metric_history_bulk_interval, request))
 
 
 @guarded
 def list_artifacts(_root: None, info: GraphQLResolveInfo, input: dict | None = None) -> Any:
     request = _request(artifact_messages.ListRunArtifacts, input)
-    return _plain(artifacts.list_run_artifacts(_context(info).services, request))
+    return _plain(_call(_context(info), artifacts.list_run_artifacts, request))
 
 
 @guarded
 def search_model_versions(_root: None, info: GraphQLResolveInfo, input: dict | None = None) -> Any:
     request = _request(registry_messages.SearchModelVersions, input)
-    return _plain(registry.search_model_versions(_context(info).services, request))
+    return _plain(_call(_context(info), registry.search_model_versions, request))
 
 
 @guarded
 def search_datasets(_root: None, info: GraphQLResolveInfo, input: dict | None = None) -> Any:
     request = _request(m.SearchDatasets, input)
-    return _plain(datasets.search_datasets(_context(info).services, request))
+    return _plain(_call(_context(info), datasets.search_datasets, request))
 
 
 def echo(_root: None, _info: GraphQLResolveInfo, inputString: str | None = None) -> Any:
@@ -159,7 +175,7 @@ def run_experiment(run: dict, info: GraphQLResolveInfo) -> Any:
     context = _context(info)
     if experiment_id not in context.experiments:
         request = m.GetExperiment(experiment_id=experiment_id)
-        answer = experiments.get_experiment(context.services, request)
+        answer = _call(context, experiments.get_experiment, request)
         context.experiments[experiment_id] = _plain(answer)["experiment"]
     return context.experiments[experiment_id]
 
@@ -193,7 +209,7 @@ def _fetch_model_versions(context: Context, run_ids: list[str]) -> None:
         request = registry_messages.SearchModelVersions(
             filter=filter_, max_results=MAX_MODEL_VERSIONS_PER_SEARCH, page_token=token
         )
-        answer = _plain(registry.search_model_versions(context.services, request))
+        answer = _plain(_call(context, registry.search_model_versions, request))
         for version in answer.get("model_versions", ()):
             context.model_versions.setdefault(version.get("run_id", ""), []).append(version)
         token = answer.get("next_page_token") or ""

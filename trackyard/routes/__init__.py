@@ -5,6 +5,7 @@ and one line here."""
 from __future__ import annotations
 
 from . import (
+    access,
     artifacts,
     datasets,
     experiments,
@@ -16,6 +17,7 @@ from . import (
     prometheus,
     registry,
     runs,
+    session,
     ui,
 )
 
@@ -30,6 +32,8 @@ AREAS = (
     logged_models.api,
     model_files.api,
     datasets.api,
+    access.api,
+    session.api,
     prometheus.api,
     graphql.api,
     ui.api,

@@ -23,6 +23,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
+from ..access import rules as r
 from ..artifacts import Located, locate
 from ..artifacts.base import MAX_PARTS, ArtifactReader, ArtifactRepository, FileEntry, Part
 from ..artifacts.paths import clean_path, file_name, join, redact
@@ -45,6 +46,12 @@ def _proxied(suffix: str) -> tuple[str, ...]:
 
 
 _TEXT_NAMES = {"MLmodel", "MLproject"}
+# The proxy's files live under `<experiment id>/`: they are that experiment's (an upload id is
+# no credential: every part of a multipart upload is checked as a single upload is).
+PROXY_READ = r.on("proxy_path", r.READ, r.path_param("path"))
+PROXY_EDIT = r.on("proxy_path", r.EDIT, r.path_param("path"))
+PROXY_MANAGE = r.on("proxy_path", r.MANAGE, r.path_param("path"))
+PROXY_ROOT = r.ADMIN_RULE  # the store's root folder is no experiment's
 
 
 class _AnyPath(Convertor):
@@ -166,7 +173,7 @@ async def _receive(coroutine) -> Response | None:
 
 
 # ----------------------------------------------------------------- the proxy
-@api.route(*_proxied("/artifacts"))
+@api.route(*_proxied("/artifacts"), rule=r.on("proxy_path", r.READ, r.query("path")))
 async def list_proxied(request: Request) -> Response:
     repository = _proxy(request)
     path = clean_path(request.query_params.get("path"))
@@ -174,13 +181,13 @@ async def list_proxied(request: Request) -> Response:
     return JSONResponse(m.ListArtifactsResponse(files=[_file_info(e) for e in entries]))
 
 
-@api.route(*_proxied("/artifacts/{path:artifact_path}"))
+@api.route(*_proxied("/artifacts/{path:artifact_path}"), rule=PROXY_READ)
 async def download(request: Request) -> Response:
     repository = _proxy(request)
     return await send_artifact(request, repository, _url_path(request))
 
 
-@api.route(*_proxied("/artifacts/{path:artifact_path}"), methods=("PUT",))
+@api.route(*_proxied("/artifacts/{path:artifact_path}"), methods=("PUT",), rule=PROXY_EDIT)
 async def upload(request: Request) -> Response:
     repository = _proxy(request)
     path = _file(_url_path(request))
@@ -188,7 +195,7 @@ async def upload(request: Request) -> Response:
     return failed or JSONResponse({})
 
 
-@api.route(*_proxied("/artifacts/{path:artifact_path}"), methods=("DELETE",))
+@api.route(*_proxied("/artifacts/{path:artifact_path}"), methods=("DELETE",), rule=PROXY_MANAGE)
 async def delete(request: Request) -> Response:
     repository = _proxy(request)
     path = _url_path(request)
@@ -198,7 +205,7 @@ async def delete(request: Request) -> Response:
     return JSONResponse({})
 
 
-@api.route(*_proxied("/presigned/{path:artifact_path}"))
+@api.route(*_proxied("/presigned/{path:artifact_path}"), rule=PROXY_READ)
 async def presigned(request: Request) -> Response:
     repository = _proxy(request)
     # Same answers as a download for bad or missing paths; then say what to do instead.
@@ -226,9 +233,8 @@ def _part_url(request: Request, target: str, upload_id: str, number: int) -> str
     return str(request.url.replace(path=path, query=query))
 
 
-@api.route(
-    *_proxied("/mpu/create"), *_proxied("/mpu/create/{path:artifact_path}"), methods=("POST",)
-)
+@api.route(*_proxied("/mpu/create"), methods=("POST",), rule=PROXY_ROOT)
+@api.route(*_proxied("/mpu/create/{path:artifact_path}"), methods=("POST",), rule=PROXY_EDIT)
 async def create_multipart(request: Request) -> Response:
     repository = _proxy(request)
     message = await read_message(request, m.CreateMultipartUpload)
@@ -247,7 +253,7 @@ async def create_multipart(request: Request) -> Response:
     )
 
 
-@api.route(*_proxied("/mpu/upload-part/{path:artifact_path}"), methods=("PUT",))
+@api.route(*_proxied("/mpu/upload-part/{path:artifact_path}"), methods=("PUT",), rule=PROXY_EDIT)
 async def upload_part(request: Request) -> Response:
     repository = _proxy(request)
     path = _file(_url_path(request))
@@ -265,9 +271,8 @@ async def upload_part(request: Request) -> Response:
     return failed or JSONResponse({}, headers={"ETag": etags[0]})
 
 
-@api.route(
-    *_proxied("/mpu/complete"), *_proxied("/mpu/complete/{path:artifact_path}"), methods=("POST",)
-)
+@api.route(*_proxied("/mpu/complete"), methods=("POST",), rule=PROXY_ROOT)
+@api.route(*_proxied("/mpu/complete/{path:artifact_path}"), methods=("POST",), rule=PROXY_EDIT)
 async def complete_multipart(request: Request) -> Response:
     repository = _proxy(request)
     message = await read_message(request, m.CompleteMultipartUpload)
@@ -277,7 +282,8 @@ async def complete_multipart(request: Request) -> Response:
     return JSONResponse({})
 
 
-@api.route(*_proxied("/mpu/abort"), *_proxied("/mpu/abort/{path:artifact_path}"), methods=("POST",))
+@api.route(*_proxied("/mpu/abort"), methods=("POST",), rule=PROXY_ROOT)
+@api.route(*_proxied("/mpu/abort/{path:artifact_path}"), methods=("POST",), rule=PROXY_EDIT)
 async def abort_multipart(request: Request) -> Response:
     repository = _proxy(request)
     message = await read_message(request, m.AbortMultipartUpload)
@@ -303,7 +309,11 @@ def _run_root(services: Services, run_id: str) -> tuple[str, Located]:
     return uri, located
 
 
-@api.get("mlflow/artifacts/list", m.ListRunArtifacts)
+@api.get(
+    "mlflow/artifacts/list",
+    m.ListRunArtifacts,
+    rule=r.run(r.READ, lambda req: req.run_id or req.run_uuid),
+)
 def list_run_artifacts(services: Services, req: m.ListRunArtifacts) -> m.ListRunArtifactsResponse:
     folder = clean_path(req.path)  # a bad path is refused before the run is looked up
     uri, (repository, root) = _run_root(services, req.run_id or req.run_uuid)
@@ -312,7 +322,7 @@ def list_run_artifacts(services: Services, req: m.ListRunArtifacts) -> m.ListRun
     return m.ListRunArtifactsResponse(root_uri=uri, files=files)
 
 
-@api.route("/get-artifact")
+@api.route("/get-artifact", rule=r.run(r.READ, r.query("run_id", "run_uuid")))
 async def get_artifact(request: Request) -> Response:
     """`/get-artifact?run_id=..&path=..`: what MLflow's UI and older clients download with."""
     services = _services(request)
@@ -329,7 +339,10 @@ _TOO_LARGE = "Artifact size is too large. Max size is 10MB."
 
 
 @api.route(
-    "/api/2.0/mlflow/upload-artifact", "/ajax-api/2.0/mlflow/upload-artifact", methods=("POST",)
+    "/api/2.0/mlflow/upload-artifact",
+    "/ajax-api/2.0/mlflow/upload-artifact",
+    methods=("POST",),
+    rule=r.run(r.EDIT, r.query("run_uuid")),
 )
 async def upload_artifact(request: Request) -> Response:
     """`upload-artifact?run_uuid=..&path=..`: MLflow's UI puts one file (the raw body, at most

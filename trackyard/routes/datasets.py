@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from .. import validation as check
+from ..access import rules as r
+from ..access.guard import Caller
 from ..dispatch import ApiRoutes
 from ..messages import tracking as m
 from ..services import Services
@@ -14,8 +16,10 @@ api = ApiRoutes()
 MAX_EXPERIMENT_IDS = 20
 
 
-@api.post("mlflow/experiments/search-datasets", m.SearchDatasets)
-def search_datasets(services: Services, req: m.SearchDatasets) -> m.SearchDatasetsResponse:
+@api.post("mlflow/experiments/search-datasets", m.SearchDatasets, rule=r.FILTERED_RULE)
+def search_datasets(
+    services: Services, req: m.SearchDatasets, caller: Caller
+) -> m.SearchDatasetsResponse:
     if not req.experiment_ids:
         raise check.invalid("SearchDatasets request must specify at least one experiment_id.")
     if len(req.experiment_ids) > MAX_EXPERIMENT_IDS:
@@ -24,5 +28,5 @@ def search_datasets(services: Services, req: m.SearchDatasets) -> m.SearchDatase
             f"experiment_ids. Received {len(req.experiment_ids)} experiment_ids."
         )
     return m.SearchDatasetsResponse(
-        dataset_summaries=services.store.search_datasets(req.experiment_ids)
+        dataset_summaries=services.store.search_datasets(caller.experiment_ids(req.experiment_ids))
     )

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..access import rules as r
 from ..dispatch import ApiRoutes
 from ..graphql import execute
 from ..wire import JSONResponse, decode_message, read_message
@@ -65,7 +66,7 @@ async def _from_post(request: Request) -> execute.Operation:
     return _operation(body.get("query"), body.get("variables"), body.get("operationName"))
 
 
-@api.route("/graphql", "/ajax-api/graphql", methods=("GET", "POST"))
+@api.route("/graphql", "/ajax-api/graphql", methods=("GET", "POST"), rule=r.SIGNED_IN_RULE)
 async def graphql(request: Request) -> Response:
     read_only = request.method == "GET"
     try:
@@ -73,5 +74,7 @@ async def graphql(request: Request) -> Response:
     except BadRequest as error:
         return JSONResponse({"data": None, "errors": [str(error)]}, status_code=400)
     services = request.app.state.services
-    answer = await run_in_threadpool(execute.run_operation, services, operation, read_only)
+    answer = await run_in_threadpool(
+        execute.run_operation, services, operation, read_only, request.state.caller
+    )
     return JSONResponse(answer.body, status_code=answer.status)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .. import validation as check
+from ..access import rules as r
+from ..access.guard import Caller
 from ..artifacts.paths import clean_path, join
 from ..dispatch import ApiRoutes
 from ..messages import logged_models as m
@@ -23,7 +25,7 @@ def _model_id(model_id: str) -> str:
     return model_id
 
 
-@api.post(BASE, m.CreateLoggedModel)
+@api.post(BASE, m.CreateLoggedModel, rule=r.experiment(r.EDIT))
 def create_logged_model(services: Services, req: m.CreateLoggedModel) -> dict:
     check.require(req.experiment_id, "experiment_id")
     check.logged_model_name(req.name or None)
@@ -40,7 +42,7 @@ def create_logged_model(services: Services, req: m.CreateLoggedModel) -> dict:
     return {"model": model}
 
 
-@api.get(BASE + "/{model_id}", m.LoggedModelRef)
+@api.get(BASE + "/{model_id}", m.LoggedModelRef, rule=r.logged_model(r.READ))
 def get_logged_model(services: Services, req: m.LoggedModelRef) -> dict:
     return {"model": services.logged_models.get(_model_id(req.model_id), req.allow_deleted)}
 
@@ -57,29 +59,31 @@ def _status(value: str | int | None) -> int:
     return m.STATUS_NUMBERS[name]
 
 
-@api.patch(BASE + "/{model_id}", m.FinalizeLoggedModel)
+@api.patch(BASE + "/{model_id}", m.FinalizeLoggedModel, rule=r.logged_model(r.EDIT))
 def finalize_logged_model(services: Services, req: m.FinalizeLoggedModel) -> dict:
     model = services.logged_models.finalize(_model_id(req.model_id), _status(req.status))
     return {"model": model}
 
 
-@api.delete(BASE + "/{model_id}", m.LoggedModelRef)
+@api.delete(BASE + "/{model_id}", m.LoggedModelRef, rule=r.logged_model(r.MANAGE))
 def delete_logged_model(services: Services, req: m.LoggedModelRef) -> None:
     services.logged_models.delete(_model_id(req.model_id))
 
 
-@api.patch(BASE + "/{model_id}/tags", m.SetLoggedModelTags)
+@api.patch(BASE + "/{model_id}/tags", m.SetLoggedModelTags, rule=r.logged_model(r.EDIT))
 def set_logged_model_tags(services: Services, req: m.SetLoggedModelTags) -> None:
     services.logged_models.set_tags(_model_id(req.model_id), check.registry_tags(req.tags))
 
 
-@api.delete(BASE + "/{model_id}/tags/{tag_key:path}", m.DeleteLoggedModelTag)
+@api.delete(
+    BASE + "/{model_id}/tags/{tag_key:path}", m.DeleteLoggedModelTag, rule=r.logged_model(r.EDIT)
+)
 def delete_logged_model_tag(services: Services, req: m.DeleteLoggedModelTag) -> None:
     check.require(req.tag_key, "tag_key")
     services.logged_models.delete_tag(_model_id(req.model_id), req.tag_key)
 
 
-@api.post(BASE + "/{model_id}/params", m.LogLoggedModelParams)
+@api.post(BASE + "/{model_id}/params", m.LogLoggedModelParams, rule=r.logged_model(r.EDIT))
 def log_logged_model_params(services: Services, req: m.LogLoggedModelParams) -> None:
     check.batch_limits([], req.params, [])
     services.logged_models.log_params(_model_id(req.model_id), check.params(req.params))
@@ -108,13 +112,15 @@ def _order(item: m.LoggedModelOrderBy) -> ModelOrder:
     return ModelOrder(canonical, item.ascending, dataset)
 
 
-@api.post(BASE + "/search", m.SearchLoggedModels)
-def search_logged_models(services: Services, req: m.SearchLoggedModels) -> dict:
+@api.post(BASE + "/search", m.SearchLoggedModels, rule=r.FILTERED_RULE)
+def search_logged_models(services: Services, req: m.SearchLoggedModels, caller: Caller) -> dict:
     check.require(req.experiment_ids, "experiment_ids")
     if any(not dataset.dataset_name for dataset in req.datasets):
         raise check.invalid("`dataset_name` in the `datasets` clause must be specified.")
     models, token = services.logged_models.search(
-        experiment_ids=check.experiment_ids(req.experiment_ids, "SearchLoggedModels"),
+        experiment_ids=caller.experiment_ids(
+            check.experiment_ids(req.experiment_ids, "SearchLoggedModels")
+        ),
         clauses=check.filter_size(parse_filter(req.filter, LOGGED_MODELS)),
         datasets=[DatasetScope(d.dataset_name, d.dataset_digest or None) for d in req.datasets],
         max_results=check.max_results(
@@ -126,7 +132,11 @@ def search_logged_models(services: Services, req: m.SearchLoggedModels) -> dict:
     return page("models", models, token)
 
 
-@api.get(BASE + "/{model_id}/artifacts/directories", m.ListLoggedModelArtifacts)
+@api.get(
+    BASE + "/{model_id}/artifacts/directories",
+    m.ListLoggedModelArtifacts,
+    rule=r.logged_model(r.READ),
+)
 def list_logged_model_artifacts(services: Services, req: m.ListLoggedModelArtifacts) -> dict:
     """One folder of the model's files, with paths relative to the model's artifact root."""
     folder = clean_path(req.artifact_directory_path)  # before the model, as MLflow checks

@@ -6,23 +6,26 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from .. import MLFLOW_COMPATIBLE_VERSION
+from ..access import rules as r
 from ..dispatch import ApiRoutes
 from ..wire import JSONResponse
 
 api = ApiRoutes()
 
 
-@api.route("/health")
+@api.route("/health", rule=r.OPEN_RULE)
 async def health(request: Request) -> Response:
     return PlainTextResponse("OK")
 
 
-@api.route("/version")
+@api.route("/version", rule=r.OPEN_RULE)
 async def version(request: Request) -> Response:
     return PlainTextResponse(MLFLOW_COMPATIBLE_VERSION)
 
 
-@api.route(*(f"/{prefix}/3.0/mlflow/server-info" for prefix in ("api", "ajax-api")))
+@api.route(
+    *(f"/{prefix}/3.0/mlflow/server-info" for prefix in ("api", "ajax-api")), rule=r.OPEN_RULE
+)
 async def server_info(request: Request) -> Response:
     services = request.app.state.services
     # Every destination takes multipart uploads through the proxy (trackyard.routes.artifacts);

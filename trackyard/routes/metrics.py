@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import validation as check
+from ..access import rules as r
 from ..dispatch import ApiRoutes
 from ..messages import tracking as m
 from ..paging import page
@@ -11,7 +12,7 @@ from ..services import Services
 api = ApiRoutes()
 
 
-@api.get("mlflow/metrics/get-history", m.GetMetricHistory)
+@api.get("mlflow/metrics/get-history", m.GetMetricHistory, rule=r.run(r.READ))
 def get_metric_history(services: Services, req: m.GetMetricHistory) -> dict:
     check.require(req.id, "run_id")
     check.require(req.metric_key, "metric_key")
@@ -29,7 +30,7 @@ MAX_BULK_RUN_IDS = 100
 MAX_BULK_POINTS = 25000
 
 
-@api.get("mlflow/metrics/get-history-bulk", m.GetMetricHistoryBulk)
+@api.get("mlflow/metrics/get-history-bulk", m.GetMetricHistoryBulk, rule=r.runs(r.READ, "run_id"))
 def get_metric_history_bulk(services: Services, req: m.GetMetricHistoryBulk) -> dict:
     """Several runs' histories of one key, each point with its run id; at most
     `max_results` (25,000) points in all, as MLflow answers."""
@@ -54,7 +55,9 @@ def get_metric_history_bulk(services: Services, req: m.GetMetricHistoryBulk) -> 
     return {"metrics": metrics}
 
 
-@api.get("mlflow/metrics/get-history-bulk-interval", m.GetMetricHistoryBulkInterval)
+@api.get(
+    "mlflow/metrics/get-history-bulk-interval", m.GetMetricHistoryBulkInterval, rule=r.runs(r.READ)
+)
 def get_metric_history_bulk_interval(
     services: Services, req: m.GetMetricHistoryBulkInterval
 ) -> dict:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import validation as check
+from ..access import rules as r
 from ..artifacts import Located, locate
 from ..artifacts.paths import clean_path, join, redact
 from ..dispatch import ApiRoutes
@@ -48,7 +49,7 @@ def _logged_model_root(services: Services, model_id: str) -> Located:
     return artifact_root(services, services.logged_models.get(model_id).info.artifact_uri or "")
 
 
-@api.route("/model-versions/get-artifact")
+@api.route("/model-versions/get-artifact", rule=r.registered_model(r.READ, r.query("name")))
 async def model_version_file(request: Request) -> Response:
     services: Services = request.app.state.services
     params = request.query_params
@@ -63,7 +64,8 @@ async def model_version_file(request: Request) -> Response:
     *(
         f"/{prefix}/2.0/mlflow/logged-models/{{model_id}}/artifacts/files"
         for prefix in ("ajax-api", "api")
-    )
+    ),
+    rule=r.logged_model(r.READ, r.path_param("model_id")),
 )
 async def logged_model_file(request: Request) -> Response:
     services: Services = request.app.state.services

@@ -9,12 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..access import rules as r
 from ..dispatch import ApiRoutes
 
 api = ApiRoutes()
 
 
-@api.route("/metrics")
+# With --auth, scrapers sign in as an admin (a token: Prometheus sends Bearer credentials).
+@api.route("/metrics", rule=r.ADMIN_RULE)
 async def metrics(request: Request) -> Response:
     exposed = request.app.state.prometheus
     if exposed is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .. import validation as check
+from ..access import rules as r
+from ..access.guard import Caller
 from ..dispatch import ApiRoutes
 from ..messages import registry as m
 from ..messages.tracking import KeyValue
@@ -19,7 +21,7 @@ IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
 # ---------------------------------------------------------------- registered models
 
 
-@api.post("mlflow/registered-models/create", m.CreateRegisteredModel)
+@api.post("mlflow/registered-models/create", m.CreateRegisteredModel, rule=r.CREATES_MODEL)
 def create_registered_model(services: Services, req: m.CreateRegisteredModel) -> dict:
     model = services.registry.create_registered_model(
         check.new_model_name(req.name), check.registry_tags(req.tags), req.description
@@ -27,12 +29,14 @@ def create_registered_model(services: Services, req: m.CreateRegisteredModel) ->
     return {"registered_model": model}
 
 
-@api.get("mlflow/registered-models/get", m.ModelName)
+@api.get("mlflow/registered-models/get", m.ModelName, rule=r.registered_model(r.READ))
 def get_registered_model(services: Services, req: m.ModelName) -> dict:
     return {"registered_model": services.registry.get_registered_model(check.model_name(req.name))}
 
 
-@api.post("mlflow/registered-models/rename", m.RenameRegisteredModel)
+@api.post(
+    "mlflow/registered-models/rename", m.RenameRegisteredModel, rule=r.registered_model(r.EDIT)
+)
 def rename_registered_model(services: Services, req: m.RenameRegisteredModel) -> dict:
     name = check.model_name(req.name)
     model = services.registry.rename_registered_model(
@@ -41,30 +45,37 @@ def rename_registered_model(services: Services, req: m.RenameRegisteredModel) ->
     return {"registered_model": model}
 
 
-@api.patch("mlflow/registered-models/update", m.UpdateRegisteredModel)
+@api.patch(
+    "mlflow/registered-models/update", m.UpdateRegisteredModel, rule=r.registered_model(r.EDIT)
+)
 def update_registered_model(services: Services, req: m.UpdateRegisteredModel) -> dict:
     name = check.model_name(req.name)
     return {"registered_model": services.registry.update_registered_model(name, req.description)}
 
 
-@api.delete("mlflow/registered-models/delete", m.ModelName)
+@api.delete("mlflow/registered-models/delete", m.ModelName, rule=r.registered_model(r.MANAGE))
 def delete_registered_model(services: Services, req: m.ModelName) -> None:
     services.registry.delete_registered_model(check.model_name(req.name))
 
 
-def search_registered_models(services: Services, req: m.SearchRegisteredModels) -> dict:
+def search_registered_models(
+    services: Services, req: m.SearchRegisteredModels, caller: Caller
+) -> dict:
     models, token = services.registry.search_registered_models(
+        visible=caller.visible("registered_model"),
         **search_arguments(
             req,
             REGISTERED_MODELS,
             check.MAX_REGISTERED_MODELS_PER_SEARCH,
             "registered models per page",
-        )
+        ),
     )
     return page("registered_models", models, token)
 
 
-api.get("mlflow/registered-models/search", m.SearchRegisteredModels)(search_registered_models)
+api.get("mlflow/registered-models/search", m.SearchRegisteredModels, rule=r.FILTERED_RULE)(
+    search_registered_models
+)
 
 
 def get_latest_versions(services: Services, req: m.GetLatestVersions) -> dict:
@@ -73,18 +84,32 @@ def get_latest_versions(services: Services, req: m.GetLatestVersions) -> dict:
     return {"model_versions": versions}
 
 
-api.post("mlflow/registered-models/get-latest-versions", m.GetLatestVersions)(get_latest_versions)
-api.get("mlflow/registered-models/get-latest-versions", m.GetLatestVersions)(get_latest_versions)
+api.post(
+    "mlflow/registered-models/get-latest-versions",
+    m.GetLatestVersions,
+    rule=r.registered_model(r.READ),
+)(get_latest_versions)
+api.get(
+    "mlflow/registered-models/get-latest-versions",
+    m.GetLatestVersions,
+    rule=r.registered_model(r.READ),
+)(get_latest_versions)
 
 
-@api.post("mlflow/registered-models/set-tag", m.SetRegisteredModelTag)
+@api.post(
+    "mlflow/registered-models/set-tag", m.SetRegisteredModelTag, rule=r.registered_model(r.EDIT)
+)
 def set_registered_model_tag(services: Services, req: m.SetRegisteredModelTag) -> None:
     value = "" if req.value is None else req.value
     check.registry_tag(req.key, value)
     services.registry.set_registered_model_tag(check.model_name(req.name), req.key, value)
 
 
-@api.delete("mlflow/registered-models/delete-tag", m.DeleteRegisteredModelTag)
+@api.delete(
+    "mlflow/registered-models/delete-tag",
+    m.DeleteRegisteredModelTag,
+    rule=r.registered_model(r.EDIT),
+)
 def delete_registered_model_tag(services: Services, req: m.DeleteRegisteredModelTag) -> None:
     check.key(req.key, "tag")
     services.registry.delete_registered_model_tag(check.model_name(req.name), req.key)
@@ -93,21 +118,27 @@ def delete_registered_model_tag(services: Services, req: m.DeleteRegisteredModel
 # ---------------------------------------------------------------- aliases
 
 
-@api.post("mlflow/registered-models/alias", m.SetRegisteredModelAlias)
+@api.post(
+    "mlflow/registered-models/alias", m.SetRegisteredModelAlias, rule=r.registered_model(r.EDIT)
+)
 def set_registered_model_alias(services: Services, req: m.SetRegisteredModelAlias) -> None:
     name = check.model_name(req.name)
     alias = check.alias(req.alias, reserved=True)
     services.registry.set_registered_model_alias(name, alias, check.model_version(req.version))
 
 
-@api.delete("mlflow/registered-models/alias", m.RegisteredModelAliasRef)
+@api.delete(
+    "mlflow/registered-models/alias", m.RegisteredModelAliasRef, rule=r.registered_model(r.EDIT)
+)
 def delete_registered_model_alias(services: Services, req: m.RegisteredModelAliasRef) -> None:
     services.registry.delete_registered_model_alias(
         check.model_name(req.name), check.alias(req.alias)
     )
 
 
-@api.get("mlflow/registered-models/alias", m.RegisteredModelAliasRef)
+@api.get(
+    "mlflow/registered-models/alias", m.RegisteredModelAliasRef, rule=r.registered_model(r.READ)
+)
 def get_model_version_by_alias(services: Services, req: m.RegisteredModelAliasRef) -> dict:
     version = services.registry.get_model_version_by_alias(
         check.model_name(req.name), check.alias(req.alias)
@@ -122,7 +153,7 @@ def _is_prompt(tags: list[KeyValue]) -> bool:
     return ({tag.key: tag.value for tag in tags}.get(IS_PROMPT_TAG) or "").lower() == "true"
 
 
-@api.post("mlflow/model-versions/create", m.CreateModelVersion)
+@api.post("mlflow/model-versions/create", m.CreateModelVersion, rule=r.registered_model(r.EDIT))
 def create_model_version(services: Services, req: m.CreateModelVersion) -> dict:
     name = check.model_name(req.name)
     check.require(req.source, "source")
@@ -147,18 +178,22 @@ def _version(req: m.ModelVersionRef) -> tuple[str, int]:
     return check.model_name(req.name), check.model_version(req.version)
 
 
-@api.get("mlflow/model-versions/get", m.ModelVersionRef)
+@api.get("mlflow/model-versions/get", m.ModelVersionRef, rule=r.registered_model(r.READ))
 def get_model_version(services: Services, req: m.ModelVersionRef) -> dict:
     return {"model_version": services.registry.get_model_version(*_version(req))}
 
 
-@api.patch("mlflow/model-versions/update", m.UpdateModelVersion)
+@api.patch("mlflow/model-versions/update", m.UpdateModelVersion, rule=r.registered_model(r.EDIT))
 def update_model_version(services: Services, req: m.UpdateModelVersion) -> dict:
     version = services.registry.update_model_version(*_version(req), req.description)
     return {"model_version": version}
 
 
-@api.post("mlflow/model-versions/transition-stage", m.TransitionModelVersionStage)
+@api.post(
+    "mlflow/model-versions/transition-stage",
+    m.TransitionModelVersionStage,
+    rule=r.registered_model(r.EDIT),
+)
 def transition_model_version_stage(services: Services, req: m.TransitionModelVersionStage) -> dict:
     name, number = _version(req)
     stage = check.stage(req.stage)
@@ -173,36 +208,43 @@ def transition_model_version_stage(services: Services, req: m.TransitionModelVer
     return {"model_version": version}
 
 
-@api.delete("mlflow/model-versions/delete", m.ModelVersionRef)
+@api.delete("mlflow/model-versions/delete", m.ModelVersionRef, rule=r.registered_model(r.MANAGE))
 def delete_model_version(services: Services, req: m.ModelVersionRef) -> None:
     services.registry.delete_model_version(*_version(req))
 
 
-@api.get("mlflow/model-versions/get-download-uri", m.ModelVersionRef)
+@api.get(
+    "mlflow/model-versions/get-download-uri", m.ModelVersionRef, rule=r.registered_model(r.READ)
+)
 def get_model_version_download_uri(services: Services, req: m.ModelVersionRef) -> dict:
     return {"artifact_uri": services.registry.get_model_version_download_uri(*_version(req))}
 
 
-def search_model_versions(services: Services, req: m.SearchModelVersions) -> dict:
+def search_model_versions(services: Services, req: m.SearchModelVersions, caller: Caller) -> dict:
     versions, token = services.registry.search_model_versions(
+        visible=caller.visible("registered_model"),
         **search_arguments(
             req, MODEL_VERSIONS, check.MAX_MODEL_VERSIONS_PER_SEARCH, "model versions per page"
-        )
+        ),
     )
     return page("model_versions", versions, token)
 
 
-api.get("mlflow/model-versions/search", m.SearchModelVersions)(search_model_versions)
+api.get("mlflow/model-versions/search", m.SearchModelVersions, rule=r.FILTERED_RULE)(
+    search_model_versions
+)
 
 
-@api.post("mlflow/model-versions/set-tag", m.SetModelVersionTag)
+@api.post("mlflow/model-versions/set-tag", m.SetModelVersionTag, rule=r.registered_model(r.EDIT))
 def set_model_version_tag(services: Services, req: m.SetModelVersionTag) -> None:
     value = "" if req.value is None else req.value
     check.registry_tag(req.key, value)
     services.registry.set_model_version_tag(*_version(req), req.key, value)
 
 
-@api.delete("mlflow/model-versions/delete-tag", m.DeleteModelVersionTag)
+@api.delete(
+    "mlflow/model-versions/delete-tag", m.DeleteModelVersionTag, rule=r.registered_model(r.EDIT)
+)
 def delete_model_version_tag(services: Services, req: m.DeleteModelVersionTag) -> None:
     check.key(req.key, "tag")
     services.registry.delete_model_version_tag(*_version(req), req.key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 from .. import validation as check
+from ..access import rules as r
+from ..access.guard import Caller
 from ..dispatch import ApiRoutes
 from ..messages import tracking as m
 from ..paging import page
@@ -21,7 +23,7 @@ def _run_id(req: m.RunRef) -> str:
     return req.id
 
 
-@api.post("mlflow/runs/create", m.CreateRun, quick=True)
+@api.post("mlflow/runs/create", m.CreateRun, quick=True, rule=r.experiment(r.EDIT))
 def create_run(services: Services, req: m.CreateRun) -> dict:
     check.require(req.experiment_id, "experiment_id")
     check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "run_name")
@@ -32,12 +34,12 @@ def create_run(services: Services, req: m.CreateRun) -> dict:
     return {"run": run}
 
 
-@api.get("mlflow/runs/get", m.RunRef, quick=True)
+@api.get("mlflow/runs/get", m.RunRef, quick=True, rule=r.run(r.READ))
 def get_run(services: Services, req: m.RunRef) -> dict:
     return {"run": services.store.get_run(_run_id(req))}
 
 
-@api.post("mlflow/runs/update", m.UpdateRun, quick=True)
+@api.post("mlflow/runs/update", m.UpdateRun, quick=True, rule=r.run(r.EDIT))
 def update_run(services: Services, req: m.UpdateRun) -> dict:
     status = None if req.status is None else check.run_status(req.status)
     check.max_length(req.run_name, check.MAX_RUN_NAME_LENGTH, "run_name")
@@ -45,12 +47,12 @@ def update_run(services: Services, req: m.UpdateRun) -> dict:
     return {"run_info": info}
 
 
-@api.post("mlflow/runs/delete", m.RunRef)
+@api.post("mlflow/runs/delete", m.RunRef, rule=r.run(r.MANAGE))
 def delete_run(services: Services, req: m.RunRef) -> None:
     services.store.set_run_lifecycle(_run_id(req), DELETED)
 
 
-@api.post("mlflow/runs/restore", m.RunRef)
+@api.post("mlflow/runs/restore", m.RunRef, rule=r.run(r.MANAGE))
 def restore_run(services: Services, req: m.RunRef) -> None:
     services.store.set_run_lifecycle(_run_id(req), ACTIVE)
 
@@ -76,7 +78,7 @@ def _checked_metrics(metrics: list[m.BatchMetric]) -> list[m.BatchMetric]:
     return metrics
 
 
-@api.post("mlflow/runs/log-metric", m.LogMetric, quick=True)
+@api.post("mlflow/runs/log-metric", m.LogMetric, quick=True, rule=r.run(r.EDIT))
 def log_metric(services: Services, req: m.LogMetric) -> None:
     metric = m.BatchMetric(
         key=req.key,
@@ -91,25 +93,25 @@ def log_metric(services: Services, req: m.LogMetric) -> None:
     services.logged_models.link_metrics(_run_id(req), [metric])
 
 
-@api.post("mlflow/runs/log-parameter", m.LogParam, quick=True)
+@api.post("mlflow/runs/log-parameter", m.LogParam, quick=True, rule=r.run(r.EDIT))
 def log_param(services: Services, req: m.LogParam) -> None:
     params = check.params([m.KeyValue(key=req.key, value=req.value)])
     services.store.log_batch(_run_id(req), [], params, [])
 
 
-@api.post("mlflow/runs/set-tag", m.SetTag, quick=True)
+@api.post("mlflow/runs/set-tag", m.SetTag, quick=True, rule=r.run(r.EDIT))
 def set_tag(services: Services, req: m.SetTag) -> None:
     tags = check.run_tags([m.KeyValue(key=req.key, value=req.value)])
     services.store.log_batch(_run_id(req), [], [], tags)
 
 
-@api.post("mlflow/runs/delete-tag", m.DeleteTag, quick=True)
+@api.post("mlflow/runs/delete-tag", m.DeleteTag, quick=True, rule=r.run(r.EDIT))
 def delete_tag(services: Services, req: m.DeleteTag) -> None:
     check.require(req.key, "key")
     services.store.delete_tag(_run_id(req), req.key)
 
 
-@api.post("mlflow/runs/log-batch", m.LogBatch, quick=True)
+@api.post("mlflow/runs/log-batch", m.LogBatch, quick=True, rule=r.run(r.EDIT))
 def log_batch(services: Services, req: m.LogBatch) -> None:
     run_id = _run_id(req)
     check.batch_limits(req.metrics, req.params, req.tags)
@@ -118,7 +120,7 @@ def log_batch(services: Services, req: m.LogBatch) -> None:
     services.logged_models.link_metrics(run_id, metrics)
 
 
-@api.post("mlflow/runs/log-inputs", m.LogInputs, quick=True)
+@api.post("mlflow/runs/log-inputs", m.LogInputs, quick=True, rule=r.run(r.EDIT))
 def log_inputs(services: Services, req: m.LogInputs) -> None:
     run_id = _run_id(req)
     for item in req.datasets:
@@ -137,7 +139,7 @@ def log_inputs(services: Services, req: m.LogInputs) -> None:
     services.store.log_inputs(run_id, req.datasets, req.models)
 
 
-@api.post("mlflow/runs/outputs", m.LogOutputs, quick=True)
+@api.post("mlflow/runs/outputs", m.LogOutputs, quick=True, rule=r.run(r.EDIT))
 def log_outputs(services: Services, req: m.LogOutputs) -> None:
     run_id = _run_id(req)
     for model in req.models:
@@ -146,10 +148,15 @@ def log_outputs(services: Services, req: m.LogOutputs) -> None:
     services.store.log_outputs(run_id, req.models)
 
 
-@api.post("mlflow/runs/search", m.SearchRuns)
-def search_runs(services: Services, req: m.SearchRuns) -> dict:
+@api.post("mlflow/runs/search", m.SearchRuns, rule=r.FILTERED_RULE)
+def search_runs(services: Services, req: m.SearchRuns, caller: Caller) -> dict:
+    """Runs of the listed experiments the caller may read (the others are left out, as
+    MLflow's auth app leaves them out)."""
+    experiment_ids = caller.experiment_ids(check.experiment_ids(req.experiment_ids, "SearchRuns"))
+    if not experiment_ids:
+        return page("runs", [], None)
     runs, token = services.store.search_runs(
-        experiment_ids=check.experiment_ids(req.experiment_ids, "SearchRuns"),
+        experiment_ids=experiment_ids,
         view_type=check.view_type(req.run_view_type),
         **search_arguments(req, RUNS, check.MAX_RUNS_PER_SEARCH, "runs per page"),
     )

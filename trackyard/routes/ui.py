@@ -18,6 +18,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from ..access import rules as r
 from ..dispatch import ApiRoutes
 from ..ui import STATIC_DIR
 
@@ -65,7 +66,7 @@ def _content_security_policy() -> str:
     )
 
 
-@api.route("/", methods=("GET", "HEAD"))
+@api.route("/", methods=("GET", "HEAD"), rule=r.OPEN_RULE)
 async def index(request: Request) -> Response:
     headers = {**_NO_CACHE, "Content-Security-Policy": _content_security_policy()}
     return HTMLResponse(_index_html(), headers=headers)

@@ -93,9 +93,11 @@ class Experiments:
         clauses: Sequence[Clause],
         order_by: Sequence[OrderKey],
         page_token: str,
+        visible: q.Visible | None = None,
     ) -> tuple[list[Experiment], str | None]:
         offset = decode_token(page_token)
         query = q.Query()
+        q.restrict(query, visible, "e.experiment_id")
         stages = LIFECYCLE_BY_VIEW[view_type]
         query.add_where(f"e.lifecycle_stage IN ({placeholders(len(stages))})", *stages)
         q.experiment_filters(clauses, self.db.dialect, query)

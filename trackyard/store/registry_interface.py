@@ -15,6 +15,7 @@ from typing import Protocol
 from ..messages.registry import ModelVersion, RegisteredModel
 from ..messages.tracking import KeyValue
 from ..search.grammar import Clause, OrderKey
+from .search_sql import Visible
 
 
 class RegistryStore(Protocol):
@@ -38,7 +39,10 @@ class RegistryStore(Protocol):
         max_results: int,
         order_by: Sequence[OrderKey],
         page_token: str,
-    ) -> tuple[list[RegisteredModel], str | None]: ...
+        visible: Visible | None = None,
+    ) -> tuple[list[RegisteredModel], str | None]:
+        """`visible`: the caller's read condition on the model's id (access control)."""
+        ...
 
     def get_latest_versions(self, name: str, stages: Sequence[str]) -> list[ModelVersion]:
         """The newest version in each of `stages` (canonical spellings; empty means all)."""
@@ -82,6 +86,7 @@ class RegistryStore(Protocol):
         max_results: int,
         order_by: Sequence[OrderKey],
         page_token: str,
+        visible: Visible | None = None,
     ) -> tuple[list[ModelVersion], str | None]: ...
 
     def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None: ...

@@ -10,7 +10,7 @@ from ..messages.tracking import KeyValue
 from ..paging import decode_token, next_token
 from ..search.grammar import Clause, OrderKey
 from .db import Database, Dialect, NamedRow, Tx, UniqueViolation, chunks, now_ms, placeholders
-from .search_sql import Query, compare, direction
+from .search_sql import Query, Visible, compare, direction, restrict
 
 STAGE_NONE, STAGE_ARCHIVED, STAGE_DELETED = "None", "Archived", "Deleted_Internal"
 ALL_STAGES = ("None", "Staging", "Production", "Archived")
@@ -228,9 +228,11 @@ class SqlRegistryStore:
         max_results: int,
         order_by: Sequence[OrderKey],
         page_token: str,
+        visible: Visible | None = None,
     ) -> tuple[list[RegisteredModel], str | None]:
         offset = decode_token(page_token)
         query = Query()
+        restrict(query, visible, "m.id")
         _prompt_scope(clauses, "m.id", query)
         for clause in clauses:
             if clause.entity == "tag":
@@ -410,9 +412,11 @@ class SqlRegistryStore:
         max_results: int,
         order_by: Sequence[OrderKey],
         page_token: str,
+        visible: Visible | None = None,
     ) -> tuple[list[ModelVersion], str | None]:
         offset = decode_token(page_token)
         query = Query()
+        restrict(query, visible, "v.model_id")
         query.add_where("v.current_stage != ?", STAGE_DELETED)
         _prompt_scope(clauses, "v.model_id", query, versions=True)
         for clause in clauses:

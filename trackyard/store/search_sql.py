@@ -47,6 +47,18 @@ class Probe:
         return " AND ".join([*parts, *([test] if test else [])]), [self.key, *params]
 
 
+# A caller's read condition (trackyard/access/): the SQL key expression of the searched rows'
+# experiment or registered model in, a condition and its parameters out.
+Visible = Callable[[str], tuple[str, list[Any]]]
+
+
+def restrict(query: Query, visible: Visible | None, key_sql: str) -> None:
+    """Keep the search to rows the caller may read, in SQL, so paging counts only those."""
+    if visible is not None:
+        condition, params = visible(key_sql)
+        query.add_where(condition, *params)
+
+
 @dataclass
 class Query:
     """SQL fragments with their parameters, kept in the order they appear in the statement:
@@ -97,7 +109,7 @@ def compare(dialect: Dialect, column: str, comparator: str, value: Any) -> tuple
     return f"{column} {comparator} ?", [value]
 
 
-def _key_value_exists(table: str, owner: str, clause: Clause, dialect: Dialect, query: Query):
+def key_value_exists(table: str, owner: str, clause: Clause, dialect: Dialect, query: Query):
     """Key-value rows of an owner: the key must exist (IS NULL asks that it does not)."""
     if clause.comparator == "IS NULL":
         query.add_where(
@@ -118,7 +130,7 @@ def _key_value_exists(table: str, owner: str, clause: Clause, dialect: Dialect, 
 def _key_value_filter(table: str, clause: Clause, dialect: Dialect, query: Query) -> None:
     """A run's params and tags: the key must exist (IS NULL asks that it does not)."""
     if clause.comparator == "IS NULL":
-        _key_value_exists(table, "x.run_id = r.id", clause, dialect, query)
+        key_value_exists(table, "x.run_id = r.id", clause, dialect, query)
         return
 
     def test(column: str) -> tuple[str | None, list[Any]]:
@@ -324,7 +336,7 @@ def keyset_condition(terms: Sequence[SortTerm], values: Sequence[Any]) -> tuple[
 def experiment_filters(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> None:
     for clause in clauses:
         if clause.entity == "tag":
-            _key_value_exists(
+            key_value_exists(
                 "experiment_tags", "x.experiment_id = e.experiment_id", clause, dialect, query
             )
             continue

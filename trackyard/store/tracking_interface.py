@@ -24,6 +24,7 @@ from ..messages.tracking import (
     RunInfo,
 )
 from ..search.grammar import Clause, OrderKey
+from .search_sql import Visible
 
 
 class TrackingStore(Protocol):
@@ -43,7 +44,10 @@ class TrackingStore(Protocol):
         clauses: Sequence[Clause],
         order_by: Sequence[OrderKey],
         page_token: str,
-    ) -> tuple[list[Experiment], str | None]: ...
+        visible: Visible | None = None,
+    ) -> tuple[list[Experiment], str | None]:
+        """`visible`: the caller's read condition on the experiment's id (access control)."""
+        ...
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
 

@@ -285,3 +285,61 @@ DROP TABLE metrics;
 
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE users (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+    username VARCHAR(255) NOT NULL, 
+    password_hash VARCHAR(255) NOT NULL, 
+    is_admin BOOLEAN NOT NULL, 
+    creation_time BIGINT NOT NULL, 
+    UNIQUE (username)
+);
+
+CREATE TABLE access_tokens (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+    user_id INTEGER NOT NULL, 
+    kind VARCHAR(16) NOT NULL, 
+    name VARCHAR(255) NOT NULL, 
+    token_hash VARCHAR(64) NOT NULL, 
+    creation_time BIGINT NOT NULL, 
+    expiry_time BIGINT, 
+    revoked_time BIGINT, 
+    FOREIGN KEY(user_id) REFERENCES users (id), 
+    UNIQUE (token_hash)
+);
+
+CREATE INDEX access_tokens_by_user ON access_tokens (user_id, kind);
+
+CREATE TABLE roles (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+    name VARCHAR(255) NOT NULL, 
+    description TEXT, 
+    UNIQUE (name)
+);
+
+CREATE TABLE user_roles (
+    user_id INTEGER NOT NULL, 
+    role_id INTEGER NOT NULL, 
+    PRIMARY KEY (user_id, role_id), 
+    FOREIGN KEY(user_id) REFERENCES users (id), 
+    FOREIGN KEY(role_id) REFERENCES roles (id)
+);
+
+CREATE INDEX user_roles_by_role ON user_roles (role_id);
+
+CREATE TABLE grants (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+    resource_type VARCHAR(32) NOT NULL, 
+    resource_key INTEGER NOT NULL, 
+    principal_type VARCHAR(8) NOT NULL, 
+    principal_id INTEGER NOT NULL, 
+    permission VARCHAR(16) NOT NULL, 
+    level SMALLINT NOT NULL, 
+    UNIQUE (resource_type, resource_key, principal_type, principal_id)
+);
+
+CREATE INDEX grants_by_principal ON grants (principal_type, principal_id);
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
