@@ -6,6 +6,7 @@ Each test names the defect it guards against; screenshots land in test-output/ui
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -16,7 +17,8 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric
 
 from .servers import ServerProcess, start_server
-from .test_ui import UI, row_names
+from .test_ui import PAGES, UI, expand, row_names
+from .ui_data import Seeded, seed
 from .ui_sweep_data import Sweep, seed_sweep
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -577,4 +579,129 @@ def test_headers_show_whole_names(ui: SweepUI, sweep: Sweep) -> None:
         assert name.evaluate("el => el.scrollWidth <= el.clientWidth"), col
         title = ui.page.locator(f".vt-head [data-col='{col}']").get_attribute("title")
         assert col.split(":")[1] in title
+    ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 8. keyboard, ARIA and contrast
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """() => axe.run(document, {
+    runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
+}).then(result => result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + ": " + v.nodes.slice(0, 3)
+        .map(n => n.failureSummary + " @ " + n.target).join(" | ")))"""
+
+
+@pytest.fixture(scope="module")
+def seeded(sweep_server: ServerProcess) -> Seeded:
+    """The stock UI test data (artifacts, registry) beside the sweep, for every page."""
+    return seed(sweep_server.url)
+
+
+def axe_pages(sweep: Sweep, seeded: Seeded) -> dict[str, str]:
+    pages = {name: expand(path, seeded) for name, (path, _ready) in PAGES.items()}
+    pages |= {
+        "sweep-runs": f"#/experiments/{sweep.experiment_id}?expand=1",
+        "sweep-run": f"#/experiments/{sweep.experiment_id}/runs/{sweep.run_ids['trial-00']}",
+        "sweep-compare": compare_path(sweep, 8),
+        "sweep-charts": compare_path(sweep, 60, tab="charts"),
+        "sweep-parallel": compare_path(sweep, 20, tab="parallel"),
+        "sweep-scatter": compare_path(sweep, 20, tab="scatter"),
+    }
+    return pages
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_serious_violation_on_any_page(
+    ui: SweepUI, sweep: Sweep, seeded: Seeded, theme: str
+) -> None:
+    if not AXE.exists():  # a devDependency in package.json, installed by scripts/test's npm ci
+        message = f"{AXE} is missing (npm ci)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    ui.page.add_init_script(f"localStorage.setItem('trackyard.theme', '{theme}')")
+    source = AXE.read_text()
+    found = {}
+    for name, path in axe_pages(sweep, seeded).items():
+        ui.goto(path)
+        ui.page.wait_for_load_state("networkidle")
+        ui.page.wait_for_timeout(200)  # charts drawn after their data arrived
+        ui.page.evaluate(source)  # as a script evaluated by the test (the page's CSP allows none)
+        violations = ui.page.evaluate(AXE_RUN)
+        if violations:
+            found[name] = violations
+    assert not found, found
+    ui.assert_clean()
+
+
+def test_sortable_headers_work_from_the_keyboard(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    open_table(ui, sweep)
+    header = page.locator(".vt-head [data-col='metric:val/loss']")
+    assert header.get_attribute("tabindex") == "0"
+    header.focus()
+    page.keyboard.press("Enter")
+    expect(header).to_have_attribute("aria-sort", "descending")
+    page.keyboard.press(" ")
+    expect(page.locator(".vt-head [data-col='metric:val/loss']")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    ui.assert_clean()
+
+
+def test_artifact_tree_works_from_the_keyboard(ui: SweepUI, seeded: Seeded) -> None:
+    page = ui.page
+    ui.goto(f"{expand('{run:artifacts}', seeded)}?tab=artifacts")
+    items = page.locator("[data-role=artifact-tree] .tree-item[data-path]")
+    expect(items.first).to_have_attribute("tabindex", "0")
+    items.first.focus()
+    page.keyboard.press("End")
+    last = items.last.get_attribute("data-path")
+    assert page.evaluate("document.activeElement.dataset.path") == last
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-role=preview-path]")).to_have_text(last)
+    assert f"path={last}" in page.url
+    page.keyboard.press("Home")
+    folder = page.locator(".tree-item[data-path='plots']")
+    folder.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(".tree-item[data-path='plots']")).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.dataset.path") == "plots/pr_curve.png"
+    ui.assert_clean()
+
+
+def test_dialog_traps_focus_and_returns_it(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}/runs/{sweep.run_ids['trial-05']}")
+    rename = page.get_by_role("button", name="Rename")
+    rename.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Rename run")
+    expect(dialog).to_be_visible()
+    for _ in range(5):  # input, Cancel, Save, then round again
+        page.keyboard.press("Tab")
+        assert dialog.evaluate("d => d.contains(document.activeElement)")
+    page.keyboard.press("Shift+Tab")
+    assert dialog.evaluate("d => d.contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    assert page.evaluate("document.activeElement.textContent") == "Rename"
+    ui.assert_clean()
+
+
+def test_escape_closes_the_columns_popover(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    open_table(ui, sweep)
+    button = page.get_by_role("button", name="Columns")
+    button.click()
+    popover = page.get_by_role("dialog", name="Columns")
+    expect(popover).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Escape")
+    expect(popover).to_have_count(0)
+    expect(button).to_have_attribute("aria-expanded", "false")
+    assert page.evaluate("document.activeElement.textContent") == "Columns"
     ui.assert_clean()

@@ -111,6 +111,10 @@ export function artifactBrowser({ source, selected = "", onSelect = () => {}, si
             {
               class: ["tree-item", file.path === current && "selected"],
               role: "treeitem",
+              "aria-level": String(depth + 1),
+              "aria-selected": String(file.path === current),
+              "aria-expanded": file.is_dir ? String(open) : null,
+              tabindex: "-1",
               style: `padding-left:${8 + depth * 14}px`,
               title: file.path,
               dataset: { path: file.path, dir: file.is_dir ? "1" : "" },
@@ -125,12 +129,25 @@ export function artifactBrowser({ source, selected = "", onSelect = () => {}, si
       }
     };
     await walk("", 0);
+    const focused = tree.contains(document.activeElement) ? document.activeElement.dataset.path : null;
     replace(tree, items);
+    // One item takes the Tab stop (the focused one, else the selected, else the first).
+    const find = (path) => treeItems().find((el) => el.dataset.path === path);
+    const stop = find(focused) || find(current) || treeItems()[0];
+    if (!stop) return;
+    stop.tabIndex = 0;
+    if (focused !== null) stop.focus();
   }
 
-  tree.addEventListener("click", async (event) => {
-    const item = event.target.closest(".tree-item[data-path]");
-    if (!item) return;
+  async function setOpen(path, open) {
+    if (open) expanded.add(path);
+    else expanded.delete(path);
+    await drawTree();
+  }
+
+  const treeItems = () => [...tree.querySelectorAll(".tree-item[data-path]")];
+
+  async function activate(item) {
     const path = item.dataset.path;
     const dir = item.dataset.dir === "1";
     if (dir) {
@@ -139,6 +156,41 @@ export function artifactBrowser({ source, selected = "", onSelect = () => {}, si
     }
     select(path, dir);
     await drawTree();
+  }
+
+  tree.addEventListener("click", async (event) => {
+    const item = event.target.closest(".tree-item[data-path]");
+    if (item) await activate(item);
+  });
+
+  // The keyboard, as ARIA's tree pattern has it: Up/Down/Home/End move, Right opens a
+  // folder, Left closes it, Enter or Space opens the item.
+  tree.addEventListener("keydown", async (event) => {
+    const item = event.target.closest(".tree-item[data-path]");
+    if (!item) return;
+    const items = treeItems();
+    const index = items.indexOf(item);
+    const move = (next) => {
+      if (!next) return;
+      for (const el of items) el.tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+    };
+    const isDirItem = item.dataset.dir === "1";
+    const isOpen = expanded.has(item.dataset.path);
+    const keys = {
+      ArrowDown: () => move(items[index + 1]),
+      ArrowUp: () => move(items[index - 1]),
+      Home: () => move(items[0]),
+      End: () => move(items.at(-1)),
+      ArrowRight: () => (isDirItem && !isOpen ? setOpen(item.dataset.path, true) : move(items[index + 1])),
+      ArrowLeft: () => (isDirItem && isOpen ? setOpen(item.dataset.path, false) : null),
+      Enter: () => activate(item),
+      " ": () => activate(item),
+    };
+    if (!keys[event.key]) return;
+    event.preventDefault();
+    await keys[event.key]();
   });
 
   function fileInfo(path) {

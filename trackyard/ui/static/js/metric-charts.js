@@ -395,7 +395,8 @@ function singleValues(host, drawn, coarse) {
   host.replaceChildren(
     h(
       "div",
-      { class: "bar-chart", "data-role": "bar-chart" },
+      // Focusable: the list scrolls, and the keyboard must be able to scroll it too.
+      { class: "bar-chart", "data-role": "bar-chart", tabindex: "0", role: "list", "aria-label": "One value per run" },
       drawn.map((run, i) => {
         const v = values[i];
         const ok = Number.isFinite(v);
@@ -403,7 +404,7 @@ function singleValues(host, drawn, coarse) {
         const size = ok ? Math.abs(v) / span : 0;
         return h(
           "div",
-          { class: "bar-row", title: `${run.name}: ${ok ? v : coarse.get(run.id)[0].value}` },
+          { class: "bar-row", role: "listitem", title: `${run.name}: ${ok ? v : coarse.get(run.id)[0].value}` },
           h("span", { class: "bar-name" }, run.name),
           h(
             "span",

@@ -50,6 +50,25 @@ export async function attempt(action, success) {
   }
 }
 
+let dialogCount = 0;
+
+/** Keep Tab and Shift+Tab inside `container` (a modal dialog), wrapping at either end. */
+export function trapFocus(container, event) {
+  const focusable = [...container.querySelectorAll("input, textarea, select, button, a[href], [tabindex='0']")].filter(
+    (el) => !el.disabled && el.offsetParent !== null,
+  );
+  if (!focusable.length) return;
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  if (event.shiftKey && (document.activeElement === first || !container.contains(document.activeElement))) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (document.activeElement === last || !container.contains(document.activeElement))) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
 /**
  * A modal dialog with labelled inputs. `fields`: [{name, label, value, multiline, placeholder}].
  * `submit(values)` may throw; its message then shows inside the dialog, which stays open.
@@ -59,10 +78,12 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
   return new Promise((resolve) => {
     const inputs = {};
     const errorLine = h("div", { class: "field-error hidden" });
+    const opener = document.activeElement; // focus goes back there on close
+    const titleId = `dialog-title-${++dialogCount}`;
     const form = h(
       "form",
-      { class: "modal", onsubmit: onSubmit },
-      h("header", null, title),
+      { class: "modal", onsubmit: onSubmit, role: "dialog", "aria-modal": "true", "aria-labelledby": titleId },
+      h("header", { id: titleId }, title),
       h(
         "div",
         { class: "body" },
@@ -96,6 +117,7 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
     );
     const onKey = (e) => {
       if (e.key === "Escape") close(null);
+      if (e.key === "Tab") trapFocus(form, e);
     };
     document.addEventListener("keydown", onKey);
     document.body.appendChild(backdrop);
@@ -104,6 +126,7 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
     function close(value) {
       document.removeEventListener("keydown", onKey);
       backdrop.remove();
+      if (opener?.isConnected) opener.focus();
       resolve(value);
     }
     async function onSubmit(event) {

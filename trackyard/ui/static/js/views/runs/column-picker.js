@@ -38,7 +38,7 @@ export function toggleColumnPicker(anchor, { shownIds, keys, onChange, onReset, 
   search.addEventListener("input", drawOptions);
   const popover = h(
     "div",
-    { class: "popover", "data-role": "columns" },
+    { class: "popover", "data-role": "columns", role: "dialog", "aria-label": "Columns" },
     search,
     options,
     h(
@@ -61,6 +61,20 @@ export function toggleColumnPicker(anchor, { shownIds, keys, onChange, onReset, 
   );
   drawOptions();
   placeUnder(popover, anchor);
+  // Escape closes it and gives the focus back to the button that opened it.
+  popover.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    popover.remove();
+    anchor.focus();
+  });
+  anchor.setAttribute("aria-expanded", "true");
+  const observer = new MutationObserver(() => {
+    if (popover.isConnected) return;
+    anchor.setAttribute("aria-expanded", "false");
+    observer.disconnect();
+  });
+  observer.observe(document.body, { childList: true });
   document.body.appendChild(popover);
   search.focus();
   closeOnOutsideClick(popover, anchor);

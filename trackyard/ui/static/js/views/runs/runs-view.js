@@ -14,6 +14,7 @@ import { rankKeys } from "../../key-rank.js";
 import { poll } from "../../live.js";
 import { navigate, setQuery } from "../../router.js";
 import { attempt, confirmDialog, errorBox, pageHeader } from "../../widgets.js";
+import { experimentTabs } from "../traces.js";
 import { toggleColumnPicker } from "./column-picker.js";
 import { filterBox } from "./filter-box.js";
 import { createPageFetcher } from "./page-fetcher.js";
@@ -145,7 +146,11 @@ function createControls(view) {
     filterInput,
     filterError: h("div", { class: "field-error hidden", "data-role": "filter-error", role: "alert" }),
     viewSelect,
-    columnsButton: h("button", { onclick: (e) => openColumnPicker(view, e.currentTarget) }, "Columns"),
+    columnsButton: h(
+      "button",
+      { onclick: (e) => openColumnPicker(view, e.currentTarget), "aria-haspopup": "dialog", "aria-expanded": "false" },
+      "Columns",
+    ),
     expandButton: h(
       "button",
       { onclick: () => toggleExpandAll(view) },
@@ -167,6 +172,7 @@ function layout(view) {
     "div",
     { class: "page fill" },
     pageHeader({ crumbs: [["Experiments", "#/experiments"]], title: c.title, subtitle: c.subtitle }),
+    view.multi ? null : experimentTabs(view.experimentIds[0], "runs"),
     h(
       "div",
       { class: "row" },

@@ -314,7 +314,7 @@ function rowElement(model, { row, depth }, index, layout) {
     },
     h(
       "div",
-      { class: "vt-check pinned", style: "left:0" },
+      { class: "vt-check pinned", role: "cell", style: "left:0" },
       h("input", {
         type: "checkbox",
         checked: selected,
@@ -326,6 +326,7 @@ function rowElement(model, { row, depth }, index, layout) {
       "div",
       {
         class: ["vt-name", name.pinned && "pinned"],
+        role: "rowheader",
         style: [name.pinned ? `left:${name.left}px` : "", depth ? `padding-left:${8 + depth * 18}px` : ""].join(";"),
       },
       kids
@@ -354,6 +355,6 @@ function cell(spec, row, names) {
   const pinned = spec.pinned ? { style: `left:${spec.left}px` } : {};
   const kind = spec.kind === "attr" ? (spec.attr.mono ? "mono" : null) : spec.numeric ? "num" : null;
   const className = [kind, missing && "muted", spec.pinned && "pinned"];
-  if (missing) return h("div", { class: className, ...pinned }, "");
-  return h("div", { class: className, title, ...pinned }, text);
+  if (missing) return h("div", { class: className, role: "cell", ...pinned }, "");
+  return h("div", { class: className, role: "cell", title, ...pinned }, text);
 }
