@@ -31,6 +31,7 @@ from .security import BrowserGuard, BrowserPolicy
 from .services import Services
 from .store import open_database, open_model_stores, open_store
 from .store.db import Database
+from .store.traces import TraceStore
 from .wire import error_response
 
 CONFIG_ENV = "TRACKYARD_SERVER_CONFIG"
@@ -101,6 +102,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         store=store,
         registry=registry_store,
         logged_models=logged_model_store,
+        traces=TraceStore(database),
         artifacts=open_repository(config),
         access=Access(database, default_level(config)) if config.auth else None,
     )

@@ -9,6 +9,7 @@ from .artifacts.base import ArtifactRepository
 from .config import ServerConfig
 from .store.logged_models import LoggedModelStore
 from .store.registry_interface import RegistryStore
+from .store.traces import TraceStore
 from .store.tracking_interface import TrackingStore
 
 
@@ -18,6 +19,7 @@ class Services:
     store: TrackingStore
     registry: RegistryStore
     logged_models: LoggedModelStore
+    traces: TraceStore
     # Where proxied artifacts live (--artifacts-destination); see trackyard.artifacts.
     artifacts: ArtifactRepository | None = None
     # Who may do what (trackyard server --auth); None: everyone may do everything.

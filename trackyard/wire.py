@@ -155,11 +155,14 @@ def refuse_nul(values: Any) -> None:
         raise ApiError(_NUL_ERROR, "INVALID_PARAMETER_VALUE")
 
 
-async def read_body(scope: Scope, receive: Receive, budget: BodyBudget) -> bytes:
+async def read_body(
+    scope: Scope, receive: Receive, budget: BodyBudget, json_only: bool = True
+) -> bytes:
     """A JSON request's whole body, charged to `budget` until the request ends; refused past
     MAX_BODY_BYTES, or when not declared as JSON (a cross-site form or a "simple" request
-    sends text/plain); ClientDisconnect (as Starlette raises it) where the client hangs up
-    before sending it all."""
+    sends text/plain) unless `json_only` is off (OTLP's protobuf, whose endpoint checks its
+    own types); ClientDisconnect (as Starlette raises it) where the client hangs up before
+    sending it all."""
     declared = declared_length(scope)
     if declared is not None and declared > MAX_BODY_BYTES:
         raise body_too_large()
@@ -178,7 +181,8 @@ async def read_body(scope: Scope, receive: Receive, budget: BodyBudget) -> bytes
         chunks.append(chunk)
         if not message.get("more_body", False):
             body = b"".join(chunks)
-            _check_json_type(scope, body)
+            if json_only:
+                _check_json_type(scope, body)
             return body
 
 

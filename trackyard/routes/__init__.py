@@ -14,10 +14,12 @@ from . import (
     meta,
     metrics,
     model_files,
+    otlp,
     prometheus,
     registry,
     runs,
     session,
+    traces,
     ui,
 )
 
@@ -32,6 +34,8 @@ AREAS = (
     logged_models.api,
     model_files.api,
     datasets.api,
+    traces.api,
+    otlp.api,
     access.api,
     session.api,
     prometheus.api,

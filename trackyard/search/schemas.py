@@ -149,3 +149,44 @@ LOGGED_MODELS = Schema(
     list_attributes=frozenset(_LOGGED_MODEL_STRING_ATTRIBUTES),
     orderable=frozenset({"attribute", "metric"}),
 )
+
+# MLflow's trace search (SearchTraceUtils): `trace.` is an alias of attributes, `metadata.` of
+# request metadata; `name` is the trace name tag and `run_id` the run a trace belongs to.
+_TRACE_NUMERIC = ("timestamp_ms", "execution_time_ms", "end_time_ms")
+
+TRACES = Schema(
+    name="traces",
+    prefixes={
+        **_TAG_PREFIXES,
+        "attribute": "attribute",
+        "attributes": "attribute",
+        "trace": "attribute",
+        "metadata": "request_metadata",
+        "request_metadata": "request_metadata",
+        "span": "span",
+    },
+    attributes={
+        **{key: (key, "numeric") for key in _TRACE_NUMERIC},
+        **{key.removesuffix("_ms"): (key, "numeric") for key in _TRACE_NUMERIC},
+        **{
+            key: (key, "string")
+            for key in ("status", "request_id", "client_request_id", "name", "run_id")
+        },
+        "state": ("status", "string"),
+        "trace_id": ("request_id", "string"),
+    },
+    comparators={
+        "tag": STRING_COMPARATORS | NULL_COMPARATORS,
+        "request_metadata": STRING_COMPARATORS | NULL_COMPARATORS,
+        "span": STRING_COMPARATORS | LIST_COMPARATORS,
+        "string": STRING_COMPARATORS | LIST_COMPARATORS,
+        "numeric": NUMERIC_COMPARATORS,
+    },
+    list_attributes=frozenset({"name", "status", "request_id", "client_request_id", "run_id"}),
+    orderable=frozenset({"attribute", "tag", "request_metadata"}),
+    order_attributes={
+        **{key: key for key in _TRACE_NUMERIC},
+        **{key.removesuffix("_ms"): key for key in _TRACE_NUMERIC},
+        **{key: key for key in ("status", "request_id", "experiment_id", "name", "run_id")},
+    },
+)

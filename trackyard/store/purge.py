@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from .db import Database, Tx, chunks, placeholders
 from .lifecycle import DELETED
+from .traces import TraceStore
 
 # Entities per write transaction: small enough that a server's writes wait only milliseconds.
 BATCH = 100
@@ -276,7 +277,6 @@ def purge_experiments(
 
 
 def purge_traces(db: Database, experiment_ids: Sequence[int]) -> None:
-    """HOOK for the traces store: the traces of experiments about to be purged must go first.
-
-    This trackyard's schema has no traces yet; when the traces store lands, this calls its
-    garbage-collection delete (TraceStore.delete_for(experiment_ids=...))."""
+    """The traces of experiments about to be purged go first, with their spans, tags,
+    metadata and assessments (TraceStore.delete_for)."""
+    TraceStore(db).delete_for(experiment_ids=[str(key) for key in experiment_ids])

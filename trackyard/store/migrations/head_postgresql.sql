@@ -336,3 +336,75 @@ CREATE INDEX grants_by_principal ON grants (principal_type, principal_id);
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0006
+
+CREATE TABLE traces (
+    id SERIAL NOT NULL, 
+    trace_id VARCHAR(64) NOT NULL, 
+    experiment_id INTEGER NOT NULL, 
+    request_time BIGINT NOT NULL, 
+    execution_ms BIGINT, 
+    state VARCHAR(20) NOT NULL, 
+    client_request_id TEXT, 
+    request_preview TEXT, 
+    response_preview TEXT, 
+    finalized SMALLINT NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (trace_id), 
+    FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
+);
+
+CREATE INDEX traces_by_experiment ON traces (experiment_id, request_time, trace_id);
+
+CREATE TABLE trace_tags (
+    trace_key INTEGER NOT NULL, 
+    key VARCHAR(250) NOT NULL, 
+    value TEXT, 
+    PRIMARY KEY (trace_key, key)
+);
+
+CREATE TABLE trace_metadata (
+    trace_key INTEGER NOT NULL, 
+    key VARCHAR(250) NOT NULL, 
+    value TEXT, 
+    PRIMARY KEY (trace_key, key)
+);
+
+CREATE TABLE trace_runs (
+    trace_key INTEGER NOT NULL, 
+    run_id VARCHAR(32) NOT NULL, 
+    PRIMARY KEY (trace_key, run_id)
+);
+
+CREATE INDEX trace_runs_by_run ON trace_runs (run_id);
+
+CREATE TABLE spans (
+    trace_key INTEGER NOT NULL, 
+    span_id VARCHAR(16) NOT NULL, 
+    parent_span_id VARCHAR(16), 
+    name TEXT, 
+    type VARCHAR(64), 
+    status VARCHAR(10) NOT NULL, 
+    start_ns BIGINT NOT NULL, 
+    end_ns BIGINT, 
+    content BYTEA NOT NULL, 
+    PRIMARY KEY (trace_key, span_id)
+);
+
+ALTER TABLE spans ALTER COLUMN content SET STORAGE EXTERNAL;
+
+CREATE TABLE assessments (
+    assessment_id VARCHAR(50) NOT NULL, 
+    trace_key INTEGER NOT NULL, 
+    name TEXT NOT NULL, 
+    kind VARCHAR(20) NOT NULL, 
+    valid SMALLINT NOT NULL, 
+    create_time BIGINT NOT NULL, 
+    content TEXT NOT NULL, 
+    PRIMARY KEY (assessment_id)
+);
+
+CREATE INDEX assessments_by_trace ON assessments (trace_key);
+
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
+
