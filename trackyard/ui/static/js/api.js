@@ -207,3 +207,39 @@ export function orderKey(kind, key) {
   const prefix = { metric: "metrics", param: "params", tag: "tags", attr: "attributes" }[kind];
   return kind === "attr" ? `attributes.${key}` : `${prefix}.\`${key}\``;
 }
+
+// MLflow 3 traces (v3 endpoints). Spans come from get-trace-artifact, which answers what the
+// server holds or the traces.json a client uploaded, each attribute value JSON-encoded.
+const TRACES = "ajax-api/3.0/mlflow/traces";
+const assessmentPath = (traceId, id) =>
+  `${TRACES}/${encodeURIComponent(traceId)}/assessments${id ? `/${encodeURIComponent(id)}` : ""}`;
+export const traces = {
+  search: ({ experimentIds, filter, orderBy, maxResults = 100, pageToken, signal }) =>
+    request("POST", `${TRACES}/search`, {
+      signal,
+      body: {
+        locations: experimentIds.map((id) => ({ type: "MLFLOW_EXPERIMENT", mlflow_experiment: { experiment_id: id } })),
+        filter: filter || undefined,
+        order_by: orderBy,
+        max_results: maxResults,
+        page_token: pageToken || undefined,
+      },
+    }),
+  info: (id, signal) =>
+    request("GET", `${TRACES}/${encodeURIComponent(id)}`, { signal }).then((r) => r.trace.trace_info),
+  spans: (id, signal) =>
+    request("GET", "ajax-api/3.0/mlflow/get-trace-artifact", { query: { request_id: id }, signal }).then(
+      (r) => r.spans || [],
+    ),
+  setTag: (id, key, value) => request("PATCH", `${TRACES}/${encodeURIComponent(id)}/tags`, { body: { key, value } }),
+  deleteTag: (id, key) => request("DELETE", `${TRACES}/${encodeURIComponent(id)}/tags`, { body: { key } }),
+  createAssessment: (traceId, assessment) =>
+    request("POST", assessmentPath(traceId), { body: { assessment: { ...assessment, trace_id: traceId } } }).then(
+      (r) => r.assessment,
+    ),
+  updateAssessment: (traceId, id, assessment, fields) =>
+    request("PATCH", assessmentPath(traceId, id), {
+      body: { assessment: { ...assessment, trace_id: traceId, assessment_id: id }, update_mask: fields.join(",") },
+    }).then((r) => r.assessment),
+  deleteAssessment: (traceId, id) => request("DELETE", assessmentPath(traceId, id)),
+};

@@ -8,6 +8,7 @@ import { loggedModelView } from "./views/logged-model.js";
 import { modelsView, modelView, versionView } from "./views/registry.js";
 import { runView } from "./views/run.js";
 import { runsView } from "./views/runs/runs-view.js";
+import { experimentTracesView, runTracesView } from "./views/traces.js";
 import { toast } from "./widgets.js";
 
 const THEME_KEY = "trackyard.theme";
@@ -74,6 +75,8 @@ route("/", experimentsView);
 route("/experiments", experimentsView);
 route("/experiments/:ids", runsView);
 route("/experiments/:experimentId/runs/:runId", runView);
+route("/experiments/:experimentId/runs/:runId/traces", runTracesView);
+route("/experiments/:experimentId/traces", experimentTracesView);
 route("/experiments/:experimentId/models/:modelId", loggedModelView);
 route("/runs/:runId", runView);
 route("/logged-models/:modelId", loggedModelView);

@@ -87,6 +87,7 @@ export async function runView(container, ctx) {
             href: href(base, { tab: "charts" }),
           },
           { id: "artifacts", label: "Artifacts", href: href(base, { tab: "artifacts" }) },
+          { id: "traces", label: "Traces", href: href(`${base}/traces`) },
         ],
         tab,
       ),
