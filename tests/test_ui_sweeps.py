@@ -705,3 +705,18 @@ def test_escape_closes_the_columns_popover(ui: SweepUI, sweep: Sweep) -> None:
     expect(button).to_have_attribute("aria-expanded", "false")
     assert page.evaluate("document.activeElement.textContent") == "Columns"
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 9. smaller things
+
+
+def test_csv_numbers_right_aligned(ui: SweepUI, seeded: Seeded) -> None:
+    ui.goto(f"{expand('{run:artifacts}', seeded)}?tab=artifacts&path=data.csv")
+    table = ui.page.locator("[data-role=csv-table]")
+    expect(table).to_contain_text("alpha")
+    align = "el => getComputedStyle(el).textAlign"
+    row = table.locator("tbody tr").first
+    assert row.locator("td").nth(2).evaluate(align) == "right"  # score: 0.91
+    assert row.locator("td").nth(1).evaluate(align) in ("left", "start")  # name: alpha
+    assert table.locator("th").nth(2).evaluate(align) == "right"
+    ui.assert_clean()

@@ -237,6 +237,11 @@ function csvTable(text, delimiter, partial) {
   if (!rows.length) return h("div", { class: "muted" }, "Empty file.");
   const [head, ...body] = rows;
   const shown = body.slice(0, 1000);
+  // A column whose values all read as numbers is right-aligned, as spreadsheets show them.
+  const numeric = head.map(
+    (_, j) =>
+      shown.some((r) => r[j]) && shown.every((r) => !r[j] || (r[j].trim() !== "" && Number.isFinite(Number(r[j])))),
+  );
   return h(
     "div",
     null,
@@ -258,7 +263,7 @@ function csvTable(text, delimiter, partial) {
             "tr",
             null,
             h("th", { class: "muted" }, "#"),
-            head.map((c) => h("th", null, c)),
+            head.map((c, j) => h("th", { class: numeric[j] ? "num" : null }, c)),
           ),
         ),
         h(
@@ -269,7 +274,7 @@ function csvTable(text, delimiter, partial) {
               "tr",
               null,
               h("td", { class: "muted num" }, i + 1),
-              head.map((_, j) => h("td", { class: "num" }, r[j] ?? "")),
+              head.map((_, j) => h("td", { class: numeric[j] ? "num" : null }, r[j] ?? "")),
             ),
           ),
         ),
