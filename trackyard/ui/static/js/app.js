@@ -8,6 +8,7 @@ import { loggedModelView } from "./views/logged-model.js";
 import { modelsView, modelView, versionView } from "./views/registry.js";
 import { runView } from "./views/run.js";
 import { runsView } from "./views/runs/runs-view.js";
+import { traceView } from "./views/trace.js";
 import { experimentTracesView, runTracesView } from "./views/traces.js";
 import { toast } from "./widgets.js";
 
@@ -77,6 +78,7 @@ route("/experiments/:ids", runsView);
 route("/experiments/:experimentId/runs/:runId", runView);
 route("/experiments/:experimentId/runs/:runId/traces", runTracesView);
 route("/experiments/:experimentId/traces", experimentTracesView);
+route("/experiments/:experimentId/traces/:traceId", traceView);
 route("/experiments/:experimentId/models/:modelId", loggedModelView);
 route("/runs/:runId", runView);
 route("/logged-models/:modelId", loggedModelView);
