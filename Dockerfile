@@ -26,7 +26,7 @@ RUN pip install --no-cache-dir ".[postgres,sftp,s3]"
 USER 10001:10001
 WORKDIR /home/trackyard
 # Created here so that a named volume mounted on it starts out owned by trackyard.
-RUN mkdir -p /home/trackyard/trackyard-data
+RUN mkdir -p /home/trackyard/trackyard-data /home/trackyard/tokens
 
 EXPOSE 5000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
@@ -41,7 +41,7 @@ RUN pip install --no-cache-dir ".[workspace]"
 
 USER 10001:10001
 WORKDIR /home/trackyard
-RUN mkdir -p /home/trackyard/notebooks
+RUN mkdir -p /home/trackyard/notebooks /home/trackyard/tokens
 
 EXPOSE 8888
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=5 \

@@ -332,3 +332,22 @@ def test_a_session_cookie_write_needs_an_origin(secured) -> None:
 def test_start_with_auth_and_no_admin_is_refused(tmp_path) -> None:
     with pytest.raises(RuntimeError, match="needs an admin"):
         start_server(tmp_path, f"sqlite:///{tmp_path / 'none.db'}", "--auth", timeout=20)
+
+
+def test_tokens_issue_gives_a_service_its_own_token_once(secured, tmp_path) -> None:
+    """docker-compose's init step: a user and token made through the API with the admin's
+    credentials; a second run leaves the token as it is."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "mlflow-token"
+    command = [sys.executable, "-m", "trackyard", "tokens", "issue", "--server", secured.url,
+               "--username", "notebooks", "--out", str(out)]  # fmt: skip
+    env = {**os.environ, "TRACKYARD_ADMIN_USERNAME": ADMIN[0], "TRACKYARD_ADMIN_PASSWORD": ADMIN[1]}
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    token = out.read_text().strip()
+    who = httpx.get(f"{secured.url}/api/2.0/mlflow/users/current", headers=bearer(token))
+    assert who.json()["user"]["username"] == "notebooks"
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    assert out.read_text().strip() == token

@@ -88,7 +88,7 @@ def test_every_variable_is_documented_in_env_example():
 
 def test_services_and_images(compose: dict):
     services = compose["services"]
-    assert set(services) == LONG_RUNNING | {"sftp-known-hosts"}
+    assert set(services) == LONG_RUNNING | {"sftp-known-hosts", "jupyter-token"}
     assert services["postgres"]["image"] == "postgres:15"
     assert "openssh-server" in services["sftp"]["image"]
     targets = set(re.findall(r"^FROM \S+ AS (\w+)", DOCKERFILE.read_text(), re.MULTILINE))
@@ -109,7 +109,7 @@ def test_health_checks_order_the_start_instead_of_sleeps(compose: dict):
                 assert services[dependency]["restart"] == "no"
         assert "sleep" not in str(service.get("command", "")), name
     assert set(services["trackyard"]["depends_on"]) == {"postgres", "sftp", "sftp-known-hosts"}
-    assert set(services["jupyter"]["depends_on"]) == {"trackyard"}
+    assert set(services["jupyter"]["depends_on"]) == {"trackyard", "jupyter-token"}
 
 
 def test_data_lives_in_named_volumes(compose: dict):
@@ -143,6 +143,24 @@ def test_only_trackyard_holds_storage_credentials(compose: dict):
     assert not any("sftp" in mount for mount in jupyter["volumes"])
     command = jupyter["command"]
     assert command[command.index("--tracking-uri") + 1] == "http://trackyard:5000"
+
+
+def test_the_server_requires_sign_in_and_jupyter_gets_a_token(compose: dict):
+    """Auth on, the admin's password from .env; JupyterLab reads a token file made by the
+    one-shot jupyter-token service and never holds the admin's password."""
+    services = compose["services"]
+    env = env_example()
+    trackyard = environment(services["trackyard"])
+    assert trackyard["TRACKYARD_AUTH"] == "1"
+    assert trackyard["TRACKYARD_ADMIN_PASSWORD"] == env["TRACKYARD_ADMIN_PASSWORD"]
+    init = services["jupyter-token"]
+    token_file = init["command"][init["command"].index("--out") + 1]
+    jupyter = services["jupyter"]
+    command = jupyter["command"]
+    assert command[command.index("--tracking-token-file") + 1] == token_file
+    assert env["TRACKYARD_ADMIN_PASSWORD"] not in set(environment(jupyter).values())
+    volume = "jupyter-token:/home/trackyard/tokens"
+    assert volume in init["volumes"] and f"{volume}:ro" in jupyter["volumes"]
 
 
 # --- Dockerfile -------------------------------------------------------------------------------

@@ -129,3 +129,65 @@ def revoke_token(username: str, token_id: int, backend_store_uri: str) -> None:
     user = _run(lambda: accounts.get_user(username))
     _run(lambda: accounts.revoke_token(user.id, token_id))
     click.echo(f"Revoked token {token_id} of '{username}'.")
+
+
+def _api(server: str, path: str, method: str, body: dict, auth: tuple[str, str]) -> dict:
+    """One call of a running server's API with Basic credentials; its JSON answer."""
+    import base64
+    import json
+    import urllib.error
+    import urllib.request
+
+    basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+    request = urllib.request.Request(
+        f"{server.rstrip('/')}/api/{path}",
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        answer = json.loads(error.read() or b"{}")
+        raise ApiError(answer.get("message", str(error)), answer.get("error_code", "")) from None
+
+
+@tokens.command("issue")
+@click.option("--server", required=True, help="The trackyard server, e.g. http://trackyard:5000.")
+@click.option("--username", required=True, help="The user the token acts as (made if missing).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Token file.")
+def issue_token(server: str, username: str, out: str) -> None:
+    """Give a service its own user and token through a running server's API, with the admin's
+    credentials from TRACKYARD_ADMIN_USERNAME / TRACKYARD_ADMIN_PASSWORD (which the service
+    never sees). Does nothing if `out` holds a token already: docker-compose's init step."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    from .access.options import ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV
+
+    path = Path(out)
+    if path.exists() and path.read_text().strip():
+        click.echo(f"{out} holds a token already.")
+        return
+    admin = (os.environ.get(ADMIN_USERNAME_ENV, ""), os.environ.get(ADMIN_PASSWORD_ENV, ""))
+    if not all(admin):
+        raise click.ClickException(f"Set {ADMIN_USERNAME_ENV} and {ADMIN_PASSWORD_ENV}.")
+    password = secrets.token_urlsafe(24)  # used once, below, then forgotten
+    account = {"username": username, "password": password}
+    try:
+        _api(server, "2.0/mlflow/users/create", "POST", account, admin)
+    except ApiError as error:
+        if error.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise click.ClickException(error.message) from None
+        _run(lambda: _api(server, "2.0/mlflow/users/update-password", "PATCH", account, admin))
+    answer = _run(
+        lambda: _api(
+            server, "2.0/trackyard/tokens/create", "POST", {"name": path.name}, (username, password)
+        )
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(answer["token"] + "\n")
+    click.echo(f"Wrote a token of '{username}' to {out}.")

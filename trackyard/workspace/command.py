@@ -57,6 +57,14 @@ def passthrough(backend_store_uri: str | None, artifacts_destination: str | None
     help="Use this running tracking server and start only JupyterLab.",
 )
 @click.option(
+    "--tracking-token-file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="TRACKYARD_TRACKING_TOKEN_FILE",
+    help="A file holding a personal access token that kernels get as MLFLOW_TRACKING_TOKEN "
+    "(a --tracking-uri server with --auth).",
+)
+@click.option(
     "--allow-root",
     is_flag=True,
     help="Let JupyterLab run as root (it refuses otherwise), e.g. in a container.",
@@ -71,6 +79,7 @@ def up(
     notebooks_dir: Path,
     jupyter_token: str | None,
     tracking_uri: str | None,
+    tracking_token_file: Path | None,
     allow_root: bool,
     server_args: tuple[str, ...],
 ) -> None:
@@ -90,6 +99,7 @@ def up(
         notebooks_dir=notebooks_dir.resolve(),
         token=jupyter_token or secrets.token_hex(24),
         tracking_uri=tracking_uri,
+        tracking_token=tracking_token_file.read_text().strip() if tracking_token_file else None,
         allow_root=allow_root,
         server_args=(*passthrough(backend_store_uri, artifacts_destination), *server_args),
     )

@@ -46,6 +46,8 @@ class Workspace:
     tracking_uri: str | None = None  # an existing server: start only JupyterLab
     server_args: tuple[str, ...] = field(default_factory=tuple)
     allow_root: bool = False  # JupyterLab refuses to run as root unless told
+    # A personal access token for kernels (MLFLOW_TRACKING_TOKEN): a server with --auth.
+    tracking_token: str | None = None
 
     @property
     def server_url(self) -> str:
@@ -101,6 +103,7 @@ def jupyter_environment(workspace: Workspace) -> dict[str, str]:
         "MLFLOW_TRACKING_URI": workspace.server_url,
         "TRACKYARD_NOTEBOOK_DIR": str(workspace.notebooks_dir),
         "JUPYTER_TOKEN": workspace.token,
+        **({"MLFLOW_TRACKING_TOKEN": workspace.tracking_token} if workspace.tracking_token else {}),
     }
 
 
