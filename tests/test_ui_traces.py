@@ -23,6 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "ui-traces"
+MANY = 130
 BAD_FILTER = r"console: Failed to load resource: the server responded with a status of 400"
 
 
@@ -128,6 +129,40 @@ def test_sorting_by_duration_puts_the_longest_trace_first(ui, seeded):
     expect(rows(ui).first).to_have_attribute("data-trace-id", seeded.ids["wide"])
     expect(ui.page.locator("th[aria-sort=descending] [data-sort=duration]")).to_be_visible()
     assert "sort=duration" in ui.page.url
+    ui.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def many_traces(trace_server: ServerProcess) -> str:
+    """An experiment of 130 one-span traces sent by the OpenTelemetry SDK's OTLP exporter."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    experiment_id = MlflowClient(trace_server.url).create_experiment("many-traces")
+    exporter = OTLPSpanExporter(
+        endpoint=f"{trace_server.url}/v1/traces",
+        headers={"x-mlflow-experiment-id": experiment_id},
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    for i in range(MANY):
+        with tracer.start_as_current_span(f"request-{i:03d}"):
+            pass
+    provider.shutdown()
+    return experiment_id
+
+
+def test_load_more_follows_the_page_token_to_the_last_page(ui, many_traces):
+    ui.goto(f"#/experiments/{many_traces}/traces")
+    expect(rows(ui)).to_have_count(100)
+    expect(ui.page.locator("[data-role=traces-footer]")).to_contain_text("100 traces shown")
+    ui.page.locator("[data-role=more-traces]").click()
+    expect(rows(ui)).to_have_count(MANY)
+    expect(ui.page.locator("[data-role=more-traces]")).to_have_count(0)
+    names = rows(ui).locator(".trace-name a").all_inner_texts()
+    assert sorted(names) == [f"request-{i:03d}" for i in range(MANY)]  # each once
     ui.assert_clean()
 
 
