@@ -14,6 +14,8 @@ import mlflow
 import pandas as pd
 import pytest
 
+from .artifact_fixtures import BUCKET
+from .artifact_stores import S3_CREDENTIALS
 from .conftest import require_postgres
 from .mlflow_source import (
     MODEL_NAME,
@@ -183,6 +185,29 @@ def _import_and_compare(
     if not locations:
         state, expected = without_locations(state), without_locations(expected)
     assert state == expected
+
+
+@pytest.mark.parametrize("kind", ["sftp", "s3"])
+def test_artifacts_are_copied_to_a_remote_destination(
+    kind, mlflow_sqlite, tmp_path, request, monkeypatch
+):
+    uri, artifacts, expected = mlflow_sqlite
+    if kind == "s3":
+        moto = request.getfixturevalue("moto_s3")
+        for name, value in S3_CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        destination = [
+            "--artifacts-destination", f"s3://{BUCKET}/import-{tmp_path.name}",
+            "--s3-endpoint-url", moto.endpoint,
+        ]  # fmt: skip
+    else:
+        remote = tmp_path / "remote"
+        remote.mkdir()
+        destination = request.getfixturevalue("sshd").server_args(remote)
+    store = f"sqlite:///{tmp_path / 't.db'}"
+    trackyard_import("--from", uri, "--from-artifacts", str(artifacts), "--to", store, *destination)
+    with running_server(tmp_path, store, *destination) as server:
+        assert snapshot(server.url) == expected
 
 
 def test_sqlite_source_into_a_postgresql_store(mlflow_sqlite, tmp_path):

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from ..artifacts.base import CHUNK_SIZE, ArtifactRepository
 from ..artifacts.paths import PROXY_ROUTE, clean_path, destination_path, join, local_folder
+from ..errors import ApiError
 
 
 def readable_folder(uri: str | None, from_artifacts: str | None) -> str | None:
@@ -28,7 +29,11 @@ def readable_folder(uri: str | None, from_artifacts: str | None) -> str | None:
         if from_artifacts is None:
             return None
         path = parts.path.split(PROXY_ROUTE, 1)[-1] if PROXY_ROUTE in parts.path else parts.path
-        return os.path.join(from_artifacts, *clean_path(path.lstrip("/")).split("/"))
+        try:
+            relative = clean_path(path.lstrip("/"))
+        except ApiError:  # '..' and the like: never read outside the old root
+            return None
+        return os.path.join(from_artifacts, *relative.split("/"))
     return local_folder(uri)
 
 
@@ -49,7 +54,8 @@ class Copier:
 
     def copy(self, folder: str, location: str) -> None:
         """Every file below `folder` into the place `location` (a URI this store will hold)
-        names. Files are replaced: a rerun after an interruption writes them again."""
+        names. Files are replaced: a rerun after an interruption writes them again. Symbolic
+        links are not followed (MLflow never stores one; one could lead outside the run)."""
         prefix = destination_path(location, self.destination_uri)
         if prefix is None:
             raise ValueError(f"{location} is not inside the artifacts destination")
@@ -59,6 +65,8 @@ class Copier:
         for dirpath, _dirnames, filenames in os.walk(root):
             for filename in filenames:
                 source = Path(dirpath, filename)
+                if source.is_symlink():
+                    continue
                 relative = source.relative_to(root).as_posix()
                 self.bytes += self.destination.write(
                     join(prefix, clean_path(relative)), _file_chunks(str(source))

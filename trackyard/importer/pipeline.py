@@ -86,17 +86,6 @@ class Import:
             return
         self.copier.copy(folder, new)
 
-    def _moved_uri(self, uri: str | None) -> str | None:
-        """`uri` inside an imported run's or logged model's old location, moved with it."""
-        if not uri:
-            return uri
-        parts = uri.split("/")
-        for end in range(len(parts), 0, -1):
-            new = self.moved.get("/".join(parts[:end]))
-            if new is not None:
-                return "/".join([new, *parts[end:]])
-        return uri
-
     # ------------------------------------------------------------------ phases
     def _experiments(self) -> None:
         experiments = self.source.experiments()
@@ -178,7 +167,7 @@ class Import:
             for batch in _batches(pending):
                 runs = self.source.runs(batch)
                 for run in runs:
-                    new = self._moved_uri(run.artifact_uri)
+                    new = moved_uri(self.moved, run.artifact_uri)
                     self._copy(run.artifact_uri, new, "run")
                     run.artifact_uri = new
                 self.writer.write_runs(runs)
@@ -206,9 +195,22 @@ class Import:
         """Version sources and storage locations inside a moved run or logged model follow
         it; `runs:/` and `models:/` sources name entities, not places, and stay."""
         for version in model.versions:
-            version.source = self._moved_uri(version.source)
-            version.storage_location = self._moved_uri(version.storage_location)
+            version.source = moved_uri(self.moved, version.source)
+            version.storage_location = moved_uri(self.moved, version.storage_location)
 
 
 def _batches(heads: Sequence[RunHead]) -> list[Sequence[RunHead]]:
     return [heads[start : start + RUNS_PER_BATCH] for start in range(0, len(heads), RUNS_PER_BATCH)]
+
+
+def moved_uri(moved: dict[str, str], uri: str | None) -> str | None:
+    """`uri` inside a location that `moved` maps (an imported run's or logged model's old
+    artifact location -> its new one), moved with it; any other `uri` as it is."""
+    if not uri:
+        return uri
+    parts = uri.split("/")
+    for end in range(len(parts), 0, -1):
+        new = moved.get("/".join(parts[:end]))
+        if new is not None:
+            return "/".join([new, *parts[end:]])
+    return uri
