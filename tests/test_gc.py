@@ -144,6 +144,26 @@ def test_gc_of_deleted_runs_removes_every_row_and_keeps_active_runs(own_server, 
     assert client.get_experiment(ids["experiment"]).lifecycle_stage == "active"
 
 
+def test_gc_without_ids_purges_deleted_experiments_and_frees_their_names(own_server, tmp_path):
+    client = MlflowClient(own_server.url)
+    name = unique("gc-all")
+    ids = _experiment_with_everything(client, tmp_path, name)
+    kept = _experiment_with_everything(client, tmp_path, unique("gc-all-kept"))
+    client.delete_experiment(ids["experiment"])
+
+    result = trackyard_gc(own_server)
+
+    assert result.returncode == 0, result.stderr
+    assert "Deleted 1 runs, 1 logged models and 1 experiments" in result.stdout
+    assert set(_rows_of_run(own_server.backend_store_uri, ids["run"]).values()) == {0}
+    tags = f"SELECT COUNT(*) FROM experiment_tags WHERE experiment_id = {ids['experiment']}"
+    assert _execute(own_server.backend_store_uri, tags) == [(0,)]
+    assert not list((own_server.data_dir / "artifacts" / ids["experiment"]).rglob("*.txt"))
+    assert list((own_server.data_dir / "artifacts" / kept["experiment"]).rglob("*.txt"))
+    assert client.create_experiment(name) != ids["experiment"]
+    assert client.get_run(kept["run"]).data.params == {"p": "1"}
+
+
 def test_gc_dry_run_lists_what_would_go_and_changes_nothing(own_server, tmp_path):
     client = MlflowClient(own_server.url)
     ids = _experiment_with_everything(client, tmp_path, unique("gc-dry"))
