@@ -132,7 +132,8 @@ def test_keep_artifact_uris_copies_nothing(mlflow_sqlite, tmp_path):
     assert state["runs"].keys() == expected["runs"].keys()
 
 
-def test_an_interrupted_import_resumes_to_the_same_store(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_an_interrupted_import_resumes_to_the_same_store(sig, tmp_path):
     source = tmp_path / "big.db"
     generate_mlflow_db(source, runs=3000, points_per_run=200)
     args = ["--from", f"sqlite:///{source}", "--keep-artifact-uris"]
@@ -147,8 +148,8 @@ def test_an_interrupted_import_resumes_to_the_same_store(tmp_path):
     deadline = time.monotonic() + 120
     while _run_count(broken) == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(sig)
+    assert process.wait() == (130 if sig == signal.SIGINT else -signal.SIGKILL)
     assert 0 < _run_count(broken) < 3000
     trackyard_import(*args, "--to", f"sqlite:///{broken}")
     assert store_dump(broken) == store_dump(whole)

@@ -85,6 +85,10 @@ def import_(**options: Any) -> None:
     try:
         run_options = _run_options(ServerConfig(**options), keep)
         summary = Import(source, Writer(open_database(store_uri)), run_options).run()
+    except KeyboardInterrupt:
+        # The batch in flight was rolled back; whatever was committed stays.
+        click.echo("\nInterrupted: run the same command again to continue.", err=True)
+        raise SystemExit(130) from None
     finally:
         source.close()
     click.echo("\n".join(summary.lines()))

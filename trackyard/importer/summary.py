@@ -73,15 +73,16 @@ class Progress:
 
 @contextmanager
 def progress(label: str, total: int, unit: str) -> Iterator[Progress]:
+    """A bar on stderr for a phase with `total` items; none for an empty phase."""
+    if total == 0:
+        yield Progress(None, unit)  # never advanced
+        return
     with click.progressbar(
-        length=max(total, 1),
+        length=total,
         label=f"{label:<18}",
         show_pos=True,
         show_eta=False,
         item_show_func=lambda rate: rate,
         file=sys.stderr,
     ) as bar:
-        tracker = Progress(bar, unit)
-        yield tracker
-        if total == 0:
-            bar.update(1)
+        yield Progress(bar, unit)
