@@ -9,7 +9,7 @@ import { formatDuration } from "./format.js";
 import { barPosition, spanMs, typeLabel, visibleRows } from "./trace-model.js";
 
 const ROW = 28; // px, fixed so a row's place is its index times this
-const MAX_HEIGHT = 560;
+const MAX_HEIGHT = 560; // the stylesheet's cap at its largest, for a first paint before layout
 const OVERSCAN = 8;
 
 /**
@@ -48,7 +48,7 @@ export function spanTree(tree, { selectedId, onSelect }) {
   function layout() {
     rows = visibleRows(tree, collapsed);
     spacer.style.height = `${rows.length * ROW}px`;
-    body.style.height = `${Math.min(rows.length * ROW, MAX_HEIGHT) + 2}px`;
+    body.style.height = `${rows.length * ROW + 2}px`; // capped by the stylesheet's max-height
     paint();
   }
 

@@ -146,12 +146,14 @@ function spanPanel(span, tree) {
       h(
         "div",
         { class: "row small" },
-        h("span", { class: "badge" }, span.type),
+        span.type === "UNKNOWN" ? null : h("span", { class: "badge" }, span.type),
         h("span", { class: ["badge", span.status === "ERROR" && "danger"] }, `status ${span.status}`),
         h("span", { class: "muted" }, ms === null ? "not ended" : formatDuration(ms)),
         h("span", { class: "muted" }, `starts at +${formatDuration(offset)}`),
       ),
-      span.statusMessage ? h("div", { class: "danger-text small" }, span.statusMessage) : null,
+      span.statusMessage && !details.exceptions.length
+        ? h("div", { class: "danger-text small" }, span.statusMessage)
+        : null,
     ),
     details.exceptions.map(exceptionBox),
     section("Inputs", details.inputs, "span-inputs"),
