@@ -45,12 +45,70 @@ def first_rows(page, url: str) -> tuple[float, float]:
     return in_page, wall
 
 
+HOVER = """async (key) => {
+    const over = document.querySelector(`.chart-card[data-metric='${key}'] .u-over`);
+    over.scrollIntoView();
+    const box = over.getBoundingClientRect();
+    const times = [];
+    for (let i = 0; i < 120; i++) {
+        const t0 = performance.now();
+        over.dispatchEvent(new MouseEvent("mousemove", {
+            clientX: box.left + Math.random() * box.width,
+            clientY: box.top + Math.random() * box.height,
+            bubbles: true,
+        }));
+        await new Promise((resolve) => setTimeout(resolve, 0)); // the redraw it queued, too
+        times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return [times[Math.floor(times.length / 2)], times[Math.floor(times.length * 0.95)]];
+}"""
+
+
+def sweep_charts(page, url: str) -> None:
+    """The 63-run sweep of tests/ui_sweep_data.py: compare's charts for its 60 trials (time
+    until the charts in view are drawn) and hovering one (time per mouse move, redraw
+    included), and the sweep's runs table."""
+    from tests.ui_sweep_data import seed_sweep
+
+    started = time.perf_counter()
+    sweep = seed_sweep(url, "bench-sweep")
+    print(
+        f"seeded the 63-run sweep through the stock client in {time.perf_counter() - started:.1f} s"
+    )
+    runs = ",".join(sweep.trial_ids(60))
+    charts = f"{url}/#/compare?tab=charts&experiments={sweep.experiment_id}&runs={runs}"
+    drawn_ms = []
+    for _ in range(3):
+        page.goto("about:blank")
+        started = time.perf_counter()
+        page.goto(charts)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.chart-host[data-drawn]').length >= 6"
+        )
+        drawn_ms.append((time.perf_counter() - started) * 1000)
+    drawn = statistics.median(drawn_ms)
+    print(f"compare charts, 60 runs x 500 steps: first 6 drawn, median {drawn:.0f} ms wall clock")
+    median, p95 = page.evaluate(HOVER, "val/loss")
+    print(f"hover over 60 lines: median {median:.1f} ms, p95 {p95:.1f} ms per mouse move")
+    table = f"{url}/#/experiments/{sweep.experiment_id}?expand=1"
+    times = [first_rows(page, table) for _ in range(3)]
+    in_page = statistics.median(t[0] for t in times)
+    wall = statistics.median(t[1] for t in times)
+    print(
+        f"sweep runs table (63 runs): first rows {in_page:.0f} ms in the page, {wall:.0f} ms wall"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=10, help="pages to scroll through")
     parser.add_argument("--repeat", type=int, default=3, help="page loads per measurement")
     parser.add_argument("--keep", action="store_true", help="keep the server's data directory")
+    parser.add_argument(
+        "--no-sweep", dest="sweep", action="store_false", help="skip the 63-run sweep's charts"
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -126,6 +184,8 @@ def main() -> None:
                 }"""
             )
             print(f"random jumps within loaded rows: median {frame:.1f} ms per frame")
+            if args.sweep:
+                sweep_charts(page, server.url)
             browser.close()
     finally:
         server.stop()

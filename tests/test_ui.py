@@ -344,7 +344,7 @@ def test_metric_chart_is_drawn(ui: UI, seeded: Seeded) -> None:
     ui.goto(f"{run_path(seeded, 'child-0')}?tab=charts&chart=loss&smooth=0.50&log=1")
     host = page.locator(".chart-host[data-drawn]")
     expect(host).to_have_count(1)
-    painted = host.locator("canvas").evaluate(
+    painted = host.locator(".u-wrap > canvas").evaluate(
         """canvas => {
             const context = canvas.getContext("2d");
             const data = context.getImageData(0, 0, canvas.width, canvas.height).data;

@@ -204,26 +204,71 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) 
   const tooltip = h("div", { class: "chart-tooltip hidden", "data-role": "chart-tooltip", role: "status" });
   const legend = chartLegend(drawn, seriesRun, isRaw);
   let focused = null;
+  // The tooltip's parts are made once and only their text changes; it is placed with a
+  // transform, without reading its size, so a mouse move forces no layout.
+  const tipSwatch = h("span", { class: "swatch" });
+  const tipName = h("strong");
+  const tipValue = h("span", { class: "mono" });
+  const tipX = h("span", { class: "muted" });
+  tooltip.append(tipSwatch, tipName, tipValue, tipX);
+  let shownTip = "";
   const showTip = (u) => {
     const idx = focused === null ? null : (u.cursor.idxs[focused] ?? u.cursor.idx);
     const value = idx === null || idx === undefined ? null : u.data[focused][idx];
     if (value === null || value === undefined || u.cursor.left < 0) {
       tooltip.classList.add("hidden");
+      shownTip = "";
       return;
     }
-    const run = seriesRun[focused];
-    replace(
-      tooltip,
-      h("span", { class: "swatch", style: `background:${run.color}` }),
-      h("strong", null, run.name),
-      h("span", { class: "mono" }, formatNumber(value)),
-      h("span", { class: "muted" }, `${X_MODES[settings.x].toLowerCase()} ${formatX(settings.x, u.data[0][idx])}`),
-    );
-    tooltip.classList.remove("hidden");
-    const left = u.cursor.left + 14;
-    const flip = left + tooltip.offsetWidth > u.over.clientWidth;
-    tooltip.style.left = `${flip ? u.cursor.left - tooltip.offsetWidth - 14 : left}px`;
-    tooltip.style.top = `${Math.max(0, u.cursor.top - 34)}px`;
+    const key = `${focused}:${idx}`;
+    if (key !== shownTip) {
+      shownTip = key;
+      const run = seriesRun[focused];
+      tipSwatch.style.background = run.color;
+      tipName.textContent = run.name;
+      tipValue.textContent = formatNumber(value);
+      tipX.textContent = `${X_MODES[settings.x].toLowerCase()} ${formatX(settings.x, u.data[0][idx])}`;
+      tooltip.classList.remove("hidden");
+    }
+    const flip = u.cursor.left > u.bbox.width / uPlot.pxRatio / 2;
+    const x = flip ? `calc(${u.cursor.left - 14}px - 100%)` : `${u.cursor.left + 14}px`;
+    tooltip.style.transform = `translate(${x}, ${Math.max(0, u.cursor.top - 34)}px)`;
+  };
+  // The hovered line, highlighted on a canvas over the plot: a veil in the panel's colour
+  // fades the other lines and the line is drawn again on top, thicker. Costs one line's
+  // points per hover, where fading through uPlot redraws every line (60 x 500 points).
+  const halo = h("canvas", { class: "chart-halo" });
+  const veil = withAlpha(cssVar("--panel"), 0.7);
+  const drawHalo = (u) => {
+    const { left, top, width, height } = u.bbox;
+    if (halo.width !== width || halo.height !== height) {
+      halo.width = width;
+      halo.height = height;
+      halo.style.width = `${width / uPlot.pxRatio}px`;
+      halo.style.height = `${height / uPlot.pxRatio}px`;
+    }
+    const ctx = halo.getContext("2d");
+    ctx.clearRect(0, 0, width, height);
+    if (focused === null || !u.series[focused].show) return;
+    ctx.fillStyle = veil;
+    ctx.fillRect(0, 0, width, height);
+    const xs = u.data[0];
+    const ys = u.data[focused];
+    ctx.strokeStyle = seriesRun[focused].color;
+    ctx.lineWidth = 2.6 * uPlot.pxRatio;
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    let drawing = false;
+    for (let i = 0; i < xs.length; i++) {
+      const y = ys[i];
+      if (y === null || y === undefined) continue; // lines span gaps, as the plot draws them
+      const px = u.valToPos(xs[i], "x", true) - left;
+      const py = u.valToPos(y, "y", true) - top;
+      if (drawing) ctx.lineTo(px, py);
+      else ctx.moveTo(px, py);
+      drawing = true;
+    }
+    ctx.stroke();
   };
   const options = {
     width: Math.max(200, host.clientWidth),
@@ -232,10 +277,10 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) 
     axes: [xAxis, { ...axis, size: 60, values: label(formatNumber) }],
     series: [{ label: X_MODES[settings.x] }, ...seriesOptions],
     legend: { show: false },
-    focus: { alpha: 0.12 },
+    focus: { alpha: 1 }, // no redraw of every line on hover: the halo canvas does it
     cursor: {
       drag: { x: true, y: false },
-      points: { size: 6 },
+      points: { show: false }, // 60 dots on the cursor line say less than the tooltip
       focus: { prox: 24, dist: (_u, si, _i, valPos, curPos) => (isRaw[si] ? Infinity : valPos - curPos) },
     },
     hooks: {
@@ -244,12 +289,16 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) 
       setSeries: [
         (u, si, opts) => {
           if (!opts || opts.focus === undefined) return;
-          focused = si === null || isRaw[si] ? null : si;
+          const next = si === null || isRaw[si] ? null : si;
+          if (next === focused) return;
+          focused = next;
           host.dataset.focused = focused === null ? "" : seriesRun[focused].name;
           legend.mark(focused);
+          drawHalo(u);
           showTip(u);
         },
       ],
+      draw: [(u) => drawHalo(u)],
     },
   };
   const data = build(coarse);
@@ -306,7 +355,7 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) 
   const plot = new uPlot(options, data, host);
   markEnd(data);
   plot.root.style.color = cssVar("--text");
-  plot.over.appendChild(tooltip);
+  plot.over.append(halo, tooltip);
   legend.attach(plot);
   host.appendChild(legend.element);
   host.dataset.drawn = "1";
