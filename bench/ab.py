@@ -3,12 +3,14 @@
     .venv/bin/python bench/ab.py /tmp/before /tmp/after [--rounds 6] [--calls 3000]
 
 `git worktree add /tmp/before <commit>` makes a checkout. Each tree's server runs on SQLite
-from its own temporary folder; rounds alternate between them (reversing the order every
-other round), and each measures the server process's own CPU time (user + system, from
-/proc) for `--calls` log-metric calls, a thirtieth as many log-batch calls of 1000 points
-and a fifth as many search pages, sent one at a time
-over one keep-alive connection. CPU time, unlike throughput, barely moves when the machine
-is busy with something else, so a refactor's cost shows even on a shared machine.
+from its own temporary folder (or, with `--backend postgresql`, on a database of its own on
+the local PostgreSQL, dropped afterwards); rounds alternate between them (reversing the
+order every other round), and each measures the server process's own CPU time (user +
+system, from /proc) for `--calls` log-metric calls, a thirtieth as many log-batch calls of
+1000 points and a fifth as many search pages, sent one at a time over one keep-alive
+connection; then the batches' points read back, in get-history's pages of 25,000 and as the
+UI's sampled read. CPU time, unlike throughput, barely moves when the machine is busy with
+something else, so a refactor's cost shows even on a shared machine.
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 API = "/api/2.0/mlflow"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+def postgres(sql: str) -> None:
+    """One statement on the local PostgreSQL's maintenance database (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(sql)
 
 
 @dataclass
@@ -39,6 +50,8 @@ class Server:
     log_metric_us: list[float] = field(default_factory=list)
     log_batch_us: list[float] = field(default_factory=list)
     search_us: list[float] = field(default_factory=list)
+    history_us: list[float] = field(default_factory=list)
+    sampled_us: list[float] = field(default_factory=list)
 
     def cpu_seconds(self) -> float:
         stat = Path(f"/proc/{self.process.pid}/stat").read_text()
@@ -52,11 +65,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(tree: str) -> Server:
+def start(tree: str, store_uri: str | None) -> Server:
     folder, port = tempfile.mkdtemp(prefix="bench-ab-"), free_port()
     command = [
         sys.executable, "-m", "trackyard", "server", "--port", str(port),
-        "--backend-store-uri", f"sqlite:///{folder}/trackyard.db",
+        "--backend-store-uri", store_uri or f"sqlite:///{folder}/trackyard.db",
         "--artifacts-destination", f"{folder}/artifacts",
     ]  # fmt: skip
     process = subprocess.Popen(
@@ -74,14 +87,23 @@ def start(tree: str) -> Server:
     raise RuntimeError(f"the server of {tree} did not start")
 
 
-def call(connection: http.client.HTTPConnection, path: str, body: dict) -> dict:
-    headers = {"Content-Type": "application/json"}
-    connection.request("POST", f"{API}/{path}", json.dumps(body), headers)
+def answer(connection: http.client.HTTPConnection, path: str) -> dict:
     response = connection.getresponse()
     data = response.read()
     if response.status != 200:
         raise RuntimeError(f"{path}: {response.status} {data[:200]!r}")
     return json.loads(data)
+
+
+def call(connection: http.client.HTTPConnection, path: str, body: dict) -> dict:
+    headers = {"Content-Type": "application/json"}
+    connection.request("POST", f"{API}/{path}", json.dumps(body), headers)
+    return answer(connection, path)
+
+
+def get(connection: http.client.HTTPConnection, path: str) -> dict:
+    connection.request("GET", f"{API}/{path}")
+    return answer(connection, path)
 
 
 def measure(server: Server, calls: int) -> None:
@@ -109,6 +131,31 @@ def measure(server: Server, calls: int) -> None:
     for _ in range(pages):
         call(connection, "runs/search", {"experiment_ids": [experiment_id], "max_results": 10})
     server.search_us.append((server.cpu_seconds() - start) / pages * 1e6)
+    measure_reads(server, connection, run_id, batches * 1000)
+
+
+def measure_reads(
+    server: Server, connection: http.client.HTTPConnection, run_id: str, points: int
+) -> None:
+    """The log-batch points read back: the whole history in get-history's pages of 25,000
+    (server CPU per 1000 points), and the UI's sampled read of 320 points (per read)."""
+    start = server.cpu_seconds()
+    query = f"run_id={run_id}&metric_key=acc&max_results=25000"
+    token, read = "", 0
+    while True:
+        page = get(connection, f"metrics/get-history?{query}&page_token={token}")
+        read += len(page.get("metrics", []))
+        token = page.get("next_page_token", "")
+        if not token:
+            break
+    if read != points:
+        raise RuntimeError(f"get-history: {read} points of {points}")
+    server.history_us.append((server.cpu_seconds() - start) / points * 1000 * 1e6)
+    reads = 20
+    start = server.cpu_seconds()
+    for _ in range(reads):
+        get(connection, f"metrics/get-history-bulk-interval?run_ids={run_id}&metric_key=acc")
+    server.sampled_us.append((server.cpu_seconds() - start) / reads * 1e6)
 
 
 def main() -> None:
@@ -116,8 +163,14 @@ def main() -> None:
     parser.add_argument("trees", nargs="+", help="checkouts of trackyard to compare")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     options = parser.parse_args()
-    servers = [start(tree) for tree in options.trees]
+    databases = [f"bench_ab_{os.getpid()}_{number}" for number in range(len(options.trees))]
+    if options.backend == "postgresql":
+        for name in databases:
+            postgres(f"CREATE DATABASE {name}")
+    uris = [f"{POSTGRES}/{name}" if options.backend == "postgresql" else None for name in databases]
+    servers = [start(tree, uri) for tree, uri in zip(options.trees, uris, strict=True)]
     try:
         for number in range(options.rounds):
             for server in servers if number % 2 == 0 else reversed(servers):
@@ -125,12 +178,20 @@ def main() -> None:
     finally:
         for server in servers:
             os.killpg(server.process.pid, signal.SIGTERM)
+            server.process.wait()
+        if options.backend == "postgresql":
+            for name in databases:
+                postgres(f"DROP DATABASE IF EXISTS {name}")
     print("server CPU per call, median (each round), microseconds")
     for server in servers:
         rounds = ", ".join(f"{value:.0f}" for value in server.log_metric_us)
         print(f"{server.tree}: log-metric {statistics.median(server.log_metric_us):.0f} ({rounds})")
         print(f"{server.tree}: log-batch of 1000 {statistics.median(server.log_batch_us):.0f}")
         print(f"{server.tree}: search page {statistics.median(server.search_us):.0f}")
+        history = statistics.median(server.history_us)
+        print(f"{server.tree}: get-history, per 1000 points read {history:.0f}")
+        sampled = statistics.median(server.sampled_us)
+        print(f"{server.tree}: get-history-bulk-interval (320 points) {sampled:.0f}")
 
 
 if __name__ == "__main__":
