@@ -69,7 +69,9 @@ def _resources(server) -> dict[str, str]:
         "POST", "/api/2.0/mlflow/logged-models", json={"experiment_id": experiment_id, "name": "m"}
     )
     server.ok("POST", "/api/2.0/mlflow/registered-models/create", json={"name": "matrix-model"})
+    trace = server.ok("POST", "/api/2.0/mlflow/traces", json={"experiment_id": experiment_id})
     return {
+        "trace": trace["trace_info"]["request_id"],
         "experiment": experiment_id,
         "run": run["run"]["info"]["run_id"],
         "logged_model": model["model"]["info"]["model_id"],
@@ -79,9 +81,12 @@ def _resources(server) -> dict[str, str]:
 
 def _request(method: str, path: str, ids: dict[str, str]) -> dict:
     """A request naming the world's resources in every field a rule may read."""
-    experiment, run = ids["experiment"], ids["run"]
+    experiment, run, trace = ids["experiment"], ids["run"], ids["trace"]
     path = (
         path.replace("{model_id}", ids["logged_model"])
+        .replace("{trace_id}", trace)
+        .replace("{request_id}", trace)
+        .replace("{assessment_id}", "a-none")
         .replace("{tag_key:path}", "k")
         .replace("{path:artifact_path}", f"{experiment}/{run}/artifacts/f.txt")
     )
@@ -99,9 +104,14 @@ def _request(method: str, path: str, ids: dict[str, str]) -> dict:
         "username": "nobody",
         "path": f"{experiment}/{run}/artifacts",
         "metric_key": "m",
+        "trace_id": trace,
+        "trace_ids": [trace],
+        "request_id": trace,
     }
     if method in ("GET", "HEAD"):
         return {"url": f"{path}?{urlencode(fields, doseq=True)}"}
+    if path == "/v1/traces":  # OTLP names the experiment in a header
+        return {"url": path, "headers": {"x-mlflow-experiment-id": experiment}}
     query = urlencode({"run_uuid": run, "path": "f.txt", "name": ids["model"]})
     return {
         "url": f"{path}?{query}",

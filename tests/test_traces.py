@@ -292,3 +292,13 @@ def test_link_prompts_keeps_each_prompt_version_once(experiment, http):
         assert response.status_code == 200, response.text
     info = http.get(f"/api/3.0/mlflow/traces/{trace_id}").json()["trace"]["trace_info"]
     assert json.loads(info["tags"]["mlflow.linkedPrompts"]) == prompts
+
+
+def test_batch_get_limited_to_experiments(experiment, http):
+    answer("q")
+    trace_id = last_trace()
+    url = "/api/3.0/mlflow/traces/batchGet"
+    inside = http.get(url, params={"trace_ids": trace_id, "experiment_ids": experiment})
+    elsewhere = http.get(url, params={"trace_ids": trace_id, "experiment_ids": "0"})
+    assert [t["trace_info"]["trace_id"] for t in inside.json()["traces"]] == [trace_id]
+    assert elsewhere.json() == {"traces": []}

@@ -61,6 +61,10 @@ class Grants:
                 "SELECT experiment_id FROM logged_models WHERE model_id = ?", (model_id,)
             )
 
+    def trace_experiment(self, trace_id: str) -> int | None:
+        with self.db.read() as tx:
+            return tx.scalar("SELECT experiment_id FROM traces WHERE trace_id = ?", (trace_id,))
+
     def experiment_by_name(self, name: str) -> int | None:
         with self.db.read() as tx:
             return tx.scalar("SELECT experiment_id FROM experiments WHERE name = ?", (name,))

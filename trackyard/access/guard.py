@@ -144,6 +144,7 @@ class Access:
         self.model_keys = TtlCache(TTL)
         self.run_experiments = Lru(100_000)
         self.model_experiments = Lru(100_000)
+        self.trace_experiments = Lru(100_000)  # a trace never moves to another experiment
 
     def forget(self) -> None:
         """Drop every answer that a change of users, tokens, roles or grants may alter."""
@@ -234,6 +235,10 @@ class Access:
             return self._experiments([self._run_experiment(run_id) for run_id in picked])
         if via == "logged_model":
             return self._experiments([self._model_experiment(picked)])
+        if via == "trace":
+            return self._experiments([self._trace_experiment(picked)])
+        if via == "traces":
+            return self._experiments([self._trace_experiment(trace_id) for trace_id in picked])
         if via == "registered_model":
             key = self._model_key(picked)
             return [] if key is None else [Resource("registered_model", key)]
@@ -257,6 +262,13 @@ class Access:
         if known is None:
             found = self.grants.logged_model_experiment(model_id)
             return None if found is None else self.model_experiments.remember(model_id, found)
+        return known
+
+    def _trace_experiment(self, trace_id: str) -> int | None:
+        known = self.trace_experiments.get(trace_id)
+        if known is None:
+            found = self.grants.trace_experiment(trace_id)
+            return None if found is None else self.trace_experiments.remember(trace_id, found)
         return known
 
     def _model_key(self, name: str) -> int | None:

@@ -30,8 +30,8 @@ Pick = Callable[[Any], Any]
 class Rule:
     scope: str
     level: Level = Level.READ
-    # How `pick`'s value names the resource: experiment, run, runs, logged_model,
-    # registered_model, resource (a (resource_type, id) pair), proxy_path.
+    # How `pick`'s value names the resource: experiment, run, runs, logged_model, trace,
+    # traces, registered_model, resource (a (resource_type, id) pair), proxy_path.
     via: str = ""
     pick: Pick | None = None
     # The creator of what this call makes gets MANAGE on it: "experiment" (the answer's
@@ -61,6 +61,11 @@ def runs(level: Level, pick: str | Pick = "run_ids") -> Rule:
 
 def logged_model(level: Level, pick: str | Pick = "model_id") -> Rule:
     return on("logged_model", level, pick)
+
+
+def trace(level: Level, pick: str | Pick = "trace_id") -> Rule:
+    """A trace's experiment (traces inherit its permissions)."""
+    return on("trace", level, pick)
 
 
 def registered_model(level: Level, pick: str | Pick = "name") -> Rule:

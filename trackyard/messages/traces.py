@@ -119,7 +119,7 @@ class GetTrace(Message):
 
 class BatchGetTraces(Message):
     trace_ids: list[str] = []
-    experiment_ids: list[str] | None = None
+    experiment_ids: list[str] = []  # empty: any experiment (the client never sends [])
 
 
 class SearchTracesV3(Message):

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..access import rules as r
 from ..dispatch import ApiRoutes
 from ..errors import ApiError, invalid
 from ..limits import MAX_BODY_BYTES
@@ -84,10 +85,15 @@ def _ingest(
     services.traces.log_spans(experiment_id, spans, run_id)
 
 
-@api.route("/v1/traces", methods=("POST",))
+def _header_experiment(request: Request) -> str:
+    return request.headers.get(EXPERIMENT_HEADER, "").strip()
+
+
+# Logging spans writes to the experiment: EDIT on it.
+@api.route("/v1/traces", methods=("POST",), rule=r.on("experiment", r.EDIT, _header_experiment))
 async def export_traces(request: Request) -> Response:
     media_type = _media_type(request)
-    experiment_id = request.headers.get(EXPERIMENT_HEADER, "").strip()
+    experiment_id = _header_experiment(request)
     if not experiment_id:
         raise invalid(f"Missing header {EXPERIMENT_HEADER}: the experiment to log spans to.")
     run_id = request.headers.get(RUN_HEADER, "").strip() or None

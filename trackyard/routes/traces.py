@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import validation as check
+from ..access import rules as r
+from ..access.guard import Caller
 from ..artifacts.paths import join
 from ..dispatch import ApiRoutes
 from ..errors import invalid
@@ -37,6 +39,7 @@ api = ApiRoutes()
 V3 = ("3.0",)
 BOTH = ("2.0", "3.0")
 BASE = "mlflow/traces"
+ASSESSMENT = BASE + "/{trace_id}/assessments/{assessment_id}"
 MAX_TAG_KEY_LENGTH = 250
 MAX_TRACES_PER_BATCH = 100
 # What a client that keeps spans as an artifact uploads, under the trace's artifact location.
@@ -44,6 +47,15 @@ TRACE_DATA_FILE = "traces.json"
 # The first stock client that sends spans over OTLP (it reads them back from the server).
 _CLIENT = re.compile(r"mlflow-python-client/(\d+)\.(\d+)")
 _OTLP_CLIENT = (3, 4)
+
+
+def _named(req: m.TraceRef | m.TraceTag) -> str:
+    """The trace a request names: v3 paths say trace_id, v2 paths request_id."""
+    return req.trace_id or req.request_id
+
+
+# A batch's traces, each in an experiment the caller may read.
+_READ_TRACES = r.on("traces", r.READ, "trace_ids")
 
 
 def _state(value: str | int | None, default: str = "STATE_UNSPECIFIED") -> str:
@@ -93,15 +105,32 @@ def _sends_spans(user_agent: str) -> bool:
     return match is not None and (int(match[1]), int(match[2])) >= _OTLP_CLIENT
 
 
-@api.route("/api/3.0/mlflow/traces", "/ajax-api/3.0/mlflow/traces", methods=("POST",))
+@api.route(
+    "/api/3.0/mlflow/traces",
+    "/ajax-api/3.0/mlflow/traces",
+    methods=("POST",),
+    rule=r.SIGNED_IN_RULE,  # EDIT on the experiment the body names: checked in the handler
+)
 async def start_trace_v3(request: Request) -> Response:
     """StartTraceV3, which the client calls when a trace ends, with the trace's info."""
     message = await read_message(request, m.StartTraceV3)
     trace = _new_trace(message.trace.trace_info)
     spans_coming = _sends_spans(request.headers.get("user-agent", ""))
     services: Services = request.app.state.services
-    info = await run_in_threadpool(services.traces.start_trace, trace, spans_coming)
+    caller: Caller = request.state.caller
+    info = await run_in_threadpool(_start_trace, services, caller, trace, spans_coming)
     return JSONResponse({"trace": {"trace_info": info}})
+
+
+_EDIT_TRACE_EXPERIMENT = r.experiment(r.EDIT, lambda trace: trace.experiment_id)
+
+
+def _start_trace(
+    services: Services, caller: Caller, trace: NewTrace, spans_coming: bool
+) -> m.TraceInfoV3:
+    if services.access is not None and caller.user is not None:
+        services.access.authorize(caller.user, _EDIT_TRACE_EXPERIMENT, trace)
+    return services.traces.start_trace(trace, spans_coming)
 
 
 def _v2(info: m.TraceInfoV3) -> m.TraceInfoV2:
@@ -125,7 +154,7 @@ def _pairs(items: list[m.KeyValue]) -> dict[str, str]:
     return {item.key: item.value or "" for item in items}
 
 
-@api.post(BASE, m.StartTraceV2)
+@api.post(BASE, m.StartTraceV2, rule=r.experiment(r.EDIT))
 def start_trace_v2(services: Services, req: m.StartTraceV2) -> dict:
     check.require(req.experiment_id, "experiment_id")
     trace = NewTrace(
@@ -140,7 +169,7 @@ def start_trace_v2(services: Services, req: m.StartTraceV2) -> dict:
     return {"trace_info": _v2(services.traces.start_trace(trace, spans_coming=False))}
 
 
-@api.patch(BASE + "/{request_id}", m.EndTraceV2)
+@api.patch(BASE + "/{request_id}", m.EndTraceV2, rule=r.trace(r.EDIT, "request_id"))
 def end_trace_v2(services: Services, req: m.EndTraceV2) -> dict:
     info = services.traces.end_trace_v2(
         req.request_id,
@@ -158,17 +187,17 @@ def _trace_id(req: m.TraceRef | m.TraceTag) -> str:
     return trace_id
 
 
-@api.get(BASE + "/{trace_id}", m.TraceRef, versions=V3)
+@api.get(BASE + "/{trace_id}", m.TraceRef, versions=V3, rule=r.trace(r.READ, _named))
 def get_trace_info(services: Services, req: m.TraceRef) -> dict:
     return {"trace": {"trace_info": services.traces.get_info(_trace_id(req))}}
 
 
-@api.get(BASE + "/{request_id}/info", m.TraceRef)
+@api.get(BASE + "/{request_id}/info", m.TraceRef, rule=r.trace(r.READ, _named))
 def get_trace_info_v2(services: Services, req: m.TraceRef) -> dict:
     return {"trace_info": _v2(services.traces.get_info(_trace_id(req)))}
 
 
-@api.get(BASE + "/get", m.GetTrace, versions=V3)
+@api.get(BASE + "/get", m.GetTrace, versions=V3, rule=r.trace(r.READ))
 def get_trace(services: Services, req: m.GetTrace) -> dict:
     check.require(req.trace_id, "trace_id")
     return {"trace": services.traces.get_trace(req.trace_id, req.allow_partial)}
@@ -184,15 +213,19 @@ def _batch(trace_ids: list[str]) -> list[str]:
     return trace_ids
 
 
-@api.get(BASE + "/batchGet", m.BatchGetTraces, versions=V3)
+@api.get(BASE + "/batchGet", m.BatchGetTraces, versions=V3, rule=_READ_TRACES)
 def batch_get_traces(services: Services, req: m.BatchGetTraces) -> dict:
-    traces = services.traces.batch_get(_batch(req.trace_ids), req.experiment_ids)
+    traces = services.traces.batch_get(_batch(req.trace_ids), req.experiment_ids or None)
     return {"traces": traces}
 
 
-@api.post(BASE + "/batchGetInfos", m.BatchGetTraces, versions=V3)
+@api.post(BASE + "/batchGetInfos", m.BatchGetTraces, versions=V3, rule=_READ_TRACES)
 def batch_get_trace_infos(services: Services, req: m.BatchGetTraces) -> dict:
-    return {"trace_infos": services.traces.batch_infos(_batch(req.trace_ids), req.experiment_ids)}
+    return {
+        "trace_infos": services.traces.batch_infos(
+            _batch(req.trace_ids), req.experiment_ids or None
+        )
+    }
 
 
 MAX_TRACES_PER_PAGE = 50_000  # MLflow's threshold for search results
@@ -200,6 +233,7 @@ MAX_TRACES_PER_PAGE = 50_000  # MLflow's threshold for search results
 
 def _search(
     services: Services,
+    caller: Caller,
     experiment_ids: list[str],
     text: str | None,
     order_by: list[str],
@@ -212,7 +246,7 @@ def _search(
         if not str(experiment_id).isdigit():
             raise invalid(f"Invalid experiment ID format: {experiment_id}.")
     return services.traces.search(
-        experiment_ids=[int(e) for e in experiment_ids if is_id(e)],
+        experiment_ids=[int(e) for e in caller.experiment_ids(experiment_ids) if is_id(e)],
         clauses=check.filter_size(parse_filter(text, TRACES)),
         order_by=[parse_order_by(item, TRACES) for item in order_by],
         max_results=check.max_results(max_results, MAX_TRACES_PER_PAGE, "traces per page"),
@@ -220,8 +254,9 @@ def _search(
     )
 
 
-@api.post(BASE + "/search", m.SearchTracesV3, versions=V3)
-def search_traces(services: Services, req: m.SearchTracesV3) -> dict:
+@api.post(BASE + "/search", m.SearchTracesV3, versions=V3, rule=r.FILTERED_RULE)
+def search_traces(services: Services, req: m.SearchTracesV3, caller: Caller) -> dict:
+    """Traces of the listed experiments the caller may read (the others are left out)."""
     experiment_ids = [
         location.mlflow_experiment.experiment_id or ""
         for location in req.locations
@@ -230,15 +265,21 @@ def search_traces(services: Services, req: m.SearchTracesV3) -> dict:
     if len(experiment_ids) != len(req.locations):
         raise invalid("Only MLFLOW_EXPERIMENT trace locations can be searched on this server.")
     infos, token = _search(
-        services, experiment_ids, req.filter, req.order_by, req.max_results, req.page_token
+        services, caller, experiment_ids, req.filter, req.order_by, req.max_results, req.page_token
     )
     return page("traces", infos, token)
 
 
-@api.get(BASE, m.SearchTracesV2)
-def search_traces_v2(services: Services, req: m.SearchTracesV2) -> dict:
+@api.get(BASE, m.SearchTracesV2, rule=r.FILTERED_RULE)
+def search_traces_v2(services: Services, req: m.SearchTracesV2, caller: Caller) -> dict:
     infos, token = _search(
-        services, req.experiment_ids, req.filter, req.order_by, req.max_results, req.page_token
+        services,
+        caller,
+        req.experiment_ids,
+        req.filter,
+        req.order_by,
+        req.max_results,
+        req.page_token,
     )
     return page("traces", [_v2(info) for info in infos], token)
 
@@ -254,13 +295,14 @@ def _delete_tag(services: Services, req: m.TraceTag) -> None:
     services.traces.delete_tag(_trace_id(req), req.key)
 
 
-api.patch(BASE + "/{request_id}/tags", m.TraceTag)(_set_tag)
-api.patch(BASE + "/{trace_id}/tags", m.TraceTag, versions=V3)(_set_tag)
-api.delete(BASE + "/{request_id}/tags", m.TraceTag)(_delete_tag)
-api.delete(BASE + "/{trace_id}/tags", m.TraceTag, versions=V3)(_delete_tag)
+_EDIT_TRACE = r.trace(r.EDIT, _named)
+api.patch(BASE + "/{request_id}/tags", m.TraceTag, rule=_EDIT_TRACE)(_set_tag)
+api.patch(BASE + "/{trace_id}/tags", m.TraceTag, versions=V3, rule=_EDIT_TRACE)(_set_tag)
+api.delete(BASE + "/{request_id}/tags", m.TraceTag, rule=_EDIT_TRACE)(_delete_tag)
+api.delete(BASE + "/{trace_id}/tags", m.TraceTag, versions=V3, rule=_EDIT_TRACE)(_delete_tag)
 
 
-@api.post(BASE + "/delete-traces", m.DeleteTraces, versions=BOTH)
+@api.post(BASE + "/delete-traces", m.DeleteTraces, versions=BOTH, rule=r.experiment(r.MANAGE))
 def delete_traces(services: Services, req: m.DeleteTraces) -> dict:
     check.require(req.experiment_id, "experiment_id")
     by_time = req.max_timestamp_millis is not None
@@ -276,7 +318,7 @@ def delete_traces(services: Services, req: m.DeleteTraces) -> dict:
     return {"traces_deleted": deleted}
 
 
-@api.post(BASE + "/link-to-run", m.LinkTracesToRun)
+@api.post(BASE + "/link-to-run", m.LinkTracesToRun, rule=r.run(r.EDIT, "run_id"))
 def link_traces_to_run(services: Services, req: m.LinkTracesToRun) -> None:
     check.require(req.run_id, "run_id")
     check.require(req.trace_ids, "trace_ids")
@@ -289,7 +331,7 @@ def link_traces_to_run(services: Services, req: m.LinkTracesToRun) -> None:
     services.traces.link_to_run(req.trace_ids, req.run_id)
 
 
-@api.post(BASE + "/link-prompts", m.LinkPromptsToTrace)
+@api.post(BASE + "/link-prompts", m.LinkPromptsToTrace, rule=r.trace(r.EDIT))
 def link_prompts_to_trace(services: Services, req: m.LinkPromptsToTrace) -> None:
     check.require(req.trace_id, "trace_id")
     prompts = [{"name": p.name, "version": p.version} for p in req.prompt_versions]
@@ -298,7 +340,12 @@ def link_prompts_to_trace(services: Services, req: m.LinkPromptsToTrace) -> None
     services.traces.link_prompts(req.trace_id, prompts)
 
 
-@api.get("mlflow/get-trace-artifact", m.TraceArtifactRef, versions=BOTH)
+@api.get(
+    "mlflow/get-trace-artifact",
+    m.TraceArtifactRef,
+    versions=BOTH,
+    rule=r.trace(r.READ, lambda req: req.request_id or req.trace_id),
+)
 def get_trace_artifact(services: Services, req: m.TraceArtifactRef) -> object:
     """The trace's data as traces.json holds it, which MLflow's UI reads: the spans held
     here, else the traces.json a client uploaded through the artifact proxy."""
@@ -329,7 +376,12 @@ def _assessment_ids(trace_id: str, assessment_id: str) -> None:
     check.require(assessment_id, "assessment_id")
 
 
-@api.post(BASE + "/{trace_id}/assessments", m.CreateAssessment, versions=V3)
+@api.post(
+    BASE + "/{trace_id}/assessments",
+    m.CreateAssessment,
+    versions=V3,
+    rule=r.trace(r.EDIT, lambda req: req.trace_id or req.assessment.trace_id),
+)
 def create_assessment(services: Services, req: m.CreateAssessment) -> dict:
     assessment = req.assessment
     trace_id = req.trace_id or assessment.trace_id or ""
@@ -340,7 +392,7 @@ def create_assessment(services: Services, req: m.CreateAssessment) -> dict:
     return {"assessment": services.traces.create_assessment(trace_id, assessment)}
 
 
-@api.get(BASE + "/{trace_id}/assessments/{assessment_id}", m.AssessmentRef, versions=V3)
+@api.get(ASSESSMENT, m.AssessmentRef, versions=V3, rule=r.trace(r.READ))
 def get_assessment(services: Services, req: m.AssessmentRef) -> dict:
     _assessment_ids(req.trace_id, req.assessment_id)
     return {"assessment": services.traces.get_assessment(req.trace_id, req.assessment_id)}
@@ -371,7 +423,7 @@ def _mask(mask: str | m.FieldMask | None) -> list[str]:
     return fields
 
 
-@api.patch(BASE + "/{trace_id}/assessments/{assessment_id}", m.UpdateAssessment, versions=V3)
+@api.patch(ASSESSMENT, m.UpdateAssessment, versions=V3, rule=r.trace(r.EDIT))
 def update_assessment(services: Services, req: m.UpdateAssessment) -> dict:
     _assessment_ids(req.trace_id, req.assessment_id)
     changes: dict[str, Any] = {
@@ -381,7 +433,7 @@ def update_assessment(services: Services, req: m.UpdateAssessment) -> dict:
     return {"assessment": updated}
 
 
-@api.delete(BASE + "/{trace_id}/assessments/{assessment_id}", m.AssessmentRef, versions=V3)
+@api.delete(ASSESSMENT, m.AssessmentRef, versions=V3, rule=r.trace(r.MANAGE))
 def delete_assessment(services: Services, req: m.AssessmentRef) -> None:
     _assessment_ids(req.trace_id, req.assessment_id)
     services.traces.delete_assessment(req.trace_id, req.assessment_id)
