@@ -158,6 +158,9 @@ def populate(tracking_uri: str) -> None:
     client.set_registered_model_alias(MODEL_NAME, "champion", first.version)
     client.set_model_version_tag(MODEL_NAME, first.version, "checked", "yes")
     client.create_registered_model("empty-model")
+    with mlflow.start_span(name="predict") as span:  # a trace (not imported yet)
+        span.set_inputs({"x": 1})
+    mlflow.flush_trace_async_logging()
 
 
 def without_locations(state: dict) -> dict:

@@ -108,6 +108,26 @@ def test_importing_twice_changes_nothing(mlflow_sqlite, imported):
     assert "runs: 0 imported" in result.stdout
 
 
+def test_the_summary_says_what_was_skipped_and_why(mlflow_sqlite, tmp_path):
+    uri, _, _ = mlflow_sqlite
+    other = tmp_path / "other.db"
+    generate_mlflow_db(other, runs=3, points_per_run=4, experiments=2)  # ids 1 and 2 taken
+    store = f"sqlite:///{tmp_path / 't.db'}"
+    trackyard_import("--from", f"sqlite:///{other}", "--to", store, "--keep-artifact-uris")
+    result = trackyard_import("--from", uri, "--to", store, "--keep-artifact-uris")
+    assert "2 skipped: its id belongs to another experiment in the store" in result.stdout
+    assert "skipped: its experiment was not imported" in result.stdout
+    assert "1 skipped: trackyard has no trace store yet" in result.stdout
+    db = sqlite3.connect(tmp_path / "t.db")
+    assert dict(db.execute("SELECT experiment_id, name FROM experiments")) == {
+        0: "Default",
+        1: "b-1",
+        2: "b-2",
+    }
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 3
+    db.close()
+
+
 def test_proxied_locations_without_from_artifacts_are_kept_and_reported(mlflow_sqlite, tmp_path):
     uri, _, _ = mlflow_sqlite
     result = trackyard_import(
