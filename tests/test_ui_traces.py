@@ -6,6 +6,7 @@ mlflow client recorded (tests/ui_trace_data.py). Screenshots land in test-output
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -120,6 +121,34 @@ def test_a_filter_in_mlflow_grammar_narrows_the_table_and_a_bad_one_says_why(ui,
     expect(ui.page.locator(".field-error")).to_be_visible()
     expect(rows(ui)).to_have_count(1)  # the last good result stays
     ui.assert_clean(allowed=(BAD_FILTER,))
+
+
+def test_a_slow_answer_to_an_older_filter_never_replaces_a_newer_one(ui, seeded):
+    ui.goto(traces_path(seeded))
+    expect(rows(ui)).to_have_count(len(seeded.ids))
+    held = []
+
+    def hold_the_tag_filter(route):
+        if "tags.team" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    ui.page.route("**/traces/search", hold_the_tag_filter)
+    search = ui.page.locator("[data-role=trace-filter]")
+    search.fill("tags.team = 'geo'")
+    search.press("Enter")
+    search.fill("trace.status = 'ERROR'")
+    search.press("Enter")
+    expect(rows(ui)).to_have_count(1)
+    expect(rows(ui).first).to_have_attribute("data-trace-id", seeded.ids["error"])
+    assert len(held) == 1
+    with contextlib.suppress(sync_api.Error):  # the page gave up on it: nothing to answer
+        held[0].continue_()
+    ui.page.wait_for_timeout(500)
+    expect(rows(ui)).to_have_count(1)
+    expect(rows(ui).first).to_have_attribute("data-trace-id", seeded.ids["error"])
+    ui.assert_clean()
 
 
 def test_sorting_by_duration_puts_the_longest_trace_first(ui, seeded):

@@ -104,15 +104,20 @@ function traceTable(container, ctx, { experimentId, runId, header }) {
   const tableBox = h("div", { class: "table-scroll traces-scroll" });
   const footer = h("div", { class: "row muted small", "data-role": "traces-footer" });
 
-  const fetchPage = (pageToken) =>
-    traces.search({
+  // A new query aborts the one still in flight, so a slow answer never lands over a newer one.
+  let inflight = null;
+  const fetchPage = (pageToken) => {
+    inflight?.abort();
+    inflight = new AbortController();
+    return traces.search({
       experimentIds: [experimentId],
       filter: traceFilter({ text: search.value, status: status.value, runId }),
       orderBy: traceOrder(state.sort, state.dir),
       maxResults: PAGE,
       pageToken,
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, inflight.signal]),
     });
+  };
   const load = (append) =>
     loadFilteredPage({
       ctx,
@@ -123,7 +128,9 @@ function traceTable(container, ctx, { experimentId, runId, header }) {
       search,
       errorLine,
       draw,
-      onFailure: (error) => replace(tableBox, errorBox(error, "Traces could not be loaded")),
+      onFailure: (error) => {
+        if (error.name !== "AbortError") replace(tableBox, errorBox(error, "Traces could not be loaded"));
+      },
     });
   function apply() {
     setQuery({ filter: search.value.trim(), status: status.value });
