@@ -13,6 +13,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from trackyard.errors import ApiError
+from trackyard.messages import traces
 from trackyard.routes.otlp import decompress
 from trackyard.store import span_codec
 
@@ -120,3 +121,15 @@ def _request(*spans: Span) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     request.resource_spans.add().scope_spans.add().spans.extend(spans)
     return request
+
+
+@pytest.mark.parametrize("ms", [0, 1_700_000_000_123, 1_700_000_000_000, 253_402_300_799_999])
+def test_timestamps_round_trip_as_proto_json(ms):
+    assert traces.timestamp_ms(traces.timestamp(ms), "t") == ms
+
+
+def test_timestamps_and_durations_as_protobuf_writes_them():
+    assert traces.timestamp(1_700_000_000_120) == "2023-11-14T22:13:20.120Z"
+    assert traces.timestamp(1_700_000_000_000) == "2023-11-14T22:13:20Z"
+    assert (traces.duration(1500), traces.duration(2000)) == ("1.500s", "2s")
+    assert traces.duration_ms("0.250s", "d") == 250

@@ -8,6 +8,7 @@ are kept as the raw JSON sent (`msgspec.Raw`) and handed back unchanged.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import msgspec
@@ -197,8 +198,12 @@ class TraceArtifactRef(Message):
 def timestamp(ms: int) -> str:
     """Milliseconds since the epoch as proto3 JSON writes a Timestamp."""
     seconds, millis = divmod(ms, 1000)
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{millis:03d}Z" if millis else "Z")
+    t = time.gmtime(seconds)  # a tenth of datetime's strftime: a search page formats 100
+    fraction = f".{millis:03d}Z" if millis else "Z"
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}{fraction}"
+    )
 
 
 def timestamp_ms(text: str, name: str) -> int:

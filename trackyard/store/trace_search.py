@@ -112,7 +112,9 @@ def _terms(order_by: Sequence[OrderKey]) -> list[SortTerm]:
             sql, kind = _COLUMNS[key.key]
             terms.append(SortTerm(sql, key.ascending, kind, False))
     if all(term.sql != _TIE.sql for term in terms):
-        terms.append(_TIE)
+        # Ties go the first key's way, so the default order (newest first) walks the
+        # (experiment, time, trace id) index backwards instead of sorting the experiment.
+        terms.append(replace(_TIE, ascending=terms[0].ascending))
     return terms
 
 
