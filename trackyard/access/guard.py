@@ -12,11 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from ..errors import ApiError, not_found
@@ -26,7 +28,7 @@ from . import rules
 from .accounts import Accounts, User
 from .grants import Grants, Resource, int_id
 from .levels import Level
-from .secrets import password_matches, token_digest
+from .secrets import hash_password, password_matches, token_digest
 
 # Seconds an answer about a credential or a permission is reused (the issue allows 5).
 TTL = 2.0
@@ -117,6 +119,11 @@ class Lru(OrderedDict):
 _MISSING = object()
 
 
+@cache
+def _unknown_user_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
 class _Notifying:
     """The database, calling `changed` after each write transaction: a change made through
     this process is seen by its next request at once (other processes: within TTL)."""
@@ -148,8 +155,8 @@ class Access:
 
     def forget(self) -> None:
         """Drop every answer that a change of users, tokens, roles or grants may alter."""
-        for cache in (self.users, self.levels, self.model_keys):
-            cache.items.clear()
+        for answers in (self.users, self.levels, self.model_keys):
+            answers.items.clear()
 
     # ------------------------------------------------------------------ who
     def authenticate(self, credential: Credential | None) -> User:
@@ -184,7 +191,8 @@ class Access:
             return None
         username, colon, password = decoded.partition(":")
         found = self.accounts.password_hash(username) if colon else None
-        if found is None:
+        if found is None:  # as slow as a wrong password: the timing tells no names apart
+            password_matches(_unknown_user_hash(), password)
             return None
         user, stored = found
         if (digest, stored) not in self.verified:
