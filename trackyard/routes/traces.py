@@ -22,7 +22,7 @@ from ..access import rules as r
 from ..access.guard import Caller
 from ..artifacts.paths import join
 from ..dispatch import ApiRoutes
-from ..errors import invalid
+from ..errors import ApiError, invalid
 from ..limits import MAX_BODY_BYTES
 from ..messages import traces as m
 from ..paging import page
@@ -437,3 +437,16 @@ def update_assessment(services: Services, req: m.UpdateAssessment) -> dict:
 def delete_assessment(services: Services, req: m.AssessmentRef) -> None:
     _assessment_ids(req.trace_id, req.assessment_id)
     services.traces.delete_assessment(req.trace_id, req.assessment_id)
+
+
+def _not_supported(services: Services, req: m.TraceRef) -> None:
+    """Trace metrics and filter correlation (MLflow's aggregations for its GenAI views) are
+    not kept here: a clear 501, which the client does not retry, instead of a 405."""
+    raise ApiError(
+        "Trace metrics and filter correlation are not supported by this server.",
+        "NOT_IMPLEMENTED",
+    )
+
+
+for _path in ("metrics", "calculate-filter-correlation"):
+    api.post(f"{BASE}/{_path}", m.TraceRef, versions=V3, rule=r.SIGNED_IN_RULE)(_not_supported)
