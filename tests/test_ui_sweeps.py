@@ -720,3 +720,38 @@ def test_csv_numbers_right_aligned(ui: SweepUI, seeded: Seeded) -> None:
     assert row.locator("td").nth(1).evaluate(align) in ("left", "start")  # name: alpha
     assert table.locator("th").nth(2).evaluate(align) == "right"
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 10. parallel coordinates, scatter
+
+
+def test_parallel_axis_brush_keeps_runs_in_range(narrow_ui: SweepUI, sweep: Sweep) -> None:
+    page = narrow_ui.page
+    narrow_ui.goto(compare_path(sweep, 60, tab="parallel"))
+    plot = page.locator("[data-role=parallel][data-drawn]")
+    expect(plot).to_have_attribute("data-brushed", "60")
+    box = page.locator("[data-role=parallel] canvas").bounding_box()
+    x = box["x"] + 70  # the first axis
+    page.mouse.move(x, box["y"] + 50)  # from the top of batch_size's axis (96)...
+    page.mouse.down()
+    page.mouse.move(x, box["y"] + 250, steps=4)  # ... past its middle (64), above 32
+    page.mouse.up()
+    expect(plot).to_have_attribute("data-brushed", "40")
+    narrow_ui.shot()
+    page.mouse.click(x, box["y"] + 120)  # a click on the axis clears its brush
+    expect(plot).to_have_attribute("data-brushed", "60")
+    narrow_ui.assert_clean()
+
+
+def test_scatter_log_axes(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(compare_path(sweep, 20, tab="scatter"))
+    page.locator("[data-role=scatter-x]").select_option("param:lr")
+    page.locator("[data-role=scatter-y]").select_option("metric:val/loss")
+    page.locator("[data-role=slx]").check()
+    expect(page.locator("[data-role=scatter][data-drawn]")).to_have_count(1)
+    assert "slx=1" in page.url
+    page.reload()
+    expect(page.locator("[data-role=slx]")).to_be_checked()
+    ui.shot()
+    ui.assert_clean()

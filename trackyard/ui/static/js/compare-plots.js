@@ -7,11 +7,15 @@ import { formatNumber } from "./format.js";
 
 const FONT = "11px system-ui, -apple-system, Segoe UI, sans-serif";
 
-/** An axis over values (strings or numbers; undefined = missing) mapping to [0, 1]. */
-export function makeAxis(name, values) {
+/**
+ * An axis over values (strings or numbers; undefined = missing) mapping to [0, 1]. `log`: a
+ * numeric axis whose values are all positive is drawn on a log10 scale, ticked at powers of 10.
+ */
+export function makeAxis(name, values, { log = false } = {}) {
   const present = values.filter((v) => v !== undefined && v !== null && v !== "");
   const numbers = present.map(Number);
   const numeric = present.length > 0 && numbers.every((n) => Number.isFinite(n));
+  if (numeric && log && numbers.every((n) => n > 0)) return logAxis(name, numbers);
   if (numeric) {
     let min = Math.min(...numbers);
     let max = Math.max(...numbers);
@@ -45,6 +49,37 @@ export function makeAxis(name, values) {
       .filter((_, i) => i % every === 0)
       .map((c) => ({ at: index.get(c), label: c.length > 18 ? `${c.slice(0, 17)}…` : c })),
   };
+}
+
+function logAxis(name, numbers) {
+  let low = Math.log10(Math.min(...numbers));
+  let high = Math.log10(Math.max(...numbers));
+  if (low === high) {
+    low -= 0.5;
+    high += 0.5;
+  }
+  const at = (v) => (Math.log10(v) - low) / (high - low);
+  const ticks = [];
+  for (let e = Math.ceil(low); e <= Math.floor(high); e++)
+    ticks.push({ at: at(10 ** e), label: formatNumber(10 ** e) });
+  return {
+    name,
+    numeric: true,
+    log: true,
+    pos: (v) => {
+      const n = Number(v);
+      return v === undefined || v === null || v === "" || !(n > 0) ? null : at(n);
+    },
+    ticks,
+  };
+}
+
+/** A label cut with an ellipsis to fit `width` pixels in the context's font. */
+function fitText(ctx, text, width) {
+  if (ctx.measureText(text).width <= width) return text;
+  let cut = text;
+  while (cut.length > 1 && ctx.measureText(`${cut}…`).width > width) cut = cut.slice(0, -1);
+  return `${cut}…`;
 }
 
 export function niceTicks(min, max, count) {
@@ -98,27 +133,40 @@ function responsiveCanvas(host, height, draw) {
 
 /**
  * Parallel coordinates. `axes`: [{name, values}] (one value per run), `runs`: [{name, color}].
- * Hovering highlights the nearest run's line.
+ * Hovering highlights the nearest run's line. Dragging along an axis brushes a range: runs
+ * outside every brushed range fade (a click on the axis clears its brush). Axis names fit
+ * the space between axes, on two staggered rows when axes are close, and stay inside the
+ * canvas at both ends.
  */
 export function parallelCoordinates(host, { axes, runs, height = 420 }) {
   const scaled = axes.map((a) => makeAxis(a.name, a.values));
-  const pad = { left: 70, right: 70, top: 40, bottom: 24 };
+  const pad = { left: 70, right: 70, top: 52, bottom: 24 };
+  const brushes = new Map(); // axis index -> [low, high] in axis positions (0..1)
   let hover = -1;
   let lines = [];
+  let xs = [];
+  let innerH = 0;
+  const yOf = (at) => pad.top + (1 - at) * innerH;
+  const atOf = (y) => Math.min(1, Math.max(0, 1 - (y - pad.top) / innerH));
+  const inBrushes = (r) =>
+    [...brushes].every(([i, [low, high]]) => {
+      const at = scaled[i].pos(axes[i].values[r]);
+      return at !== null && at >= low && at <= high;
+    });
   const draw = (ctx, width, plotHeight) => {
     const text = cssVar("--text");
     const muted = cssVar("--muted");
     const border = cssVar("--border");
     const panel = cssVar("--panel");
-    const innerH = plotHeight - pad.top - pad.bottom;
-    const xs = scaled.map(
+    const accent = cssVar("--accent");
+    innerH = plotHeight - pad.top - pad.bottom;
+    xs = scaled.map(
       (_, i) =>
         pad.left +
         (scaled.length > 1
           ? (i * (width - pad.left - pad.right)) / (scaled.length - 1)
           : (width - pad.left - pad.right) / 2),
     );
-    const yOf = (at) => pad.top + (1 - at) * innerH;
     lines = runs.map((_run, r) =>
       scaled.map((axis, i) => {
         const at = axis.pos(axes[i].values[r]);
@@ -143,8 +191,13 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
       ctx.stroke();
       ctx.globalAlpha = 1;
     };
-    for (let r = 0; r < runs.length; r++) stroke(r, 1.6, hover >= 0 ? 0.18 : 0.85);
+    for (let r = 0; r < runs.length; r++) {
+      const chosen = inBrushes(r);
+      stroke(r, 1.6, !chosen ? 0.06 : hover >= 0 ? 0.18 : 0.85);
+    }
     if (hover >= 0) stroke(hover, 3, 1);
+    const spacing = scaled.length > 1 ? xs[1] - xs[0] : width;
+    const stagger = spacing < 150;
     scaled.forEach((axis, i) => {
       ctx.strokeStyle = border;
       ctx.lineWidth = 1;
@@ -152,11 +205,20 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
       ctx.moveTo(xs[i], pad.top);
       ctx.lineTo(xs[i], pad.top + innerH);
       ctx.stroke();
+      const brush = brushes.get(i);
+      if (brush) {
+        ctx.fillStyle = accent;
+        ctx.globalAlpha = 0.25;
+        ctx.fillRect(xs[i] - 6, yOf(brush[1]), 12, yOf(brush[0]) - yOf(brush[1]));
+        ctx.globalAlpha = 1;
+      }
       ctx.fillStyle = text;
       ctx.textAlign = "center";
       ctx.font = `600 ${FONT}`;
-      const label = axis.name.length > 24 ? `${axis.name.slice(0, 23)}…` : axis.name;
-      ctx.fillText(label, xs[i], pad.top - 22);
+      const label = fitText(ctx, axis.name, (stagger ? 2 * spacing : spacing) - 10);
+      const half = ctx.measureText(label).width / 2;
+      const x = Math.min(width - half - 4, Math.max(half + 4, xs[i]));
+      ctx.fillText(label, x, pad.top - (stagger && i % 2 ? 16 : 32));
       ctx.font = FONT;
       ctx.fillStyle = muted;
       ctx.strokeStyle = panel; // a halo keeps labels readable over the lines
@@ -178,15 +240,43 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
         ctx.lineWidth = 3;
       }
     });
+    host.dataset.brushed = String(runs.filter((_, r) => inBrushes(r)).length);
   };
   const plot = responsiveCanvas(host, height, draw);
-  plot.canvas.addEventListener("mousemove", (event) => {
+  const local = (event) => {
     const box = plot.canvas.getBoundingClientRect();
-    const x = event.clientX - box.left;
-    const y = event.clientY - box.top;
+    return [event.clientX - box.left, event.clientY - box.top];
+  };
+  let brushing = null; // {axis, from}
+  plot.canvas.addEventListener("mousedown", (event) => {
+    const [x, y] = local(event);
+    const axis = xs.findIndex((ax) => Math.abs(ax - x) < 12);
+    if (axis < 0 || y < pad.top - 4 || y > pad.top + innerH + 4) return;
+    event.preventDefault();
+    brushing = { axis, from: atOf(y) };
+  });
+  const onUp = (event) => {
+    if (!brushing) return;
+    const to = atOf(local(event)[1]);
+    const { axis, from } = brushing;
+    brushing = null;
+    if (Math.abs(to - from) < 0.01) brushes.delete(axis);
+    else brushes.set(axis, [Math.min(from, to), Math.max(from, to)]);
+    plot.paint();
+  };
+  window.addEventListener("mouseup", onUp); // a drag may end outside the canvas
+  plot.canvas.addEventListener("mousemove", (event) => {
+    const [x, y] = local(event);
+    if (brushing) {
+      const to = atOf(y);
+      brushes.set(brushing.axis, [Math.min(brushing.from, to), Math.max(brushing.from, to)]);
+      plot.paint();
+      return;
+    }
     let best = -1;
     let bestDistance = 8;
     lines.forEach((points, r) => {
+      if (!inBrushes(r)) return;
       for (let i = 1; i < points.length; i++) {
         if (!points[i - 1] || !points[i]) continue;
         const d = segmentDistance(x, y, points[i - 1], points[i]);
@@ -207,7 +297,13 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
     plot.paint();
     plot.showTip(0, 0, null);
   });
-  return plot;
+  return {
+    ...plot,
+    destroy() {
+      window.removeEventListener("mouseup", onUp);
+      plot.destroy();
+    },
+  };
 }
 
 function segmentDistance(x, y, [x1, y1], [x2, y2]) {
@@ -218,9 +314,9 @@ function segmentDistance(x, y, [x1, y1], [x2, y2]) {
 }
 
 /** Scatter of one value against another, a point per run; hover shows the run. */
-export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height = 420 }) {
-  const xAxis = makeAxis(xName, xValues);
-  const yAxis = makeAxis(yName, yValues);
+export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height = 420, logX = false, logY = false }) {
+  const xAxis = makeAxis(xName, xValues, { log: logX });
+  const yAxis = makeAxis(yName, yValues, { log: logY });
   const pad = { left: 80, right: 24, top: 16, bottom: 48 };
   let points = [];
   const draw = (ctx, width, plotHeight) => {

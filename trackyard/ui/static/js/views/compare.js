@@ -386,6 +386,10 @@ function scatterTab(body, runs, ctx) {
     );
   const xSelect = select(xId, "scatter-x");
   const ySelect = select(yId, "scatter-y");
+  const logBox = (name, label) =>
+    h("input", { type: "checkbox", checked: ctx.query.get(name) === "1", "data-role": name, "aria-label": label });
+  const logX = logBox("slx", "Log X");
+  const logY = logBox("sly", "Log Y");
   const host = h("div", { class: "panel", style: "padding: 12px", "data-role": "scatter" });
   let plot = null;
   const draw = () => {
@@ -398,23 +402,26 @@ function scatterTab(body, runs, ctx) {
       xValues: runs.map(x.get),
       yValues: runs.map(y.get),
       runs,
+      logX: logX.checked,
+      logY: logY.checked,
     });
   };
   const onChange = () => {
     xId = xSelect.value;
     yId = ySelect.value;
-    setQuery({ sx: xId, sy: yId });
+    setQuery({ sx: xId, sy: yId, slx: logX.checked, sly: logY.checked });
     draw();
   };
-  xSelect.addEventListener("change", onChange);
-  ySelect.addEventListener("change", onChange);
+  for (const control of [xSelect, ySelect, logX, logY]) control.addEventListener("change", onChange);
   replace(
     body,
     h(
       "div",
       { class: "row" },
       h("label", { class: "inline" }, "X", xSelect),
+      h("label", { class: "inline" }, logX, "log"),
       h("label", { class: "inline" }, "Y", ySelect),
+      h("label", { class: "inline" }, logY, "log"),
     ),
     host,
   );
