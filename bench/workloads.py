@@ -67,6 +67,12 @@ class Sizes:
     history_small_points: int = 10_000
     history_large_points: int = 1_000_000
     history_repeats: int = 3
+    trace_client_traces: int = 200
+    otlp_senders: int = 8
+    otlp_requests_each: int = 25  # traces of 10 spans, one per request
+    trace_search_traces: int = 10_000
+    trace_search_large: int = 100_000
+    trace_get_spans: int = 500
 
 
 FULL = Sizes()
@@ -83,6 +89,10 @@ QUICK = Sizes(
     history_points=10_000,
     history_small_points=1000,
     history_large_points=100_000,
+    trace_client_traces=50,
+    otlp_requests_each=20,
+    trace_search_traces=1000,
+    trace_search_large=10_000,
 )
 
 
@@ -699,5 +709,9 @@ WORKLOADS: list[tuple[str, Workload]] = [
     ("get-history-1m", history_large),
     ("loaded-memory", loaded_memory),
 ]
+# Tracing (bench/traces.py builds on the helpers above), before the memory after it all.
+from traces import TRACE_WORKLOADS  # noqa: E402
+
+WORKLOADS[-1:-1] = TRACE_WORKLOADS
 # Too slow against mlflow server (hours of seeding): measured for trackyard only.
-TRACKYARD_ONLY = frozenset({"search-100k"})
+TRACKYARD_ONLY = frozenset({"search-100k", "trace-search-100k"})
