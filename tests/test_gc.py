@@ -220,6 +220,22 @@ def test_gc_refuses_ids_that_name_nothing(own_server):
         assert (result.returncode, message in result.stderr) == (1, True), result.stderr
 
 
+def test_gc_refuses_a_database_that_is_not_there_and_creates_none(tmp_path):
+    missing = tmp_path / "typo.db"
+    command = [
+        sys.executable,
+        "-m",
+        "trackyard",
+        "gc",
+        "--backend-store-uri",
+        f"sqlite:///{missing}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "has no schema" in result.stderr and "trackyard db upgrade" in result.stderr
+    assert not missing.exists()
+
+
 def test_gc_refuses_an_unreadable_age(own_server):
     result = trackyard_gc(own_server, "--older-than", "30 days")
     assert result.returncode == 2

@@ -64,6 +64,8 @@ class SQLiteDatabase(Database):
     def open(cls, uri: str, migrate: bool = True) -> SQLiteDatabase:
         """The database at `uri`, brought to head, or (`migrate=False`) refused unless there."""
         path = sqlite_path(uri)
+        if not migrate and not path.exists():  # refused without creating an empty file
+            migrations.check_revision(None, f"The database {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
         database = cls(path)
         if migrate:

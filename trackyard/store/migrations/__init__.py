@@ -36,7 +36,8 @@ def head_revision() -> str:
 
 class SchemaBehind(RuntimeError):
     """The database's schema is older than this trackyard's and nothing may migrate it
-    (a server started with --no-migrate): an operator runs `trackyard db upgrade`."""
+    (a server started with --no-migrate, or `trackyard gc`): an operator runs
+    `trackyard db upgrade`."""
 
 
 def check_revision(current: str | None, database: str) -> None:
@@ -48,8 +49,9 @@ def check_revision(current: str | None, database: str) -> None:
         raise RuntimeError(_newer(database, current))
     state = f"schema revision {current}" if current else "no schema"
     raise SchemaBehind(
-        f"{database} has {state}, behind this trackyard's head {head_revision()}, and "
-        "--no-migrate is set: run `trackyard db upgrade --backend-store-uri <uri>` first."
+        f"{database} has {state}, behind this trackyard's head {head_revision()}: run "
+        "`trackyard db upgrade --backend-store-uri <uri>` first (a server started with "
+        "--no-migrate, and trackyard gc, never migrate)."
     )
 
 
