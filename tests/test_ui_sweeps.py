@@ -168,7 +168,8 @@ def test_compare_run_chips_do_not_push_charts_down(ui: SweepUI, sweep: Sweep) ->
 
 def test_compare_fetches_runs_in_one_search(ui: SweepUI, sweep: Sweep) -> None:
     requests: list[str] = []
-    ui.page.on("request", lambda r: requests.append(r.url) if "/runs/" in r.url else None)
+    api = "mlflow/runs/"  # not the UI's own modules under static/js/views/runs/
+    ui.page.on("request", lambda r: requests.append(r.url) if api in r.url else None)
     ui.goto(compare_path(sweep, 20))
     expect(ui.page.locator("[data-role=compare-table] thead th")).to_have_count(21)
     assert sum("runs/search" in url for url in requests) == 1
@@ -364,7 +365,7 @@ def log_steps(client: MlflowClient, run_id: str, steps: range) -> None:
 
 def search_requests(ui: UI) -> list[str]:
     seen: list[str] = []
-    ui.page.on("request", lambda r: seen.append(r.url) if "runs/search" in r.url else None)
+    ui.page.on("request", lambda r: seen.append(r.url) if "mlflow/runs/search" in r.url else None)
     return seen
 
 
