@@ -40,7 +40,7 @@ logger = logging.getLogger("trackyard")
 
 async def _api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
-    return error_response(error)
+    return error_response(error, request.scope["path"])
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -49,6 +49,7 @@ from .wire import (
     JSONResponse,
     decode_message,
     encode_json,
+    error_headers,
     read_body,
     read_message,
     refuse_nul,
@@ -284,7 +285,8 @@ class ApiApp:
                 logger.exception("Unexpected error on %s %s", scope["method"], scope["path"])
                 error = internal_error(error)
             status, body = error.status, encode_json(error.to_dict())
-            extra = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+            found = error_headers(error, scope["path"])
+            extra = [(k.lower().encode(), v.encode()) for k, v in found.items()]
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(body)),

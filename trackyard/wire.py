@@ -39,8 +39,19 @@ class JSONResponse(Response):
         return encode_json(content)
 
 
-def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.to_dict(), status_code=error.status, headers=error.headers)
+def error_response(error: ApiError, path: str = "") -> JSONResponse:
+    return JSONResponse(
+        error.to_dict(), status_code=error.status, headers=error_headers(error, path)
+    )
+
+
+def error_headers(error: ApiError, path: str) -> dict[str, str]:
+    """The error's headers, without a Basic challenge under /ajax-api/ (the web UI's alias):
+    a browser answers a challenged 401 to a page's fetch with its own sign-in dialog, where
+    the UI shows its sign-in page. The stock client calls /api/ and keeps the challenge."""
+    if path.startswith("/ajax-api/"):
+        return {k: v for k, v in error.headers.items() if k.lower() != "www-authenticate"}
+    return error.headers
 
 
 @cache

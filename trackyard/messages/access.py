@@ -84,6 +84,10 @@ class ResourceRef(Message, kw_only=True):
     resource_id: str = ""
 
 
+class ExperimentIds(Message, kw_only=True):
+    experiment_ids: list[str] = []
+
+
 class SignIn(Message, kw_only=True):
     username: str = ""
     password: str = ""

@@ -437,3 +437,18 @@ def my_permission(services: Services, req: m.ResourceRef, caller: Caller) -> dic
     access, user = _access(caller)
     resource = access.grants.resource(*_grant_target(req))
     return {"permission": access.level(user, resource).name, "is_admin": user.is_admin}
+
+
+MAX_LISTED_EXPERIMENTS = 1000
+
+
+@api.get("trackyard/permissions/experiments", m.ExperimentIds, rule=r.SIGNED_IN_RULE, caller=True)
+def my_experiment_permissions(services: Services, req: m.ExperimentIds, caller: Caller) -> dict:
+    """The caller's permission on each experiment of a page of the experiments list (which
+    offers Rename and Delete by them), in one call where `mine` would take one per row."""
+    access, user = _access(caller)
+    if len(req.experiment_ids) > MAX_LISTED_EXPERIMENTS:
+        raise invalid(f"At most {MAX_LISTED_EXPERIMENTS} experiment_ids at a time.")
+    keys = {key: int_id(key, "experiment_id") for key in req.experiment_ids}
+    levels = {key: access.level(user, Resource("experiment", found)) for key, found in keys.items()}
+    return {"permissions": {key: level.name for key, level in levels.items()}}

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from ..access import rules as r
 from ..access.accounts import SESSION
-from ..access.guard import SESSION_COOKIE, Access, Credential
+from ..access.guard import SESSION_COOKIE, Access, Credential, request_credential
 from ..dispatch import ApiRoutes
 from ..errors import ApiError
 from ..messages.access import SignIn
@@ -75,6 +75,22 @@ async def sign_in(request: Request) -> Response:
         secure=request.url.scheme == "https",
     )
     return response
+
+
+@api.route(*_paths("current"), methods=("GET",), rule=r.OPEN_RULE)
+async def current(request: Request) -> Response:
+    """Whom the web UI's page is signed in as: `{"auth": false}` with auth off, else the
+    session's user or null. Never a 401 or 404 (the page asks before anyone signs in, and a
+    browser logs every failed load as a console error)."""
+    access = request.app.state.services.access
+    if access is None:
+        return JSONResponse({"auth": False, "user": None})
+    try:
+        credential = request_credential(request.scope)
+        user = await run_in_threadpool(access.authenticate, credential)
+    except ApiError:
+        return JSONResponse({"auth": True, "user": None})
+    return JSONResponse({"auth": True, "user": user.to_json()})
 
 
 @api.route(*_paths("sign-out"), methods=("POST",), rule=r.OPEN_RULE)

@@ -51,10 +51,37 @@ export async function request(method, path, { query, body, signal } = {}) {
     }
   }
   if (!response.ok) {
-    const message = data.message || `${method} ${path} failed with HTTP ${response.status}.`;
+    let message = data.message || `${method} ${path} failed with HTTP ${response.status}.`;
+    if (response.status === 401) document.dispatchEvent(new CustomEvent("unauthenticated", { detail: message }));
+    if (response.status === 403) message = `You do not have permission to ${forbiddenAction(method, path)}. ${message}`;
     throw new ApiError(message, data.error_code || `HTTP_${response.status}`, response.status);
   }
   return data;
+}
+
+// What a refused call was trying to do, in words: "delete this run", "see this experiment".
+const SUBJECTS = {
+  experiments: "this experiment",
+  runs: "this run",
+  "registered-models": "this model",
+  "model-versions": "this model version",
+  "logged-models": "this logged model",
+  traces: "this trace",
+  "mlflow-artifacts": "these artifacts",
+  users: "manage users",
+  roles: "manage roles",
+  permissions: "manage access",
+};
+const VERBS = { delete: "delete", restore: "restore", update: "change", rename: "rename", create: "create" };
+
+export function forbiddenAction(method, path) {
+  const parts = path.split("?")[0].split("/");
+  const found = parts.includes("permissions") ? "permissions" : parts.find((part) => part in SUBJECTS);
+  const subject = SUBJECTS[found] || "this";
+  if (!subject.startsWith("this") && !subject.startsWith("these")) return subject;
+  if (method === "GET") return `see ${subject}`;
+  const verb = VERBS[parts[parts.length - 1]];
+  return verb && verb !== "create" ? `${verb} ${subject}` : `change ${subject}`;
 }
 
 const get = (path, query, options) => request("GET", `${AJAX}/${path}`, { ...options, query });

@@ -2,14 +2,17 @@
 // reporter so a failure shows as a message instead of a blank page.
 
 import { refresh, route, start } from "./router.js";
+import { startSession } from "./session.js";
 import { compareView } from "./views/compare.js";
 import { experimentsView } from "./views/experiments.js";
 import { loggedModelView } from "./views/logged-model.js";
 import { modelsView, modelView, versionView } from "./views/registry.js";
 import { runView } from "./views/run.js";
 import { runsView } from "./views/runs/runs-view.js";
+import { tokensView } from "./views/tokens.js";
 import { traceView } from "./views/trace.js";
 import { experimentTracesView, runTracesView } from "./views/traces.js";
+import { usersView } from "./views/users.js";
 import { toast } from "./widgets.js";
 
 const THEME_KEY = "trackyard.theme";
@@ -51,7 +54,8 @@ function setupTheme() {
 
 function setupNavigation() {
   document.addEventListener("routechange", (event) => {
-    const section = event.detail.path.startsWith("/models") ? "models" : "experiments";
+    const path = event.detail.path;
+    const section = path.startsWith("/models") ? "models" : path.startsWith("/admin") ? "users" : "experiments";
     for (const link of document.querySelectorAll("[data-nav]")) {
       link.classList.toggle("active", link.dataset.nav === section);
     }
@@ -86,8 +90,10 @@ route("/compare", compareView);
 route("/models", modelsView);
 route("/models/:name", modelView);
 route("/models/:name/versions/:version", versionView);
+route("/tokens", tokensView);
+route("/admin/users", usersView);
 
 setupTheme();
 setupNavigation();
 setupErrorReporting();
-start();
+startSession(start); // with auth on and no session: the sign-in page instead

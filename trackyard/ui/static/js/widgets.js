@@ -70,7 +70,7 @@ export function trapFocus(container, event) {
 }
 
 /**
- * A modal dialog with labelled inputs. `fields`: [{name, label, value, multiline, placeholder}].
+ * A modal dialog with labelled inputs. `fields`: [{name, label, value, multiline, placeholder, type}].
  * `submit(values)` may throw; its message then shows inside the dialog, which stays open.
  * Resolves to the values on success, null on cancel.
  */
@@ -91,7 +91,12 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
         fields.map((field) => {
           const input = field.multiline
             ? h("textarea", { name: field.name, placeholder: field.placeholder || "" })
-            : h("input", { type: "text", name: field.name, placeholder: field.placeholder || "", autocomplete: "off" });
+            : h("input", {
+                type: field.type || "text",
+                name: field.name,
+                placeholder: field.placeholder || "",
+                autocomplete: field.type === "password" ? "new-password" : "off",
+              });
           input.value = field.value || "";
           inputs[field.name] = input;
           return h("label", null, field.label, input);
@@ -194,6 +199,24 @@ export function panel(title, body, actions) {
     { class: "panel" },
     title ? h("div", { class: "panel-title" }, h("span", { class: "grow" }, title), actions || null) : null,
     h("div", { class: "panel-body" }, body),
+  );
+}
+
+/** A table.data with one header row of `headers` (text) over `rows` (<tr> elements). */
+export function dataTable(headers, rows) {
+  return h(
+    "table",
+    { class: "data" },
+    h(
+      "thead",
+      null,
+      h(
+        "tr",
+        null,
+        headers.map((label) => h("th", null, label)),
+      ),
+    ),
+    h("tbody", null, rows),
   );
 }
 

@@ -5,6 +5,7 @@ import { experiments } from "../api.js";
 import { debounce, h, replace } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { href, navigate, seg, setQuery } from "../router.js";
+import { atLeast, experimentPermissions } from "../session.js";
 import { attempt, confirmDialog, dialog, errorBox, loadFilteredPage, loading, pageHeader } from "../widgets.js";
 
 const VIEW_TYPES = { active: "ACTIVE_ONLY", deleted: "DELETED_ONLY", all: "ALL" };
@@ -24,6 +25,7 @@ export async function experimentsView(container, ctx) {
     items: [],
     token: null,
     selected: new Set(),
+    may: new Map(), // experiment id -> the user's level: Rename and Delete only where allowed
   };
 
   const search = h("input", {
@@ -85,8 +87,16 @@ export async function experimentsView(container, ctx) {
       errorLine,
       draw,
       itemsKey: "experiments",
-      fetchPage: (pageToken) =>
-        experiments.search({ filter: searchFilter(state.q), viewType: VIEW_TYPES[state.view], pageToken }),
+      fetchPage: async (pageToken) => {
+        const page = await experiments.search({
+          filter: searchFilter(state.q),
+          viewType: VIEW_TYPES[state.view],
+          pageToken,
+        });
+        const levels = await experimentPermissions((page.experiments || []).map((e) => e.experiment_id));
+        for (const [id, level] of levels) state.may.set(id, level);
+        return page;
+      },
       onFailure: (error) => replace(tableHost, errorBox(error, "Could not load experiments")),
     });
   }
@@ -127,6 +137,7 @@ export async function experimentsView(container, ctx) {
 
   function row(exp) {
     const deleted = exp.lifecycle_stage === "deleted";
+    const level = state.may.get(exp.experiment_id) || "READ";
     return h(
       "tr",
       { dataset: { experimentId: exp.experiment_id } },
@@ -157,10 +168,12 @@ export async function experimentsView(container, ctx) {
       h(
         "td",
         { class: "nowrap" },
-        h("button", { class: "link", onclick: () => rename(exp) }, "Rename"),
-        deleted
-          ? h("button", { class: "link", onclick: () => restore(exp) }, "Restore")
-          : h("button", { class: "link danger", onclick: () => remove(exp) }, "Delete"),
+        atLeast(level, "EDIT") ? h("button", { class: "link", onclick: () => rename(exp) }, "Rename") : null,
+        !atLeast(level, "MANAGE")
+          ? null
+          : deleted
+            ? h("button", { class: "link", onclick: () => restore(exp) }, "Restore")
+            : h("button", { class: "link danger", onclick: () => remove(exp) }, "Delete"),
       ),
     );
   }

@@ -19,6 +19,7 @@ import {
   panel,
   tagEditor,
 } from "../widgets.js";
+import { accessButton } from "./access-dialog.js";
 import { searchFilter } from "./experiments.js";
 
 const STAGES = ["None", "Staging", "Production", "Archived"];
@@ -213,6 +214,7 @@ export async function modelView(container, ctx) {
         crumbs: [["Registered models", "#/models"]],
         title: name,
         subtitle: `Created ${formatTime(model.creation_timestamp)} · last modified ${formatTime(model.last_updated_timestamp)}`,
+        actions: accessButton("registered_model", name, name),
       }),
       descriptionPanel(model.description, (text) => registry.updateModel(name, text)),
       panel(

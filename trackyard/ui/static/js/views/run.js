@@ -9,6 +9,7 @@ import { createTicker, poll } from "../live.js";
 import { renderMarkdown } from "../markdown.js";
 import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
+import { atLeast, myPermission } from "../session.js";
 import {
   attempt,
   confirmDialog,
@@ -32,7 +33,10 @@ export async function runView(container, ctx) {
   const run = await runs.get(runId);
   if (!ctx.alive()) return;
   const experiment = await experiments.get(run.info.experiment_id).catch(() => null);
+  // Controls the user may not use are not offered (auth on: their level on the experiment).
+  const level = await myPermission("experiment", run.info.experiment_id).catch(() => "READ");
   if (!ctx.alive()) return;
+  run.may = { edit: atLeast(level, "EDIT"), manage: atLeast(level, "MANAGE") };
 
   const info = run.info;
   const tags = toMap(run.data.tags);
@@ -72,10 +76,12 @@ export async function runView(container, ctx) {
         actions: h(
           "div",
           { class: "row" },
-          h("button", { onclick: rename }, "Rename"),
-          deleted
-            ? h("button", { onclick: restore, "data-role": "restore-run" }, "Restore")
-            : h("button", { class: "danger", onclick: remove, "data-role": "delete-run" }, "Delete"),
+          run.may.edit ? h("button", { onclick: rename }, "Rename") : null,
+          !run.may.manage
+            ? null
+            : deleted
+              ? h("button", { onclick: restore, "data-role": "restore-run" }, "Restore")
+              : h("button", { class: "danger", onclick: remove, "data-role": "delete-run" }, "Delete"),
         ),
       }),
       tabs(
@@ -171,7 +177,7 @@ function overviewTab(body, run, ctx) {
   const description = panel(
     "Description",
     note ? renderMarkdown(note) : h("div", { class: "muted" }, "No description."),
-    h("button", { class: "link", onclick: editNote }, note ? "Edit" : "Add"),
+    run.may.edit ? h("button", { class: "link", onclick: editNote }, note ? "Edit" : "Add") : null,
   );
   async function editNote() {
     const done = await dialog({
@@ -283,8 +289,8 @@ function overviewTab(body, run, ctx) {
       "Tags",
       tagEditor({
         tags: Object.fromEntries(Object.entries(tags).filter(([k]) => k !== NOTE_TAG)),
-        onSet: (key, value) => runs.setTag(info.run_id, key, value),
-        onDelete: (key) => runs.deleteTag(info.run_id, key),
+        onSet: run.may.edit ? (key, value) => runs.setTag(info.run_id, key, value) : null,
+        onDelete: run.may.edit ? (key) => runs.deleteTag(info.run_id, key) : null,
         reload: refresh,
       }),
     ),

@@ -14,6 +14,7 @@ import { rankKeys } from "../../key-rank.js";
 import { poll } from "../../live.js";
 import { navigate, setQuery } from "../../router.js";
 import { attempt, confirmDialog, errorBox, pageHeader } from "../../widgets.js";
+import { accessButton } from "../access-dialog.js";
 import { experimentTabs } from "../traces.js";
 import { toggleColumnPicker } from "./column-picker.js";
 import { filterBox } from "./filter-box.js";
@@ -171,7 +172,12 @@ function layout(view) {
   return h(
     "div",
     { class: "page fill" },
-    pageHeader({ crumbs: [["Experiments", "#/experiments"]], title: c.title, subtitle: c.subtitle }),
+    pageHeader({
+      crumbs: [["Experiments", "#/experiments"]],
+      title: c.title,
+      subtitle: c.subtitle,
+      actions: view.multi ? null : accessButton("experiment", view.experimentIds[0], view.experimentIds[0]),
+    }),
     view.multi ? null : experimentTabs(view.experimentIds[0], "runs"),
     h(
       "div",
