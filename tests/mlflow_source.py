@@ -158,9 +158,15 @@ def populate(tracking_uri: str) -> None:
     client.set_registered_model_alias(MODEL_NAME, "champion", first.version)
     client.set_model_version_tag(MODEL_NAME, first.version, "checked", "yes")
     client.create_registered_model("empty-model")
-    with mlflow.start_span(name="predict") as span:  # a trace (not imported yet)
-        span.set_inputs({"x": 1})
+    with mlflow.start_span(name="predict") as span:
+        span.set_inputs({"x": 1, "y": [1.5, True, None]})
+        with mlflow.start_span(name="llm", span_type="LLM") as child:
+            child.set_outputs("ok")
+            child.add_event(mlflow.entities.SpanEvent("tick", attributes={"n": 3}))
+        span.set_outputs({"z": 2})
     mlflow.flush_trace_async_logging()
+    mlflow.log_feedback(trace_id=span.trace_id, name="good", value=True, rationale="fine")
+    mlflow.log_expectation(trace_id=span.trace_id, name="answer", value={"z": 2})
 
 
 def without_locations(state: dict) -> dict:
@@ -181,9 +187,11 @@ def snapshot(tracking_uri: str) -> dict:
     """Everything the stock client reads back, in a comparable form; the locations last in
     each tuple."""
     client = MlflowClient(tracking_uri)
+    traces = trace_snapshot(tracking_uri)
     view = mlflow.entities.ViewType.ALL
     experiments = client.search_experiments(view_type=view, order_by=["name"])
     state: dict = {"experiments": {}, "runs": {}, "models": {}, "logged_models": {}}
+    state["traces"] = traces
     for e in experiments:
         state["experiments"][e.experiment_id] = (
             e.name, e.lifecycle_stage, e.creation_time, e.last_update_time, e.tags,
@@ -233,6 +241,29 @@ def snapshot(tracking_uri: str) -> dict:
             ),
         }  # fmt: skip
     return state
+
+
+def trace_snapshot(tracking_uri: str) -> dict:
+    """Every trace the stock client reads back: info, tags, metadata, assessments, spans."""
+    client = MlflowClient(tracking_uri)
+    ids = [e.experiment_id for e in client.search_experiments()]
+    found = {}
+    for trace in client.search_traces(locations=ids, max_results=100):
+        info = trace.info
+        found[info.trace_id] = {
+            "info": (info.request_time, info.execution_duration, str(info.state),
+                     info.request_preview, info.response_preview, info.client_request_id,
+                     info.trace_location.mlflow_experiment.experiment_id),
+            "tags": info.tags,
+            "metadata": info.trace_metadata,
+            "assessments": sorted(
+                (a.assessment_id, a.name, repr(getattr(a, "value", None)), a.source.source_type,
+                 a.source.source_id, a.rationale, a.valid, a.create_time_ms)
+                for a in info.assessments
+            ),
+            "spans": [span.to_dict() for span in client.get_trace(info.trace_id).data.spans],
+        }  # fmt: skip
+    return found
 
 
 def _history(client: MlflowClient, run_id: str, key: str) -> list:

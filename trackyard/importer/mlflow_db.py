@@ -8,6 +8,7 @@ tables and columns it has and reads what is there, rather than mapping alembic r
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import sqlalchemy
 from sqlalchemy import bindparam, text
 
 from ..store.db import chunks
+from ..store.traces import NewTrace
 from .artifacts import readable_folder
 from .model import (
     Dataset,
@@ -29,10 +31,12 @@ from .model import (
     Run,
     RunHead,
 )
+from .traces import Trace, assessment
 
 # The driver each MLflow URI scheme is read with (trackyard ships psycopg 3, not psycopg2).
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 _MYSQL_DRIVER = "mysql+pymysql"
+_TRACE_TEXTS = ("client_request_id", "request_preview", "response_preview")
 
 
 def engine_uri(uri: str) -> str:
@@ -370,7 +374,47 @@ class MlflowDatabase:
         return versions
 
     # ------------------------------------------------------------------ traces
-    def trace_count(self) -> int:
+    def traces(self) -> list[Trace]:
+        """Every trace with its tags, request metadata, spans (when MLflow kept them in its
+        database) and assessments."""
         if "trace_info" not in self.tables:
-            return 0
-        return int(self._rows("SELECT COUNT(*) AS n FROM trace_info")[0].n)
+            return []
+        key = self._quote("key")
+        traces = {
+            row.request_id: Trace(
+                NewTrace(
+                    trace_id=row.request_id,
+                    experiment_id=str(row.experiment_id),
+                    request_time=int(row.timestamp_ms),
+                    execution_ms=row.execution_time_ms,
+                    state=row.status,
+                    client_request_id=row.client_request_id,
+                    request_preview=row.request_preview,
+                    response_preview=row.response_preview,
+                )
+            )
+            for row in self._rows(
+                "SELECT request_id, experiment_id, timestamp_ms, execution_time_ms, status, "
+                f"{self._columns('trace_info', _TRACE_TEXTS)} FROM trace_info "
+                "ORDER BY timestamp_ms, request_id"
+            )
+        }
+        for table, attribute in (("trace_tags", "tags"), ("trace_request_metadata", "metadata")):
+            for row in self._rows(f"SELECT request_id, {key} AS k, value FROM {table}"):
+                if row.request_id in traces:
+                    getattr(traces[row.request_id].info, attribute)[row.k] = row.value
+        if "spans" in self.tables:
+            for row in self._rows(
+                "SELECT trace_id, content FROM spans ORDER BY start_time_unix_nano"
+            ):
+                if row.trace_id in traces:
+                    traces[row.trace_id].spans.append(json.loads(row.content))
+        if "assessments" in self.tables:
+            for row in self._rows("SELECT * FROM assessments ORDER BY created_timestamp"):
+                if row.trace_id in traces:
+                    traces[row.trace_id].info.assessments.append(assessment(row))
+        return list(traces.values())
+
+    def unread_traces(self) -> tuple[int, str]:
+        """Traces this source holds but cannot hand over, and why: none here."""
+        return 0, ""

@@ -261,9 +261,14 @@ class MlrunsFolder:
         )
 
     # ------------------------------------------------------------------ traces
-    def trace_count(self) -> int:
-        return sum(
+    def traces(self) -> list:
+        """None: see unread_traces."""
+        return []
+
+    def unread_traces(self) -> tuple[int, str]:
+        count = sum(
             len(list((folder / "traces").iterdir()))
             for folder in self._experiment_dirs.values()
             if (folder / "traces").is_dir()
         )
+        return count, "an mlruns folder's traces are not imported"

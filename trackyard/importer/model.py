@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..store.points import Point
+
+if TYPE_CHECKING:
+    from .traces import Trace
 
 # A logged model's metric: key, timestamp, step, run id, value, dataset name and digest.
 ModelMetric = tuple[str, int, int, str, float, "str | None", "str | None"]
@@ -142,8 +145,10 @@ class Source(Protocol):
 
     def registered_models(self) -> list[RegisteredModel]: ...
 
-    def trace_count(self) -> int:
-        """How many traces the source holds (they are not imported yet)."""
+    def traces(self) -> list[Trace]: ...
+
+    def unread_traces(self) -> tuple[int, str]:
+        """How many traces the source holds but cannot hand over, and why."""
         ...
 
     def artifact_folder(self, uri: str) -> str | None:

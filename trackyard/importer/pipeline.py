@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..artifacts.base import ArtifactRepository
+from ..store.traces import TraceStore
 from .artifacts import Copier
 from .model import Experiment, RegisteredModel, RunHead, Source
 from .summary import Summary, progress
+from .traces import span_records
 from .writer import Writer
 
 # Runs per transaction: big enough to make commits rare, small enough that an interrupted
@@ -51,11 +53,7 @@ class Import:
         self._logged_models()
         self._runs()
         self._registry()
-        traces = self.source.trace_count()
-        if traces:
-            self.summary["traces"].skipped[
-                "trackyard has no trace store yet; traces stay in the source"
-            ] += traces
+        self._traces()
         self.writer.finish()
         if self.copier:
             self.summary.files, self.summary.bytes = self.copier.files, self.copier.bytes
@@ -189,6 +187,41 @@ class Import:
                     self.writer.write_registered_model(model)
                     tally.imported += 1
                     self.summary["model versions"].imported += len(model.versions)
+                bar.advance(1)
+
+    def _traces(self) -> None:
+        """Each trace in one or two transactions (its spans, then its info, as a client
+        sends them); one whose info is stored is there, one with spans alone is done again
+        (both writes replace what they wrote before)."""
+        traces = self.source.traces()
+        present = self.writer.finished_trace_ids()
+        tally = self.summary["traces"]
+        unread, why = self.source.unread_traces()
+        if unread:
+            tally.skipped[why] += unread
+        store = TraceStore(self.writer.db)
+        active = self.writer.active_experiments()
+        with progress("traces", len(traces), "traces") as bar:
+            for trace in traces:
+                experiment = int(trace.info.experiment_id)
+                if experiment not in self.locations:
+                    tally.skipped["its experiment was not imported"] += 1
+                elif experiment not in active:
+                    tally.skipped[
+                        "its experiment is deleted (trackyard keeps no traces there)"
+                    ] += 1
+                elif trace.info.trace_id in present:
+                    tally.present += 1
+                else:
+                    spans = span_records(trace)
+                    if spans:
+                        store.log_spans(trace.info.experiment_id, spans, None)
+                    else:
+                        self.summary["trace spans"].skipped[
+                            "kept by MLflow only in traces.json, which is not copied"
+                        ] += 1
+                    store.start_trace(trace.info, spans_coming=False)
+                    tally.imported += 1
                 bar.advance(1)
 
     def _move_versions(self, model: RegisteredModel) -> None:

@@ -62,6 +62,20 @@ class Writer:
         with self.db.read() as tx:
             return {row[0] for row in tx.all("SELECT name FROM registered_models")}
 
+    def finished_trace_ids(self) -> set[str]:
+        """Traces whose info is stored (a trace with spans alone is imported again)."""
+        with self.db.read() as tx:
+            return {row[0] for row in tx.all("SELECT trace_id FROM traces WHERE finalized = 1")}
+
+    def active_experiments(self) -> set[int]:
+        with self.db.read() as tx:
+            return {
+                row[0]
+                for row in tx.all(
+                    "SELECT experiment_id FROM experiments WHERE lifecycle_stage = 'active'"
+                )
+            }
+
     def id_fits(self, experiment_id: int) -> bool:
         return self.db.dialect.name != "postgresql" or 0 <= experiment_id <= POSTGRES_MAX_ID
 
