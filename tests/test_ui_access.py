@@ -18,6 +18,7 @@ from mlflow.exceptions import MlflowException
 
 from .access_fixtures import ADMIN, PASSWORD, AuthServer, auth_server
 from .servers import start_server
+from .test_ui_sweeps import AXE, AXE_RUN
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -262,6 +263,7 @@ def test_admin_grants_edit_in_the_access_dialog_and_the_users_client_may_write(
     page = open_page(server.url)
     sign_in(page, *ADMIN)
     page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}")
+    expect(page.get_by_role("button", name=re.compile("^Delete"))).to_be_visible()  # MANAGE
     opener = page.locator("[data-role=access]")
     opener.click()
     dialog = page.get_by_role("dialog", name=re.compile("Access to experiment"))
@@ -327,6 +329,7 @@ def test_access_is_not_offered_to_a_user_who_may_not_manage(server, seeded, open
     page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}")
     expect(page.locator("[data-role=runs-table] .vt-row").first).to_be_visible()
     expect(page.locator("[data-role=access]")).to_be_hidden()
+    expect(page.get_by_role("button", name=re.compile("^(Delete|Restore)"))).to_have_count(0)
     assert page.locator("a[href='#/admin/users']").count() == 0
 
 
@@ -413,6 +416,8 @@ def test_with_auth_off_there_is_no_sign_in_chrome(tmp_path, open_page):
         page = open_page(process.url)
         expect(page.locator("[data-role=experiments]")).to_be_visible()
         assert page.locator(".user-menu, .sign-in").count() == 0
+        page.goto(f"{process.url}/#/experiments/0")  # every control offered, as before
+        expect(page.get_by_role("button", name=re.compile("^Delete"))).to_be_visible()
     finally:
         process.stop()
 
@@ -439,3 +444,37 @@ def test_screenshots_of_the_access_pages(server, seeded, open_page, width, theme
     shot(page, f"access-{width}-{theme}")
     page.goto(f"{server.url}/#/models")
     expect(page.locator("[data-role=current-user]")).to_have_text(ADMIN[0])
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_serious_violation_on_the_access_pages(server, seeded, open_page, theme):
+    if not AXE.exists():  # a devDependency in package.json, installed by scripts/test's npm ci
+        if os.environ.get("CI"):
+            pytest.fail(f"{AXE} is missing (npm ci)")
+        pytest.skip(f"{AXE} is missing (npm ci)")
+    page = open_page(server.url, theme=theme)
+    found = {}
+
+    def check(name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        page.evaluate(AXE.read_text())  # as a script evaluated by the test (CSP allows none)
+        violations = page.evaluate(AXE_RUN)
+        if violations:
+            found[name] = violations
+
+    expect(page.get_by_role("heading", name="Sign in to trackyard")).to_be_visible()
+    check("sign-in")
+    sign_in(page, *ADMIN)
+    page.goto(f"{server.url}/#/admin/users")
+    expect(page.locator("tr[data-user=reader]")).to_be_visible()
+    check("users")
+    page.goto(f"{server.url}/#/tokens")
+    page.get_by_label("Name").fill(f"axe {theme}")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("[data-role=new-token]")).to_be_visible()
+    check("tokens")
+    page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}")
+    page.locator("[data-role=access]").click()
+    expect(page.get_by_role("dialog").locator("tr[data-principal=admin]")).to_be_visible()
+    check("access-dialog")
+    assert not found, found

@@ -13,6 +13,7 @@ import { plural } from "../../format.js";
 import { rankKeys } from "../../key-rank.js";
 import { poll } from "../../live.js";
 import { navigate, setQuery } from "../../router.js";
+import { atLeast, experimentPermissions } from "../../session.js";
 import { attempt, confirmDialog, errorBox, pageHeader } from "../../widgets.js";
 import { accessButton } from "../access-dialog.js";
 import { experimentTabs } from "../traces.js";
@@ -105,6 +106,7 @@ export async function runsView(container, ctx) {
       ),
   });
   view.controls = createControls(view);
+  offerLifecycleToManagers(view);
   replace(container, layout(view));
   ctx.onCleanup(() => {
     disposeVirtualTable(view.table);
@@ -350,6 +352,17 @@ function showProgress(view) {
   const loaded = view.runs.rows.length;
   drawFooter(table, { loaded, loading: fetcher.loading, done: fetcher.done, selected: view.state.selected.size });
   if (!loaded && fetcher.loading) drawLoading(table);
+}
+
+/** Delete and Restore need MANAGE on every experiment shown (auth on): else not offered. */
+function offerLifecycleToManagers(view) {
+  const button = view.controls.lifecycleButton;
+  button.style.display = "none"; // until the server says the user may
+  experimentPermissions(view.experimentIds)
+    .then((levels) => {
+      if (view.experimentIds.every((id) => atLeast(levels.get(id) || "READ", "MANAGE"))) button.style.display = "";
+    })
+    .catch(() => {});
 }
 
 function updateToolbar(view) {
