@@ -150,6 +150,7 @@ def test_legend_click_hides_a_run(ui: SweepUI, sweep: Sweep) -> None:
 
 def test_single_value_metric_drawn_as_bars(ui: SweepUI, sweep: Sweep) -> None:
     ui.goto(compare_path(sweep, 8, tab="charts"))
+    chart(ui, "best_val_accuracy").scroll_into_view_if_needed()  # charts draw once in view
     bars = chart(ui, "best_val_accuracy").locator("[data-role=bar-chart] .bar-row")
     expect(bars).to_have_count(8)
     assert bars.first.locator(".bar-name").inner_text() == "trial-00"
@@ -266,7 +267,8 @@ def test_compare_charts_and_parallel_axes_rank_keys(ui: SweepUI, sweep: Sweep) -
     ui.goto(compare_path(sweep, 20, tab="charts"))
     ui.page.wait_for_selector(".chart-card")
     cards = ui.page.locator(".chart-card").evaluate_all("els => els.map(e => e.dataset.metric)")
-    assert cards[:2] == ["val/loss", "train/loss"]
+    # In sections by prefix (val, train, other, system), each ranked: losses first.
+    assert cards[0] == "val/loss" and cards.index("train/loss") < cards.index("train/accuracy")
     assert cards[-2:] == ["system/cpu_utilization", "system/gpu_0_memory_usage_megabytes"]
     ui.goto(compare_path(sweep, 20, tab="parallel"))
     expect(ui.page.locator("[data-role=parallel][data-drawn]")).to_have_count(1)
@@ -755,4 +757,19 @@ def test_scatter_log_axes(ui: SweepUI, sweep: Sweep) -> None:
     page.reload()
     expect(page.locator("[data-role=slx]")).to_be_checked()
     ui.shot()
+    ui.assert_clean()
+
+
+def test_compare_charts_in_sections_by_prefix(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 20, tab="charts"))
+    ui.page.wait_for_selector(".chart-section")
+    sections = ui.page.locator(".chart-section").evaluate_all(
+        "els => els.map(e => e.dataset.section)"
+    )
+    assert sections == ["val", "train", "other", "system"]
+    system = ui.page.locator(".chart-section[data-section=system] .chart-card")
+    assert system.evaluate_all("els => els.map(e => e.dataset.metric)") == [
+        "system/cpu_utilization",
+        "system/gpu_0_memory_usage_megabytes",
+    ]
     ui.assert_clean()

@@ -520,7 +520,43 @@ export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref,
     observer.observe(card);
     return card;
   });
-  return h("div", { class: "chart-grid", "data-role": "chart-grid" }, cards);
+  const sections = chartSections(keys);
+  if (sections.length < 2) return h("div", { class: "chart-grid", "data-role": "chart-grid" }, cards);
+  const cardOf = new Map(keys.map((key, i) => [key, cards[i]]));
+  return h(
+    "div",
+    { class: "col", "data-role": "chart-grid" },
+    sections.map(([title, sectionKeys]) =>
+      h(
+        "section",
+        { class: "chart-section", dataset: { section: title }, "aria-label": `${title} metrics` },
+        h("h2", { class: "chart-section-title" }, title, h("span", { class: "muted small" }, ` ${sectionKeys.length}`)),
+        h(
+          "div",
+          { class: "chart-grid" },
+          sectionKeys.map((key) => cardOf.get(key)),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * Metric keys grouped by their prefix (the part before the first "/": train, val, system),
+ * in the order their first key comes; keys without a prefix form "other", and system/*
+ * always comes last. [[title, keys], ...].
+ */
+export function chartSections(keys) {
+  const groups = new Map();
+  for (const key of keys) {
+    const slash = key.indexOf("/");
+    const title = slash > 0 ? key.slice(0, slash) : "other";
+    if (!groups.has(title)) groups.set(title, []);
+    groups.get(title).push(key);
+  }
+  const ordered = [...groups].filter(([title]) => title !== "system");
+  if (groups.has("system")) ordered.push(["system", groups.get("system")]);
+  return ordered;
 }
 
 /** One big chart (the "expanded" view of a metric). */
