@@ -396,6 +396,44 @@ def test_admin_creates_promotes_and_deletes_users_on_the_users_page(server, seed
     )
 
 
+def test_admin_manages_roles_and_their_members_on_the_users_page(server, seeded, open_page):
+    page = open_page(server.url)
+    sign_in(page, *ADMIN)
+    page.goto(f"{server.url}/#/admin/users")
+    page.get_by_role("button", name="New role").click()
+    page.get_by_role("dialog").get_by_label("Name").fill("analysts")
+    page.get_by_role("dialog").get_by_role("button", name="Create").click()
+    row = page.locator("tr[data-role-name=analysts]")
+    row.get_by_role("button", name="Add member").click()
+    page.get_by_role("dialog").get_by_label("Username").fill("reader")
+    page.get_by_role("dialog").get_by_role("button", name="Add").click()
+    expect(row.locator("[data-member=reader]")).to_be_visible()
+    role_id = next(role["id"] for role in server.ok("GET", "/api/3.0/mlflow/roles/list")["roles"])
+    body = {
+        "role_id": role_id,
+        "resource_type": "experiment",
+        "resource_pattern": seeded.experiment_id,
+        "permission": "EDIT",
+    }
+    server.ok("POST", "/api/3.0/mlflow/roles/permissions/add", json=body)
+    page.reload()
+    expect(row).to_contain_text(f"experiment {seeded.experiment_id}: EDIT")
+    shot(page, "roles")
+    page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}")
+    page.locator("[data-role=access]").click()
+    expect(page.get_by_role("dialog").locator("tr[data-principal=analysts]")).to_contain_text(
+        "(role)"
+    )
+    page.keyboard.press("Escape")
+    page.goto(f"{server.url}/#/admin/users")
+    row.get_by_role("button", name="Remove reader").click()
+    expect(row.locator("[data-member=reader]")).to_have_count(0)
+    row.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    assert server.ok("GET", "/api/3.0/mlflow/roles/list")["roles"] == []
+
+
 def test_hostile_usernames_render_as_text(server, seeded, open_page):
     server.grant(HOSTILE, "experiment", seeded.experiment_id, "READ")
     page = open_page(server.url)

@@ -15,6 +15,19 @@ export const users = {
   delete: (username) => request("DELETE", `${USERS}/delete`, { body: { username } }),
 };
 
+const ROLES = "ajax-api/3.0/mlflow/roles";
+
+/** Roles (admins): named sets of grants assigned to users. */
+export const roles = {
+  list: () => request("GET", `${ROLES}/list`).then((r) => r.roles || []),
+  create: (name, description) => request("POST", `${ROLES}/create`, { body: { name, description } }),
+  delete: (roleId) => request("DELETE", `${ROLES}/delete`, { body: { role_id: roleId } }),
+  members: (roleId) =>
+    request("GET", `${ROLES}/users/list`, { query: { role_id: roleId } }).then((r) => r.assignments || []),
+  assign: (roleId, username) => request("POST", `${ROLES}/assign`, { body: { role_id: roleId, username } }),
+  unassign: (roleId, username) => request("DELETE", `${ROLES}/unassign`, { body: { role_id: roleId, username } }),
+};
+
 export const grants = {
   /** Every grant on one resource, and the permission of everyone else signed in. */
   onResource: (resourceType, resourceId) =>
