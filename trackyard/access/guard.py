@@ -109,11 +109,17 @@ class Lru(OrderedDict):
         super().__init__()
         self.limit = size
 
-    def remember(self, key: Any, value: Any) -> Any:
-        self[key] = value
-        if len(self) > self.limit:
-            self.popitem(last=False)
-        return value
+    def lookup(self, key: Any, find: Callable[[Any], Any]) -> Any:
+        """The remembered value, else `find(key)`, remembered unless it is None (a missing
+        row may yet be written)."""
+        known = self.get(key)
+        if known is None:
+            known = find(key)
+            if known is not None:
+                self[key] = known
+                if len(self) > self.limit:
+                    self.popitem(last=False)
+        return known
 
 
 _MISSING = object()
@@ -198,7 +204,7 @@ class Access:
         if (digest, stored) not in self.verified:
             if not password_matches(stored, password):
                 return None
-            self.verified.remember((digest, stored), True)
+            self.verified.lookup((digest, stored), lambda _: True)
         return user
 
     # ------------------------------------------------------------------ may they
@@ -259,25 +265,13 @@ class Access:
         return [Resource("experiment", key) for key in sorted({i for i in ids if i is not None})]
 
     def _run_experiment(self, run_id: str) -> int | None:
-        known = self.run_experiments.get(run_id)
-        if known is None:
-            found = self.grants.run_experiment(run_id)
-            return None if found is None else self.run_experiments.remember(run_id, found)
-        return known
+        return self.run_experiments.lookup(run_id, self.grants.run_experiment)
 
     def _model_experiment(self, model_id: str) -> int | None:
-        known = self.model_experiments.get(model_id)
-        if known is None:
-            found = self.grants.logged_model_experiment(model_id)
-            return None if found is None else self.model_experiments.remember(model_id, found)
-        return known
+        return self.model_experiments.lookup(model_id, self.grants.logged_model_experiment)
 
     def _trace_experiment(self, trace_id: str) -> int | None:
-        known = self.trace_experiments.get(trace_id)
-        if known is None:
-            found = self.grants.trace_experiment(trace_id)
-            return None if found is None else self.trace_experiments.remember(trace_id, found)
-        return known
+        return self.trace_experiments.lookup(trace_id, self.grants.trace_experiment)
 
     def _model_key(self, name: str) -> int | None:
         key = self.model_keys.get(name)
