@@ -184,6 +184,17 @@ def private_store(server: Server, backend: str, suffix: str) -> None:
     server.store_uri = uri
 
 
+def start(server: Server) -> None:
+    """Start `server`; one that does not come up is stopped (its workers too) before the
+    error goes on, since no Variant holds it yet."""
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        server.close()
+        raise
+
+
 def trackyard_variants(backend: str) -> list[Variant]:
     plain = make_server("trackyard", backend, None, None, keep=False)
     secured = make_server("trackyard", backend, None, None, keep=False)
@@ -191,7 +202,7 @@ def trackyard_variants(backend: str) -> list[Variant]:
     secured.argv += ["--auth"]
     secured.env.update(TRACKYARD_ADMIN_USERNAME=ADMIN, TRACKYARD_ADMIN_PASSWORD=PASSWORD)
     for server in (plain, secured):
-        server.start()
+        start(server)
     user = ("bench-user", "bench-user-password")
     call(secured.port, "POST", "/api/2.0/mlflow/users/create",
          {"username": user[0], "password": user[1]}, basic(ADMIN, PASSWORD))  # fmt: skip
@@ -221,7 +232,7 @@ def mlflow_variants(backend: str) -> list[Variant]:
         server.argv += ["--app-name", "basic-auth"]
         server.env["MLFLOW_AUTH_CONFIG_PATH"] = str(config)
         server.env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "bench-secret"
-        server.start()
+        start(server)
         label = f"mlflow basic-auth, Basic, credential cache {ttl or 'off'}{' s' if ttl else ''}"
         variants.append(Variant(label, server, basic(ADMIN, PASSWORD)))
     return variants
