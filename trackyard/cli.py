@@ -82,9 +82,9 @@ def with_options(options: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
 @with_options(destination.OPTIONS)
 @with_options(security.OPTIONS)
 @with_options(limits.OPTIONS)
-@with_options(access.OPTIONS)
 @with_options(prefix.OPTIONS)
 @with_options(observability.OPTIONS)
+@with_options(access.OPTIONS)
 def server(**options: Any) -> None:
     """Run the tracking server (REST API, artifact proxy and web UI) on one port."""
     from . import serving

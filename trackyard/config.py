@@ -34,14 +34,14 @@ class ServerConfig:
     shutdown_grace: float = 10.0
     read_timeout: float = 60.0
     max_body_memory_mb: int = 256
-    # Access control (see trackyard/access/): off by default; the permission of a signed-in
-    # user where no grant exists.
-    auth: bool = False
-    auth_default_permission: str = "READ"
     # Operator switches (trackyard/prefix.py, trackyard/observability.py).
     static_prefix: str = ""
     expose_prometheus: bool = False
     access_log_format: str = "text"
+    # Access control (see trackyard/access/): off by default; the permission of a signed-in
+    # user where no grant exists.
+    auth: bool = False
+    auth_default_permission: str = "READ"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServerConfig:
