@@ -773,3 +773,19 @@ def test_compare_charts_in_sections_by_prefix(ui: SweepUI, sweep: Sweep) -> None
         "system/gpu_0_memory_usage_megabytes",
     ]
     ui.assert_clean()
+
+
+def test_compare_chart_takes_a_metric_as_x_axis(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 4, tab="charts"))
+    ui.page.locator("[data-role=x-axis]").select_option("metric:train/accuracy")
+    expect(ui.page).to_have_url(re.compile(r"x=metric%3Atrain%2Faccuracy|x=metric:train/accuracy"))
+    card = chart(ui, "val/loss")
+    expect(card.locator(".chart-host[data-drawn]")).to_have_count(1)
+    hover_line(ui, "val/loss")
+    tip = card.locator("[data-role=chart-tooltip]")
+    expect(tip).to_contain_text(re.compile(r"train/accuracy 0\.\d+"))
+    # The x-axis is train/accuracy's values (0..1), not the steps (0..499).
+    last_x = float(card.locator(".chart-host").get_attribute("data-last-x"))
+    assert 0 < last_x < 1
+    ui.shot()
+    ui.assert_clean()

@@ -5,24 +5,36 @@
 import uPlot from "../vendor/uPlot.esm.js";
 import { metrics as metricsApi } from "./api.js";
 import { cssVar, debounce, h, replace } from "./dom.js";
-import { elapsedTicks, formatDuration, formatNumber, toNumber } from "./format.js";
+import { elapsedTicks, formatNumber, toNumber } from "./format.js";
+import { formatX, metricXMode, parseXMode, toSeries, X_MODES, xLabel, xMetricKey } from "./metric-x.js";
 
-export const X_MODES = { step: "Step", wall: "Wall time", relative: "Relative time" };
+export { X_MODES };
+
 const MAX_POINTS = 1000;
 const RUNS_PER_REQUEST = 100; // the endpoint's limit
 
 /** Chart settings shared by every chart on a page, kept in the URL by the caller. */
 export function readChartSettings(query) {
-  const x = X_MODES[query.get("x")] ? query.get("x") : "step";
+  const x = parseXMode(query.get("x"));
   const smooth = Math.min(0.99, Math.max(0, Number(query.get("smooth")) || 0));
   return { x, log: query.get("log") === "1", smooth };
 }
 
-export function chartControls(settings, onChange) {
+/** The page's chart controls; `xMetrics`: metric keys offered as the x-axis. */
+export function chartControls(settings, onChange, xMetrics = []) {
   const xSelect = h(
     "select",
     { "aria-label": "X axis", "data-role": "x-axis" },
     Object.entries(X_MODES).map(([value, label]) => h("option", { value, selected: value === settings.x }, label)),
+    xMetrics.length
+      ? h(
+          "optgroup",
+          { label: "Metric" },
+          xMetrics.map((key) =>
+            h("option", { value: metricXMode(key), selected: metricXMode(key) === settings.x }, key),
+          ),
+        )
+      : null,
   );
   const log = h("input", { type: "checkbox", checked: settings.log, "data-role": "log-scale" });
   const smooth = h("input", {
@@ -90,34 +102,6 @@ async function fetchPoints(runIds, key, { startStep, endStep, signal } = {}) {
   return byRun;
 }
 
-/** One run's points as [xs, ys] for an x mode; one value per x (the last logged wins). */
-function series(points, xMode, logScale) {
-  if (!points.length) return [[], []];
-  const t0 = Math.min(...points.map((p) => Number(p.timestamp)));
-  const keyed = new Map();
-  for (const p of points) {
-    const x =
-      xMode === "step"
-        ? Number(p.step || 0)
-        : xMode === "wall"
-          ? Number(p.timestamp) / 1000
-          : (Number(p.timestamp) - t0) / 1000;
-    let y = toNumber(p.value);
-    if (!Number.isFinite(y) || (logScale && y <= 0)) y = null;
-    keyed.set(x, y);
-  }
-  const xs = [...keyed.keys()].sort((a, b) => a - b);
-  return [xs, xs.map((x) => keyed.get(x))];
-}
-
-/** The x value as the tooltip and axis read it, for an x mode. */
-function formatX(mode, v) {
-  if (v === null || v === undefined) return "";
-  if (mode === "wall") return new Date(v * 1000).toLocaleString();
-  if (mode === "relative") return formatDuration(v * 1000);
-  return String(v);
-}
-
 /**
  * Draw one metric for several runs into `host`. `runs`: [{id, name, color}].
  * Returns {destroy}. Rejections: only AbortError when the page goes away.
@@ -131,34 +115,40 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
   host.classList.add("chart-host");
   const status = h("div", { class: "chart-status" }, "Loading…");
   replace(host, status);
+  const runIds = runs.map((r) => r.id);
+  const xKey = xMetricKey(settings.x);
   let coarse;
+  let xCoarse = null;
   try {
-    coarse = await fetchPoints(
-      runs.map((r) => r.id),
-      key,
-      { signal },
-    );
+    [coarse, xCoarse] = await Promise.all([
+      fetchPoints(runIds, key, { signal }),
+      xKey === null ? null : fetchPoints(runIds, xKey, { signal }),
+    ]);
   } catch (error) {
     if (error.name === "AbortError") throw error;
     status.textContent = error.message;
     return { destroy() {} };
   }
-  const drawn = runs.filter((run) => coarse.get(run.id).length);
+  // With a metric as x, a run without that metric has nothing to draw either.
+  const drawn = runs.filter((run) => coarse.get(run.id).length && (!xCoarse || xCoarse.get(run.id).length));
   if (!drawn.length) {
     status.textContent = "No data";
     return { destroy() {} };
   }
   if (drawn.every((run) => coarse.get(run.id).length === 1)) return singleValues(host, drawn, coarse);
-  return linePlot(host, { drawn, coarse, key, settings, height, signal, live });
+  return linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal, live });
 }
 
-function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) {
+function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal, live }) {
   const runIds = drawn.map((r) => r.id);
   const sampled = [...coarse.values()].some((points) => points.length >= MAX_POINTS * 0.9);
   const build = (byRun) => {
     const tables = [];
     for (const run of drawn) {
-      const [xs, ys] = series(byRun.get(run.id) || [], settings.x, settings.log);
+      const [xs, ys] = toSeries(byRun.get(run.id) || [], settings.x, {
+        logScale: settings.log,
+        xPoints: xCoarse?.get(run.id) || [],
+      });
       tables.push([xs, settings.smooth ? smooth(ys, settings.smooth) : ys]);
       if (settings.smooth) tables.push([xs, ys]);
     }
@@ -227,7 +217,7 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) 
       tipSwatch.style.background = run.color;
       tipName.textContent = run.name;
       tipValue.textContent = formatNumber(value);
-      tipX.textContent = `${X_MODES[settings.x].toLowerCase()} ${formatX(settings.x, u.data[0][idx])}`;
+      tipX.textContent = `${xMetricKey(settings.x) ?? X_MODES[settings.x].toLowerCase()} ${formatX(settings.x, u.data[0][idx])}`;
       tooltip.classList.remove("hidden");
     }
     const flip = u.cursor.left > u.bbox.width / uPlot.pxRatio / 2;
@@ -275,7 +265,7 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) 
     height,
     scales: { x: { time: settings.x === "wall" }, y: settings.log ? { distr: 3, log: 10 } : {} },
     axes: [xAxis, { ...axis, size: 60, values: label(formatNumber) }],
-    series: [{ label: X_MODES[settings.x] }, ...seriesOptions],
+    series: [{ label: xLabel(settings.x) }, ...seriesOptions],
     legend: { show: false },
     focus: { alpha: 1 }, // no redraw of every line on hover: the halo canvas does it
     cursor: {
@@ -342,6 +332,7 @@ function linePlot(host, { drawn, coarse, key, settings, height, signal, live }) 
     if (shown !== "full") return;
     try {
       coarse = await fetchPoints(runIds, key, { signal });
+      if (xCoarse) xCoarse = await fetchPoints(runIds, xMetricKey(settings.x), { signal });
       const next = build(coarse);
       plot.setData(next);
       markEnd(next);

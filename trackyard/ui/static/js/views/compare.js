@@ -281,14 +281,18 @@ function chartsTab(body, runs, ctx, live) {
   const settings = readChartSettings(ctx.query);
   return replace(
     body,
-    chartControls(settings, (next) => {
-      setQuery({
-        x: next.x === "step" ? "" : next.x,
-        log: next.log,
-        smooth: next.smooth ? next.smooth.toFixed(2) : "",
-      });
-      refresh();
-    }),
+    chartControls(
+      settings,
+      (next) => {
+        setQuery({
+          x: next.x === "step" ? "" : next.x,
+          log: next.log,
+          smooth: next.smooth ? next.smooth.toFixed(2) : "",
+        });
+        refresh();
+      },
+      keys,
+    ),
     chartGrid({
       keys,
       runs: runs.map(({ id, name, color }) => ({ id, name, color })),

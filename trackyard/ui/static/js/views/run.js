@@ -548,10 +548,18 @@ function chartsTab(body, run, ctx, live) {
   const base = `/experiments/${seg(info.experiment_id)}/runs/${seg(info.run_id)}`;
   const series = [{ id: info.run_id, name: info.run_name, color: colorFor(0) }];
   const expanded = ctx.query.get("chart");
-  const controls = chartControls(settings, (next) => {
-    setQuery({ x: next.x === "step" ? "" : next.x, log: next.log, smooth: next.smooth ? next.smooth.toFixed(2) : "" });
-    refresh();
-  });
+  const controls = chartControls(
+    settings,
+    (next) => {
+      setQuery({
+        x: next.x === "step" ? "" : next.x,
+        log: next.log,
+        smooth: next.smooth ? next.smooth.toFixed(2) : "",
+      });
+      refresh();
+    },
+    keys,
+  );
   const filter = filterInput("Filter metrics", (needle) => {
     for (const card of body.querySelectorAll(".chart-card[data-metric]")) {
       card.classList.toggle("hidden", Boolean(needle) && !card.dataset.metric.toLowerCase().includes(needle));
