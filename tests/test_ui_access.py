@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import mlflow
 import pytest
 from mlflow import MlflowClient
+from mlflow.entities import AssessmentSource
 from mlflow.exceptions import MlflowException
 
 from .access_fixtures import ADMIN, PASSWORD, AuthServer, auth_server
 from .servers import start_server
 from .test_ui_sweeps import AXE, AXE_RUN
+from .ui_trace_data import _last, ask
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -35,6 +38,16 @@ HOSTILE = '<img src=x onerror="window.pwned=1">&amp;'
 class Seeded:
     def __init__(self, experiment_id: str, run_id: str) -> None:
         self.experiment_id, self.run_id = experiment_id, run_id
+        self.trace_id = ""
+
+
+MODEL = "catalog"
+CONTRIBUTOR = "contributor"  # EDIT on the seeded experiment and on MODEL
+# Every control that changes something on the run, model, version and trace pages.
+EDIT_CONTROLS = re.compile(
+    r"^(Rename|Delete|Restore|Edit|Add|Add tag|Add alias|Remove alias .+"
+    r"|Add feedback|Add expectation)$"
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +67,40 @@ def seeded(server: AuthServer) -> Seeded:
     for name in ("reader", "writer", "tokenuser", HOSTILE):
         server.user(name)
     return Seeded(experiment_id, run.info.run_id)
+
+
+@pytest.fixture(scope="module")
+def editable(server: AuthServer, seeded: Seeded) -> Seeded:
+    """MODEL with a version, an alias, a tag and a description; a trace in the seeded
+    experiment with a tag and feedback; CONTRIBUTOR holding EDIT on both."""
+    model = {"name": MODEL}
+    server.ok("POST", "/api/2.0/mlflow/registered-models/create", json=model)
+    source = {"source": f"runs:/{seeded.run_id}/model", "run_id": seeded.run_id}
+    server.ok("POST", "/api/2.0/mlflow/model-versions/create", json={**model, **source})
+    server.ok(
+        "POST",
+        "/api/2.0/mlflow/registered-models/alias",
+        json={**model, "alias": "champion", "version": "1"},
+    )
+    server.ok(
+        "POST",
+        "/api/2.0/mlflow/registered-models/set-tag",
+        json={**model, "key": "team", "value": "search"},
+    )
+    server.ok(
+        "PATCH", "/api/2.0/mlflow/registered-models/update", json={**model, "description": "Ranks."}
+    )
+    stock_client(server, basic=ADMIN)
+    mlflow.set_tracking_uri(server.url)
+    mlflow.set_experiment(experiment_id=seeded.experiment_id)
+    ask("What is the capital of France?")
+    seeded.trace_id = _last()
+    source = AssessmentSource(source_type="HUMAN", source_id="reviewer")
+    mlflow.log_feedback(trace_id=seeded.trace_id, name="correct", value=True, source=source)
+    server.user(CONTRIBUTOR)
+    server.grant(CONTRIBUTOR, "experiment", seeded.experiment_id, "EDIT")
+    server.grant(CONTRIBUTOR, "registered_model", MODEL, "EDIT")
+    return seeded
 
 
 def stock_client(server: AuthServer, *, basic=None, token=None) -> MlflowClient:
@@ -192,6 +239,78 @@ def test_read_only_user_is_offered_no_rename_or_delete_on_the_experiments_list(
     page.locator("[data-role=sign-out]").click()
     sign_in(page, *ADMIN)
     expect(row.get_by_role("button", name="Delete")).to_be_visible()
+
+
+@pytest.mark.parametrize("user", ["reader", CONTRIBUTOR])
+def test_edit_controls_on_a_registered_model_are_offered_only_with_edit(
+    server, editable, open_page, user
+):
+    page = open_page(server.url)
+    sign_in(page, user)
+    page.goto(f"{server.url}/#/models/{MODEL}")
+    expect(page.locator("[data-role=versions]")).to_be_visible()
+    edits = page.locator(".page").get_by_role("button", name=EDIT_CONTROLS)
+    if user == "reader":
+        expect(edits).to_have_count(0)
+        expect(page.locator("[data-role=aliases]")).to_contain_text("@champion")
+    else:
+        for name in ("Add alias", "Add tag", "Edit", "Remove alias champion"):
+            expect(page.locator(".page").get_by_role("button", name=name).first).to_be_visible()
+    expect(page.locator("[data-role=access]")).to_be_hidden()  # MANAGE only
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("user", ["reader", CONTRIBUTOR])
+def test_a_model_versions_stage_and_aliases_are_changeable_only_with_edit(
+    server, editable, open_page, user
+):
+    page = open_page(server.url)
+    sign_in(page, user)
+    page.goto(f"{server.url}/#/models/{MODEL}/versions/1")
+    expect(page.locator("[data-role=aliases]")).to_contain_text("@champion")
+    stage = page.locator("[data-role=stage]")
+    edits = page.locator(".page").get_by_role("button", name=EDIT_CONTROLS)
+    if user == "reader":
+        expect(stage).to_have_count(0)
+        expect(edits).to_have_count(0)
+    else:
+        expect(stage).to_be_enabled()
+        expect(page.locator(".page").get_by_role("button", name="Add alias")).to_be_visible()
+
+
+@pytest.mark.parametrize("user", ["reader", CONTRIBUTOR])
+def test_a_traces_tags_and_assessments_are_editable_only_with_edit(
+    server, editable, open_page, user
+):
+    page = open_page(server.url)
+    sign_in(page, user)
+    page.goto(f"{server.url}/#/experiments/{editable.experiment_id}/traces/{editable.trace_id}")
+    assessments = page.locator("[data-role=assessments]")
+    expect(assessments).to_contain_text("correct")
+    edits = page.locator(".trace-side").get_by_role("button", name=EDIT_CONTROLS)
+    if user == "reader":
+        expect(edits).to_have_count(0)
+    else:
+        expect(assessments.get_by_role("button", name="Add feedback")).to_be_visible()
+        expect(assessments.get_by_role("button", name="Edit")).to_be_visible()
+        expect(assessments.get_by_role("button", name="Delete")).to_have_count(0)  # MANAGE
+        expect(page.locator(".trace-side").get_by_role("button", name="Add tag")).to_be_visible()
+    assert page.errors == []
+
+
+def test_edit_user_may_rename_and_tag_but_not_delete_an_experiment_or_run(
+    server, editable, open_page
+):
+    page = open_page(server.url)
+    sign_in(page, CONTRIBUTOR)
+    row = page.locator(f"[data-role=experiments] tr[data-experiment-id='{editable.experiment_id}']")
+    expect(row.get_by_role("button", name="Rename")).to_be_visible()
+    expect(row.get_by_role("button", name="Delete")).to_have_count(0)
+    page.goto(f"{server.url}/#/experiments/{editable.experiment_id}/runs/{editable.run_id}")
+    expect(page.get_by_role("button", name="Add tag")).to_be_visible()
+    expect(page.get_by_role("button", name="Rename")).to_be_visible()
+    expect(page.locator("[data-role=delete-run]")).to_have_count(0)
+    assert page.errors == []
 
 
 def test_a_write_refused_after_the_grant_was_revoked_reads_as_a_permission_message(

@@ -36,6 +36,16 @@ export async function myPermission(resourceType, resourceId) {
   return answer.permission;
 }
 
+/**
+ * What the signed-in user may do on an experiment or a registered model, for the views to
+ * offer only the controls that will work: `{edit, manage}`, both with auth off and for
+ * admins; READ's (neither) where the server will not say.
+ */
+export async function mayOn(resourceType, resourceId) {
+  const level = await myPermission(resourceType, resourceId).catch(() => "READ");
+  return { edit: atLeast(level, "EDIT"), manage: atLeast(level, "MANAGE") };
+}
+
 /** The user's permission on each of `ids` (experiment ids): a Map from id to level name. */
 export async function experimentPermissions(ids) {
   if (!session.enabled || session.user?.is_admin || !ids.length) return new Map(ids.map((id) => [id, "MANAGE"]));

@@ -7,6 +7,7 @@ import { debounce, h, replace, safeUrl } from "../dom.js";
 import { formatRelative, formatTime } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { href, refresh, seg, setQuery } from "../router.js";
+import { mayOn } from "../session.js";
 import {
   attempt,
   confirmDialog,
@@ -194,9 +195,11 @@ export async function modelsView(container, ctx) {
 export async function modelView(container, ctx) {
   const name = ctx.params.name;
   replace(container, loading());
-  const [model, versions] = await Promise.all([
+  // Controls the user may not use are not offered (auth on: their level on the model).
+  const [model, versions, may] = await Promise.all([
     registry.getModel(name),
     registry.searchVersions({ filter: `name = ${literal(name)}`, orderBy: ["version_number DESC"] }),
+    mayOn("registered_model", name),
   ]);
   if (!ctx.alive()) return;
   document.title = `${name} · trackyard`;
@@ -216,7 +219,7 @@ export async function modelView(container, ctx) {
         subtitle: `Created ${formatTime(model.creation_timestamp)} · last modified ${formatTime(model.last_updated_timestamp)}`,
         actions: accessButton("registered_model", name, name),
       }),
-      descriptionPanel(model.description, (text) => registry.updateModel(name, text)),
+      descriptionPanel(model.description, may.edit ? (text) => registry.updateModel(name, text) : null),
       panel(
         "Aliases",
         h(
@@ -228,11 +231,13 @@ export async function modelView(container, ctx) {
                   "span",
                   { class: "badge accent" },
                   h("a", { href: versionHref(name, a.version) }, `@${a.alias} → v${a.version}`),
-                  h("button", { title: `Remove alias ${a.alias}`, onclick: () => removeAlias(name, a.alias) }, "×"),
+                  may.edit ? removeAliasButton(name, a.alias) : null,
                 ),
               )
             : h("span", { class: "muted" }, "No aliases."),
-          h("button", { onclick: () => addAlias(name, versions.length ? versions[0].version : "") }, "Add alias"),
+          may.edit
+            ? h("button", { onclick: () => addAlias(name, versions.length ? versions[0].version : "") }, "Add alias")
+            : null,
         ),
       ),
       panel(
@@ -296,8 +301,8 @@ export async function modelView(container, ctx) {
         "Tags",
         tagEditor({
           tags: Object.fromEntries((model.tags || []).map((t) => [t.key, t.value])),
-          onSet: (key, value) => registry.setModelTag(name, key, value),
-          onDelete: (key) => registry.deleteModelTag(name, key),
+          onSet: may.edit ? (key, value) => registry.setModelTag(name, key, value) : null,
+          onDelete: may.edit ? (key) => registry.deleteModelTag(name, key) : null,
           reload: refresh,
         }),
       ),
@@ -308,7 +313,7 @@ export async function modelView(container, ctx) {
 export async function versionView(container, ctx) {
   const { name, version } = ctx.params;
   replace(container, loading());
-  const v = await registry.getVersion(name, version);
+  const [v, may] = await Promise.all([registry.getVersion(name, version), mayOn("registered_model", name)]);
   if (!ctx.alive()) return;
   document.title = `${name} v${version} · trackyard`;
   const stage = h(
@@ -350,12 +355,14 @@ export async function versionView(container, ctx) {
           ["Status", [v.status || "", v.status_message ? h("span", { class: "muted" }, ` ${v.status_message}`) : null]],
           [
             "Stage",
-            h(
-              "span",
-              { class: "row" },
-              stage,
-              h("label", { class: "inline" }, archive, "Archive other versions in this stage"),
-            ),
+            may.edit
+              ? h(
+                  "span",
+                  { class: "row" },
+                  stage,
+                  h("label", { class: "inline" }, archive, "Archive other versions in this stage"),
+                )
+              : stageBadge(v.current_stage),
           ],
           ["Registered", formatTime(v.creation_timestamp)],
           ["Last modified", formatTime(v.last_updated_timestamp)],
@@ -380,24 +387,19 @@ export async function versionView(container, ctx) {
           { class: "row", "data-role": "aliases" },
           (v.aliases || []).length
             ? v.aliases.map((a) =>
-                h(
-                  "span",
-                  { class: "badge accent" },
-                  `@${a}`,
-                  h("button", { title: `Remove alias ${a}`, onclick: () => removeAlias(name, a) }, "×"),
-                ),
+                h("span", { class: "badge accent" }, `@${a}`, may.edit ? removeAliasButton(name, a) : null),
               )
             : h("span", { class: "muted" }, "No aliases."),
-          h("button", { onclick: () => addAlias(name, version) }, "Add alias"),
+          may.edit ? h("button", { onclick: () => addAlias(name, version) }, "Add alias") : null,
         ),
       ),
-      descriptionPanel(v.description, (text) => registry.updateVersion(name, version, text)),
+      descriptionPanel(v.description, may.edit ? (text) => registry.updateVersion(name, version, text) : null),
       panel(
         "Tags",
         tagEditor({
           tags: Object.fromEntries((v.tags || []).map((t) => [t.key, t.value])),
-          onSet: (key, value) => registry.setVersionTag(name, version, key, value),
-          onDelete: (key) => registry.deleteVersionTag(name, version, key),
+          onSet: may.edit ? (key, value) => registry.setVersionTag(name, version, key, value) : null,
+          onDelete: may.edit ? (key) => registry.deleteVersionTag(name, version, key) : null,
           reload: refresh,
         }),
       ),
@@ -424,27 +426,37 @@ function sourceLink(source) {
   return h("a", { href: href(`/runs/${seg(m[1])}`, { tab: "artifacts", path: m[2] }) }, text);
 }
 
+/** The description, and Edit (or Add) when `save` is given (the user may edit). */
 function descriptionPanel(text, save) {
   return panel(
     "Description",
     text ? renderMarkdown(text) : h("div", { class: "muted" }, "No description."),
-    h(
-      "button",
-      {
-        class: "link",
-        onclick: async () => {
-          const done = await dialog({
-            title: "Description",
-            fields: [{ name: "text", label: "Markdown", value: text || "", multiline: true }],
-            submit: ({ text: value }) => save(value),
-          });
-          if (done) refresh();
-        },
-      },
-      text ? "Edit" : "Add",
-    ),
+    save
+      ? h(
+          "button",
+          {
+            class: "link",
+            onclick: async () => {
+              const done = await dialog({
+                title: "Description",
+                fields: [{ name: "text", label: "Markdown", value: text || "", multiline: true }],
+                submit: ({ text: value }) => save(value),
+              });
+              if (done) refresh();
+            },
+          },
+          text ? "Edit" : "Add",
+        )
+      : null,
   );
 }
+
+const removeAliasButton = (name, alias) =>
+  h(
+    "button",
+    { title: `Remove alias ${alias}`, "aria-label": `Remove alias ${alias}`, onclick: () => removeAlias(name, alias) },
+    "×",
+  );
 
 async function addAlias(name, version) {
   const done = await dialog({

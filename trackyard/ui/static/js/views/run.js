@@ -9,7 +9,7 @@ import { createTicker, poll } from "../live.js";
 import { renderMarkdown } from "../markdown.js";
 import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
-import { atLeast, myPermission } from "../session.js";
+import { mayOn } from "../session.js";
 import {
   attempt,
   confirmDialog,
@@ -34,9 +34,8 @@ export async function runView(container, ctx) {
   if (!ctx.alive()) return;
   const experiment = await experiments.get(run.info.experiment_id).catch(() => null);
   // Controls the user may not use are not offered (auth on: their level on the experiment).
-  const level = await myPermission("experiment", run.info.experiment_id).catch(() => "READ");
+  run.may = await mayOn("experiment", run.info.experiment_id);
   if (!ctx.alive()) return;
-  run.may = { edit: atLeast(level, "EDIT"), manage: atLeast(level, "MANAGE") };
 
   const info = run.info;
   const tags = toMap(run.data.tags);

@@ -12,8 +12,12 @@ import { confirmDialog, dialog } from "../widgets.js";
 const SOURCE = { source_type: "HUMAN", source_id: "trackyard web UI" };
 const VALUE_HINT = 'true, 0.8, "text" or any JSON';
 
-/** The assessments panel's body; `reload()` fetches the trace's info again and redraws it. */
-export function assessmentsBox({ traceId, assessments, reload }) {
+/**
+ * The assessments panel's body; `reload()` fetches the trace's info again and redraws it.
+ * `may` ({edit, manage}) says which controls to offer: adding and editing need EDIT on the
+ * trace's experiment, deleting MANAGE.
+ */
+export function assessmentsBox({ traceId, assessments, reload, may }) {
   const box = h("div", { class: "col", "data-role": "assessments" });
   replace(
     box,
@@ -33,29 +37,31 @@ export function assessmentsBox({ traceId, assessments, reload }) {
           h(
             "tbody",
             null,
-            assessments.map((a) => assessmentRow(a, { traceId, reload })),
+            assessments.map((a) => assessmentRow(a, { traceId, reload, may })),
           ),
         )
       : h("div", { class: "muted" }, "No assessments yet."),
-    h(
-      "div",
-      { class: "row" },
-      h(
-        "button",
-        { onclick: () => edit({ traceId, reload, kind: "feedback" }), "data-role": "add-feedback" },
-        "Add feedback",
-      ),
-      h(
-        "button",
-        { onclick: () => edit({ traceId, reload, kind: "expectation" }), "data-role": "add-expectation" },
-        "Add expectation",
-      ),
-    ),
+    may.edit
+      ? h(
+          "div",
+          { class: "row" },
+          h(
+            "button",
+            { onclick: () => edit({ traceId, reload, kind: "feedback" }), "data-role": "add-feedback" },
+            "Add feedback",
+          ),
+          h(
+            "button",
+            { onclick: () => edit({ traceId, reload, kind: "expectation" }), "data-role": "add-expectation" },
+            "Add expectation",
+          ),
+        )
+      : null,
   );
   return box;
 }
 
-function assessmentRow(assessment, { traceId, reload }) {
+function assessmentRow(assessment, { traceId, reload, may }) {
   const { kind, value, error } = assessmentValue(assessment);
   const source = assessment.source || {};
   const overridden = assessment.valid === false;
@@ -86,8 +92,12 @@ function assessmentRow(assessment, { traceId, reload }) {
     h(
       "td",
       { class: "nowrap" },
-      h("button", { class: "link", onclick: () => edit({ traceId, reload, kind, assessment }) }, "Edit"),
-      h("button", { class: "link danger", onclick: () => remove({ traceId, reload, assessment }) }, "Delete"),
+      may.edit
+        ? h("button", { class: "link", onclick: () => edit({ traceId, reload, kind, assessment }) }, "Edit")
+        : null,
+      may.manage
+        ? h("button", { class: "link danger", onclick: () => remove({ traceId, reload, assessment }) }, "Delete")
+        : null,
     ),
   );
 }

@@ -7,6 +7,7 @@ import { h, replace } from "../dom.js";
 import { formatDuration, formatTime } from "../format.js";
 import { jsonView, longText } from "../json-view.js";
 import { href, seg, setQuery } from "../router.js";
+import { mayOn } from "../session.js";
 import { spanTree } from "../span-tree.js";
 import {
   buildTree,
@@ -26,10 +27,12 @@ import { stateBadge } from "./traces.js";
 export async function traceView(container, ctx) {
   const { experimentId, traceId } = ctx.params;
   replace(container, loading("Loading trace…"));
-  const [info, rawSpans, experiment] = await Promise.all([
+  // Controls the user may not use are not offered (auth on: their level on the experiment).
+  const [info, rawSpans, experiment, may] = await Promise.all([
     traces.info(traceId, ctx.signal),
     traces.spans(traceId, ctx.signal),
     experiments.get(experimentId).catch(() => null),
+    mayOn("experiment", experimentId),
   ]);
   if (!ctx.alive()) return;
   const tags = info.tags || {};
@@ -47,13 +50,16 @@ export async function traceView(container, ctx) {
     drawTrace(fresh);
   };
   function drawTrace(current) {
-    replace(assessmentsBody, assessmentsBox({ traceId, assessments: current.assessments || [], reload: reloadInfo }));
+    replace(
+      assessmentsBody,
+      assessmentsBox({ traceId, assessments: current.assessments || [], reload: reloadInfo, may }),
+    );
     replace(
       tagsBody,
       tagEditor({
         tags: current.tags || {},
-        onSet: (key, value) => traces.setTag(traceId, key, value),
-        onDelete: (key) => traces.deleteTag(traceId, key),
+        onSet: may.edit ? (key, value) => traces.setTag(traceId, key, value) : null,
+        onDelete: may.edit ? (key) => traces.deleteTag(traceId, key) : null,
         reload: reloadInfo,
       }),
     );
