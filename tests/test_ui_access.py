@@ -385,7 +385,7 @@ def test_admin_grants_edit_in_the_access_dialog_and_the_users_client_may_write(
     expect(page.get_by_role("button", name=re.compile("^Delete"))).to_be_visible()  # MANAGE
     opener = page.locator("[data-role=access]")
     opener.click()
-    dialog = page.get_by_role("dialog", name=re.compile("Access to experiment"))
+    dialog = page.get_by_role("dialog", name="Access to experiment shared")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_label("User")).to_be_focused()
     expect(dialog.locator("tr[data-principal=admin]")).to_contain_text("MANAGE")  # the creator
@@ -565,6 +565,19 @@ def test_hostile_usernames_render_as_text(server, seeded, open_page):
     assert page.locator("img[src=x]").count() == 0
     assert page.evaluate("window.pwned") is None
     assert page.errors == []
+
+
+def test_the_access_dialog_names_the_experiment_as_text(server, seeded, open_page):
+    experiment_id = stock_client(server, basic=ADMIN).create_experiment(HOSTILE)
+    page = open_page(server.url)
+    sign_in(page, *ADMIN)
+    page.goto(f"{server.url}/#/experiments/{experiment_id}")
+    expect(page.locator("h1")).to_have_text(HOSTILE)
+    page.locator("[data-role=access]").click()
+    title = page.get_by_role("dialog").locator("header")
+    expect(title).to_have_text(f"Access to experiment {HOSTILE}")
+    assert page.locator("img[src=x]").count() == 0
+    assert page.evaluate("window.pwned") is None
 
 
 def test_with_auth_off_there_is_no_sign_in_chrome(tmp_path, open_page):

@@ -18,7 +18,11 @@ const MEANING = {
 };
 const KIND_LABEL = { experiment: "experiment", registered_model: "registered model" };
 
-/** An "Access" button, shown once the server says the user may manage this resource. */
+/**
+ * An "Access" button, shown once the server says the user may manage this resource. `label`
+ * names it in the dialog's title: its name, or a function giving it when the dialog opens (a
+ * page that learns the name after drawing its header).
+ */
 export function accessButton(resourceType, resourceId, label) {
   const button = h(
     "button",
@@ -26,7 +30,7 @@ export function accessButton(resourceType, resourceId, label) {
       type: "button",
       class: "hidden",
       "data-role": "access",
-      onclick: () => openAccessDialog(resourceType, resourceId, label),
+      onclick: () => openAccessDialog(resourceType, resourceId, typeof label === "function" ? label() : label),
     },
     "Access",
   );
@@ -38,7 +42,10 @@ export function accessButton(resourceType, resourceId, label) {
   return button;
 }
 
-/** The modal: role=dialog, Tab kept inside, Escape closes, focus goes back to the opener. */
+/**
+ * The modal: role=dialog, Tab kept inside, Escape closes, focus goes back to the opener.
+ * `label` (the resource's name) goes into the title as text.
+ */
 export function openAccessDialog(resourceType, resourceId, label) {
   const opener = document.activeElement;
   const list = h("div", { class: "access-list" }, "Loading…");

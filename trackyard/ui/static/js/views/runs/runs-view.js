@@ -178,7 +178,7 @@ function layout(view) {
       crumbs: [["Experiments", "#/experiments"]],
       title: c.title,
       subtitle: c.subtitle,
-      actions: view.multi ? null : accessButton("experiment", view.experimentIds[0], view.experimentIds[0]),
+      actions: view.multi ? null : accessButton("experiment", view.experimentIds[0], () => experimentName(view)),
     }),
     view.multi ? null : experimentTabs(view.experimentIds[0], "runs"),
     h(
@@ -198,6 +198,9 @@ function layout(view) {
     view.table.element,
   );
 }
+
+/** The one experiment's name once loaded, its id until then. */
+const experimentName = (view) => view.names.get(view.experimentIds[0]) ?? view.experimentIds[0];
 
 async function loadExperimentNames(view) {
   const { ctx, experimentIds, multi, controls } = view;
