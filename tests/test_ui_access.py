@@ -580,6 +580,55 @@ def test_the_access_dialog_names_the_experiment_as_text(server, seeded, open_pag
     assert page.evaluate("window.pwned") is None
 
 
+def test_user_changes_their_own_password_and_signs_in_with_the_new_one(server, seeded, open_page):
+    server.user("changer")
+    page = open_page(server.url)
+    sign_in(page, "changer")
+    page.locator("[data-role=current-user]").click()
+    form = page.locator("[data-role=password-form]")
+    form.get_by_label("Current password").fill(PASSWORD)
+    form.get_by_label("New password (12 characters or more)").fill("changed-password-34")
+    form.get_by_label("New password again").fill("changed-password-34")
+    form.get_by_role("button", name="Change password").click()
+    expect(page.locator("#toasts")).to_contain_text("Password changed.")
+    page.locator("[data-role=sign-out]").click()
+    sign_in(page, "changer", PASSWORD, succeeds=False)
+    expect(page.locator(".sign-in-form [role=alert]")).to_have_text("Invalid username or password.")
+    sign_in(page, "changer", "changed-password-34")
+    assert page.errors == []
+
+
+def test_a_wrong_current_password_changes_nothing(server, seeded, open_page):
+    server.user("keeper")
+    page = open_page(server.url)
+    sign_in(page, "keeper")
+    page.goto(f"{server.url}/#/tokens")
+    form = page.locator("[data-role=password-form]")
+    form.get_by_label("Current password").fill("not-my-password-0")
+    form.get_by_label("New password (12 characters or more)").fill("changed-password-56")
+    form.get_by_label("New password again").fill("changed-password-56")
+    form.get_by_role("button", name="Change password").click()
+    expect(form.get_by_role("alert")).to_have_text("Current password is incorrect.")
+    user = server.ok("GET", "/api/2.0/mlflow/users/current", ("keeper", PASSWORD))["user"]
+    assert user["username"] == "keeper"
+
+
+def test_differing_new_passwords_are_not_sent(server, seeded, open_page):
+    server.user("typist")
+    page = open_page(server.url)
+    sign_in(page, "typist")
+    page.goto(f"{server.url}/#/tokens")
+    form = page.locator("[data-role=password-form]")
+    form.get_by_label("Current password").fill(PASSWORD)
+    form.get_by_label("New password (12 characters or more)").fill("changed-password-78")
+    form.get_by_label("New password again").fill("changed-password-79")
+    form.get_by_role("button", name="Change password").click()
+    expect(form.get_by_role("alert")).to_have_text("The new passwords differ.")
+    assert (
+        server.call("GET", "/api/2.0/mlflow/users/current", ("typist", PASSWORD)).status_code == 200
+    )
+
+
 def test_with_auth_off_there_is_no_sign_in_chrome(tmp_path, open_page):
     process = start_server(tmp_path, f"sqlite:///{tmp_path / 'plain.db'}")
     try:

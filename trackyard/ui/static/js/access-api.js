@@ -11,6 +11,9 @@ export const users = {
   list: () => request("GET", `${USERS}/list`).then((r) => r.users || []),
   create: (username, password) => request("POST", `${USERS}/create`, { body: { username, password } }),
   setPassword: (username, password) => request("PATCH", `${USERS}/update-password`, { body: { username, password } }),
+  /** The signed-in user's own password: the server asks for the current one. */
+  changeOwnPassword: (username, currentPassword, password) =>
+    request("PATCH", `${USERS}/update-password`, { body: { username, password, current_password: currentPassword } }),
   setAdmin: (username, isAdmin) => request("PATCH", `${USERS}/update-admin`, { body: { username, is_admin: isAdmin } }),
   delete: (username) => request("DELETE", `${USERS}/delete`, { body: { username } }),
 };

@@ -102,7 +102,11 @@ function userControls(user) {
     "span",
     { class: "user-menu" },
     user.is_admin ? h("a", { href: "#/admin/users", "data-nav": "users" }, "Users") : null,
-    h("a", { href: "#/tokens", "data-role": "current-user", title: "Signed in: your access tokens" }, user.username),
+    h(
+      "a",
+      { href: "#/tokens", "data-role": "current-user", title: "Signed in: your access tokens and password" },
+      user.username,
+    ),
     h("button", { type: "button", class: "link", "data-role": "sign-out", onclick: signOut }, "Sign out"),
   );
 }

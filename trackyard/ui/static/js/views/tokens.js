@@ -1,7 +1,8 @@
 // #/tokens: the signed-in user's personal access tokens (MLFLOW_TRACKING_TOKEN for the stock
-// client): create one (shown once: the server keeps only its digest), list, revoke.
+// client): create one (shown once: the server keeps only its digest), list, revoke; and
+// changing their own password (MLflow's update-password, with the current one).
 
-import { tokens } from "../access-api.js";
+import { tokens, users } from "../access-api.js";
 import { h, replace } from "../dom.js";
 import { formatTime } from "../format.js";
 import { session } from "../session.js";
@@ -69,9 +70,48 @@ export async function tokensView(container, ctx) {
       ),
       reveal,
       panel("Your tokens", listBox),
+      panel("Password", passwordForm(session.user.username)),
     ),
   );
   await reload();
+}
+
+/**
+ * Change the signed-in user's password: the current one (the server checks it), the new one
+ * twice (a typo would otherwise lock them out). Sessions and tokens keep working.
+ */
+function passwordForm(username) {
+  const field = (name, autocomplete) =>
+    h("input", { type: "password", name, autocomplete, required: true, maxlength: 1000 });
+  const current = field("current-password", "current-password");
+  const fresh = field("new-password", "new-password");
+  const again = field("new-password-again", "new-password");
+  const errorLine = h("div", { class: "field-error", role: "alert" });
+  const onSubmit = async (event) => {
+    event.preventDefault();
+    errorLine.textContent = "";
+    if (fresh.value !== again.value) {
+      errorLine.textContent = "The new passwords differ.";
+      return;
+    }
+    try {
+      await users.changeOwnPassword(username, current.value, fresh.value);
+      for (const input of [current, fresh, again]) input.value = "";
+      toast("Password changed.");
+    } catch (error) {
+      errorLine.textContent = error.message;
+    }
+  };
+  return h(
+    "form",
+    { class: "password-form", onsubmit: onSubmit, "data-role": "password-form" },
+    h("input", { type: "text", name: "username", autocomplete: "username", value: username, hidden: true }),
+    h("label", null, "Current password", current),
+    h("label", null, "New password (12 characters or more)", fresh),
+    h("label", null, "New password again", again),
+    h("button", { type: "submit", class: "primary" }, "Change password"),
+    errorLine,
+  );
 }
 
 function tomorrow() {
