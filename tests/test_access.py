@@ -82,6 +82,26 @@ def test_stock_client_is_denied_another_users_experiment(secured, stock_env) -> 
     assert raised.value.error_code == "PERMISSION_DENIED"
 
 
+def test_runs_count_counts_only_the_callers_readable_experiments(secured) -> None:
+    owner = secured.user("count-owner")
+    ids = []
+    for name, runs in (("count-open", 3), ("count-closed", 2)):
+        experiment = secured.ok(
+            "POST", "/api/2.0/mlflow/experiments/create", owner, json={"name": name}
+        )
+        ids.append(experiment["experiment_id"])
+        for _ in range(runs):
+            body = {"experiment_id": ids[-1]}
+            secured.ok("POST", "/api/2.0/mlflow/runs/create", owner, json=body)
+    outsider = secured.user("count-outsider")
+    secured.grant(outsider[0], "experiment", ids[1], "DENY")
+    path, body = "/api/2.0/trackyard/runs/count", {"experiment_ids": ids}
+    assert secured.ok("POST", path, owner, json=body) == {"count": 5}
+    assert secured.ok("POST", path, outsider, json=body) == {"count": 3}
+    only_closed = {"experiment_ids": ids[1:]}
+    assert secured.ok("POST", path, outsider, json=only_closed) == {"count": 0}
+
+
 def test_basic_auth_app_client_creates_users_and_grants(secured, stock_env) -> None:
     from mlflow.server import get_app_client
 

@@ -252,6 +252,14 @@ class SearchRuns(Message, kw_only=True):
     page_token: str = ""
 
 
+class CountRuns(Message, kw_only=True):
+    """trackyard/runs/count: SearchRuns' scope and filter, without order or pages."""
+
+    experiment_ids: list[str] = []
+    filter: str = ""
+    run_view_type: str | int = "ACTIVE_ONLY"
+
+
 class GetMetricHistory(RunRef, kw_only=True):
     metric_key: str = ""
     page_token: str = ""

@@ -10,6 +10,7 @@ from ..access.guard import Caller
 from ..dispatch import ApiRoutes
 from ..messages import tracking as m
 from ..paging import page
+from ..search.grammar import parse_filter
 from ..search.request import search_arguments
 from ..search.schemas import RUNS
 from ..services import Services
@@ -161,3 +162,16 @@ def search_runs(services: Services, req: m.SearchRuns, caller: Caller) -> dict:
         **search_arguments(req, RUNS, check.MAX_RUNS_PER_SEARCH, "runs per page"),
     )
     return page("runs", runs, token)
+
+
+@api.post("trackyard/runs/count", m.CountRuns, rule=r.FILTERED_RULE)
+def count_runs(services: Services, req: m.CountRuns, caller: Caller) -> dict:
+    """How many runs a runs/search with this scope and filter matches over all its pages
+    (MLflow's search gives no total; the UI shows it beside a large experiment's table).
+    Counts, as the search returns, only runs of experiments the caller may read."""
+    experiment_ids = caller.experiment_ids(check.experiment_ids(req.experiment_ids, "CountRuns"))
+    if not experiment_ids:
+        return {"count": 0}
+    clauses = check.filter_size(parse_filter(req.filter, RUNS))
+    view_type = check.view_type(req.run_view_type)
+    return {"count": services.store.count_runs(experiment_ids, clauses, view_type)}

@@ -50,11 +50,7 @@ class RunSearch:
         if scope is None:
             return [], None
         with self.db.read() as tx:
-            metric_keys = [c.key for c in clauses if c.entity == "metric"]
-            metric_keys += [o.key for o in order_by if o.entity == "metric"]
-            key_ids = self.keys.ids(tx, metric_keys, create=False)
-            query = q.Query(where=[*scope.where], where_params=[*scope.where_params])
-            q.run_filters(clauses, self.db.dialect, key_ids.get, query)
+            query, key_ids = self._filtered(tx, scope, clauses, order_by)
             segments = q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
             rows: list[tuple[int, Row]] = []
             for index in range(segment, len(segments)):
@@ -69,6 +65,31 @@ class RunSearch:
             return runs, None
         last_segment, last = rows[max_results - 1]
         return runs, encode_keyset(last_segment, last[len(RUN_COLUMNS) :])
+
+    def count(
+        self, experiment_ids: Sequence[str], clauses: Sequence[Clause], view_type: str
+    ) -> int:
+        """How many runs `search` would page through: one COUNT with the same filters and
+        no order, for a total the UI shows beside the pages it loads."""
+        scope = _scope(experiment_ids, view_type)
+        if scope is None:
+            return 0
+        with self.db.read() as tx:
+            query, _ = self._filtered(tx, scope, clauses, ())
+            sql = f"SELECT COUNT(*) FROM runs r {' '.join(query.joins)} WHERE {query.where_sql()}"
+            return int(tx.scalar(sql, query.params))
+
+    def _filtered(
+        self, tx: Tx, scope: q.Query, clauses: Sequence[Clause], order_by: Sequence[OrderKey]
+    ) -> tuple[q.Query, dict[str, int]]:
+        """The searched runs with the filters applied, and the ids of the metric keys that
+        the filters and the order name (a key never logged has none)."""
+        metric_keys = [c.key for c in clauses if c.entity == "metric"]
+        metric_keys += [o.key for o in order_by if o.entity == "metric"]
+        key_ids = self.keys.ids(tx, metric_keys, create=False)
+        query = q.Query(where=[*scope.where], where_params=[*scope.where_params])
+        q.run_filters(clauses, self.db.dialect, key_ids.get, query)
+        return query, key_ids
 
     def _segment_rows(
         self,

@@ -45,7 +45,9 @@ class SqlTrackingStore:
         self.log_outputs = runs.log_outputs
 
         self.log_batch = MetricWrites(self.state).log_batch
-        self.search_runs = RunSearch(self.state).search
+        run_search = RunSearch(self.state)
+        self.search_runs = run_search.search
+        self.count_runs = run_search.count
         self.search_datasets = DatasetSearch(self.state).search
 
         history = MetricHistory(self.state)

@@ -103,6 +103,11 @@ class TrackingStore(Protocol):
         page_token: str,
     ) -> tuple[list[Run], str | None]: ...
 
+    def count_runs(
+        self, experiment_ids: Sequence[str], clauses: Sequence[Clause], view_type: str
+    ) -> int:
+        """How many runs search_runs matches, over all its pages."""
+
     def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
         """The (experiment, name, digest, context) of every dataset the experiments' runs
         logged as an input, newest first, at most 1000; an experiment id that is not an
