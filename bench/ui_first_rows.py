@@ -28,9 +28,10 @@ from tests.ui_data import bulk_runs  # noqa: E402
 
 
 def footer_count(page) -> int:
+    """The runs loaded: the footer's first number ("1,200 of 20,000 runs loaded")."""
     text = page.locator("[data-role=runs-footer]").inner_text()
-    digits = "".join(ch for ch in text.split("runs")[0] if ch.isdigit())
-    return int(digits or 0)
+    first = text.split(" ")[0]
+    return int("".join(ch for ch in first if ch.isdigit()) or 0)
 
 
 def first_rows(page, url: str) -> tuple[float, float]:

@@ -18,7 +18,7 @@ from mlflow.entities import Metric
 
 from .servers import ServerProcess, start_server
 from .test_ui import PAGES, UI, expand, row_names
-from .ui_data import Seeded, seed
+from .ui_data import Seeded, bulk_runs, seed
 from .ui_sweep_data import Sweep, seed_sweep
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -586,6 +586,42 @@ def test_headers_show_whole_names(ui: SweepUI, sweep: Sweep) -> None:
 
 
 # ---------------------------------------------------------------- 8. keyboard, ARIA and contrast
+
+# ---------------------------------------------------------------- 20,000 runs: the total
+
+BIG_RUNS = 20_000
+
+
+@pytest.fixture(scope="module")
+def big_experiment(sweep_server: ServerProcess) -> str:
+    """20,000 finished runs (run-000000 ...), inserted straight into the server's database."""
+    experiment_id = MlflowClient(sweep_server.url).create_experiment("ui-sweeps-20k")
+    bulk_runs(sweep_server.data_dir / "trackyard.db", experiment_id, BIG_RUNS)
+    return experiment_id
+
+
+def test_big_table_shows_the_total_after_the_first_rows(ui: SweepUI, big_experiment: str) -> None:
+    order: list[str] = []
+    ui.page.on("request", lambda r: "runs/count" in r.url and order.append("count asked"))
+    ui.page.on("response", lambda r: "runs/search" in r.url and order.append("page answered"))
+    ui.goto(f"#/experiments/{big_experiment}")
+    footer = ui.page.locator("[data-role=runs-footer]")
+    expect(footer).to_contain_text("200 of 20,000 runs loaded")
+    # The count never holds back the first rows: it is asked once the first page is shown.
+    assert order.index("page answered") < order.index("count asked"), order
+    ui.shot()
+    ui.assert_clean()
+
+
+def test_big_table_total_follows_the_filter(ui: SweepUI, big_experiment: str) -> None:
+    ui.goto(f"#/experiments/{big_experiment}")
+    footer = ui.page.locator("[data-role=runs-footer]")
+    expect(footer).to_contain_text("of 20,000 runs")
+    ui.page.get_by_label("Filter runs").fill("attributes.run_name LIKE 'run-01%'")
+    ui.page.get_by_label("Filter runs").press("Enter")
+    expect(footer).to_contain_text("200 of 10,000 runs loaded")
+    ui.assert_clean()
+
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_RUN = """() => axe.run(document, {

@@ -135,6 +135,12 @@ export const runs = {
       },
       { signal },
     ),
+  /** How many runs a search matches over all its pages (trackyard's own endpoint). */
+  count: ({ experimentIds, filter, viewType = "ACTIVE_ONLY", signal }) =>
+    request("POST", "ajax-api/2.0/trackyard/runs/count", {
+      body: { experiment_ids: experimentIds, filter: filter || undefined, run_view_type: viewType },
+      signal,
+    }).then((answer) => answer.count),
   searchAll: (args, limit = 1000) =>
     collect((pageToken) => runs.search({ ...args, pageToken, maxResults: Math.min(limit, 1000) }), "runs", limit),
   get: (id) => get("runs/get", { run_id: id }).then((r) => r.run),

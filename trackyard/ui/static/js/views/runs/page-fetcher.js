@@ -23,6 +23,10 @@ export function createPageFetcher(search, pageSize) {
     get done() {
       return done;
     },
+    /** The query the pages follow (experimentIds, filter, viewType, orderBy). */
+    get query() {
+      return query;
+    },
     reset(nextQuery) {
       if (controller) controller.abort();
       query = nextQuery;

@@ -41,6 +41,7 @@ import {
   updateRows,
   wantsMoreRows,
 } from "./table-model.js";
+import { createTotalCounter } from "./total-count.js";
 import { readViewState, VIEW_TYPES, viewQuery } from "./url-state.js";
 import {
   createVirtualTable,
@@ -71,6 +72,8 @@ export async function runsView(container, ctx) {
     columns: [], // the column specs the header shows
     names: new Map(), // experiment id -> name
     fetcher: createPageFetcher(runsApi.search, PAGE_SIZE),
+    counter: createTotalCounter(runsApi.count), // the total beside the pages (total-count.js)
+    total: null,
     firstRowsPending: true,
     filterInvalid: false,
     defaultColumns: null, // picked from the first runs loaded, then kept (drawHeader)
@@ -111,6 +114,7 @@ export async function runsView(container, ctx) {
   ctx.onCleanup(() => {
     disposeVirtualTable(view.table);
     view.fetcher.cancel();
+    view.counter.cancel();
   });
 
   storeSaved(savedKey, view.state);
@@ -230,6 +234,8 @@ async function loadExperimentNames(view) {
 /** Start over from the first page: the filter, order or lifecycle changed. */
 function reload(view) {
   const { state } = view;
+  view.counter.cancel();
+  view.total = null;
   view.fetcher.reset({
     experimentIds: view.experimentIds,
     filter: toFilter(state.filter),
@@ -277,6 +283,7 @@ function showNewRows(view) {
   if (runningIds(view.runs, 1).length) view.live.start();
   // For bench/ui_first_rows.py: navigation start to the first rows in the DOM.
   if (firstRows) performance.mark("trackyard:first-rows");
+  if (firstRows && !view.fetcher.done) countRuns(view);
   showProgress(view);
   fetchMoreIfNeeded(view);
 }
@@ -350,10 +357,24 @@ function emptyMessage(view) {
   return view.state.filter ? "No runs match the filter." : "No runs in this view.";
 }
 
+/** The total of the runs the query matches, for the footer; asked after the first rows. */
+async function countRuns(view) {
+  const total = await view.counter.start(view.fetcher.query);
+  if (total === null || !view.ctx.alive()) return;
+  view.total = total;
+  showProgress(view);
+}
+
 function showProgress(view) {
   const { table, fetcher } = view;
   const loaded = view.runs.rows.length;
-  drawFooter(table, { loaded, loading: fetcher.loading, done: fetcher.done, selected: view.state.selected.size });
+  drawFooter(table, {
+    loaded,
+    total: view.total,
+    loading: fetcher.loading,
+    done: fetcher.done,
+    selected: view.state.selected.size,
+  });
   if (!loaded && fetcher.loading) drawLoading(table);
 }
 

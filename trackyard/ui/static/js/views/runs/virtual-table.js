@@ -284,14 +284,19 @@ export function drawLoading(table) {
 }
 
 /** The footer: runs loaded, whether more are coming, and how many are selected. */
-export function drawFooter(table, { loaded, loading: busy, done, selected }) {
+/** `total`: the runs the query matches (null until counted): "200 of 20,000 runs loaded". */
+export function drawFooter(table, { loaded, total = null, loading: busy, done, selected }) {
   const status = busy ? "loading…" : done ? "" : "scroll for more";
   replace(
     table.footer,
     h(
       "span",
       null,
-      done ? plural(loaded, "run") : `${loaded.toLocaleString()} runs loaded`,
+      done
+        ? plural(loaded, "run")
+        : total === null
+          ? `${loaded.toLocaleString()} runs loaded`
+          : `${loaded.toLocaleString()} of ${plural(total, "run")} loaded`,
       status ? ` · ${status}` : "",
     ),
     selected ? h("span", null, `${selected} selected`) : null,
