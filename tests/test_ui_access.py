@@ -15,7 +15,7 @@ import httpx
 import mlflow
 import pytest
 from mlflow import MlflowClient
-from mlflow.entities import AssessmentSource
+from mlflow.entities import AssessmentSource, Metric, Param
 from mlflow.exceptions import MlflowException
 
 from .access_fixtures import ADMIN, PASSWORD, AuthServer, auth_server
@@ -641,9 +641,22 @@ def test_with_auth_off_there_is_no_sign_in_chrome(tmp_path, open_page):
         process.stop()
 
 
+@pytest.fixture(scope="module")
+def sweep(server: AuthServer) -> str:
+    """An experiment of 60 runs, a metric and a param each: the screenshots' sweep."""
+    client = stock_client(server, basic=ADMIN)
+    experiment_id = client.create_experiment("sweep <lr>")
+    for trial in range(60):
+        run_id = client.create_run(experiment_id, run_name=f"trial-{trial}").info.run_id
+        metric = Metric("val/loss", 1 / (trial + 1), 0, 0)
+        client.log_batch(run_id, metrics=[metric], params=[Param("lr", str(10 ** -(trial % 4)))])
+    return experiment_id
+
+
 @pytest.mark.parametrize("width", [1440, 1024])
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_screenshots_of_the_access_pages(server, seeded, open_page, width, theme):
+def test_screenshots_of_the_access_pages(server, editable, sweep, open_page, width, theme):
+    seeded = editable
     page = open_page(server.url, width, theme)
     expect(page.get_by_role("heading", name="Sign in to trackyard")).to_be_visible()
     shot(page, f"sign-in-{width}-{theme}")
@@ -661,8 +674,30 @@ def test_screenshots_of_the_access_pages(server, seeded, open_page, width, theme
     page.locator("[data-role=access]").click()
     expect(page.get_by_role("dialog").locator("tr[data-principal=admin]")).to_be_visible()
     shot(page, f"access-{width}-{theme}")
-    page.goto(f"{server.url}/#/models")
-    expect(page.locator("[data-role=current-user]")).to_have_text(ADMIN[0])
+    page.keyboard.press("Escape")
+    page.goto(f"{server.url}/#/experiments/{sweep}")
+    expect(page.locator("[data-role=runs-table] .vt-row").first).to_be_visible()
+    page.locator("[data-role=access]").click()
+    expect(page.get_by_role("dialog").locator("header")).to_have_text(
+        "Access to experiment sweep <lr>"
+    )
+    shot(page, f"access-sweep-{width}-{theme}")
+    page.keyboard.press("Escape")
+    pages = {
+        "model": f"#/models/{MODEL}",
+        "version": f"#/models/{MODEL}/versions/1",
+        "trace": f"#/experiments/{seeded.experiment_id}/traces/{seeded.trace_id}",
+        "run": f"#/experiments/{seeded.experiment_id}/runs/{seeded.run_id}",
+    }
+    for user in (ADMIN[0], "reader"):
+        if user == "reader":
+            page.locator("[data-role=sign-out]").click()
+            sign_in(page, "reader")
+        for name, path in pages.items():
+            page.goto(f"{server.url}/{path}")
+            expect(page.locator(".page h1")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            shot(page, f"{name}-{user}-{width}-{theme}")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
