@@ -319,7 +319,7 @@ def _store_uri(name: str, backend: str, data_dir: Path, cleanups: list[Callable[
     return PG_URI_PREFIX + db
 
 
-def _fresh_dir(name: str, cleanups: list[Callable[[], None]], keep: bool) -> Path:
+def fresh_dir(name: str, cleanups: list[Callable[[], None]], keep: bool) -> Path:
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     if not keep:
         cleanups.append(lambda: shutil.rmtree(data_dir, ignore_errors=True))
@@ -331,7 +331,7 @@ def make_server(
 ) -> Server:
     """Build (not start) the server ``name`` ("trackyard" or "mlflow") on ``backend``."""
     cleanups: list[Callable[[], None]] = []
-    data_dir = _fresh_dir(name, cleanups, keep)
+    data_dir = fresh_dir(name, cleanups, keep)
     try:
         uri = _store_uri(name, backend, data_dir, cleanups)
     except BaseException:
@@ -339,6 +339,19 @@ def make_server(
             cleanup()
         raise
     port = free_port()
+    argv, env = server_command(name, port, uri, data_dir, mlflow_python, mlflow_workers)
+    return Server(name, argv, port, data_dir, env, cleanups=cleanups, store_uri=uri)
+
+
+def server_command(
+    name: str,
+    port: int,
+    uri: str,
+    data_dir: Path,
+    mlflow_python: Path | None,
+    mlflow_workers: int | None,
+) -> tuple[list[str], dict[str, str]]:
+    """Command line and environment of server ``name`` ("trackyard" or "mlflow") on ``uri``."""
     common = ["--host", "127.0.0.1", "--port", str(port), "--backend-store-uri", uri]
     common += ["--artifacts-destination", str(data_dir / "artifacts")]
     env = dict(os.environ)
@@ -354,4 +367,4 @@ def make_server(
         # PYTHONDONTWRITEBYTECODE is set, every start would otherwise compile the source.
         compileall.compile_dir(REPO_ROOT / "trackyard", quiet=1)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return Server(name, argv, port, data_dir, env, cleanups=cleanups, store_uri=uri)
+    return argv, env
