@@ -825,3 +825,95 @@ def test_compare_chart_takes_a_metric_as_x_axis(ui: SweepUI, sweep: Sweep) -> No
     assert 0 < last_x < 1
     ui.shot()
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- 5. chart view and group-by
+
+CHART_SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "ui-chart-view"
+
+
+def runs_page(sweep: Sweep, query: str) -> str:
+    return f"#/experiments/{sweep.experiment_id}?{query}"
+
+
+def test_chart_view_hover_names_the_run_at_60_runs(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(runs_page(sweep, "charts=1"))
+    card = chart(ui, "val/loss")
+    expect(card.locator(".chart-host[data-drawn]")).to_have_count(1, timeout=15_000)
+    expect(card.locator(".legend-item")).to_have_count(60, timeout=15_000)
+    hover_line(ui, "val/loss")
+    focused = card.locator(".chart-host").get_attribute("data-focused")
+    assert re.fullmatch(r"trial-\d\d", focused)
+    tooltip = card.locator("[data-role=chart-tooltip]")
+    expect(tooltip).to_be_visible()
+    assert focused in tooltip.inner_text() and re.search(r"\d\.\d+", tooltip.inner_text())
+    ui.assert_clean()
+
+
+def test_chart_view_eye_hides_a_run(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(runs_page(sweep, "charts=1&expand=1"))
+    card = chart(ui, "val/loss")
+    expect(card.locator(".legend-item")).to_have_count(60, timeout=15_000)
+    row = ui.page.locator(".vt-row", has=ui.page.locator(".vt-name a", has_text="trial-")).first
+    name = row.locator(".vt-name a").inner_text()
+    eye = ui.page.locator(f".vt-row[data-run-id='{sweep.run_ids[name]}'] [data-eye]")
+    eye.click()
+    expect(eye).to_have_attribute("aria-pressed", "true")
+    expect(card.locator(".legend-item")).to_have_count(59)
+    expect(card.locator(".legend-item", has_text=name)).to_have_count(0)
+    assert "hide=" in ui.page.url
+    ui.assert_clean()
+
+
+def test_group_by_draws_one_series_per_group(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(runs_page(sweep, "charts=1"))
+    page.locator("[data-role=group-by]").select_option("param:optimizer")
+    card = chart(ui, "val/loss")
+    expect(card.locator("summary")).to_have_text("3 groups", timeout=15_000)
+    expect(card.locator(".legend-item")).to_have_count(3)
+    expect(card.locator(".legend-item").first).to_have_text("optimizer=adam (20)")
+    # The table: a header row per value (the parents, without the param, under "(none)").
+    groups = page.locator(".vt-row.vt-group")
+    expect(groups.first).to_contain_text(re.compile(r"optimizer =\s*adam\s*20 runs"))
+    page.locator("[data-role=runs-table]").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    expect(groups.last).to_contain_text(re.compile(r"\(none\)\s*3 runs"))
+    hover_line(ui, "val/loss")
+    tooltip = card.locator("[data-role=chart-tooltip]")
+    expect(tooltip).to_contain_text(re.compile(r"optimizer=\w+ \(20\).*mean \d"))
+    ui.assert_clean()
+
+
+def test_chart_view_and_grouping_survive_the_breadcrumb(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(f"#/experiments/{sweep.experiment_id}")
+    page.locator("[data-role=charts-toggle]").click()
+    page.locator("[data-role=group-by]").select_option("tag:optimizer")
+    expect(chart(ui, "val/loss").locator(".legend-item")).to_have_count(3, timeout=15_000)
+    page.locator(".vt-row:not(.vt-group) .vt-name a").first.click()
+    expect(page.locator("[data-role=run-name]")).to_be_visible()
+    page.locator(".breadcrumbs a", has_text=sweep.experiment_name).click()
+
+    expect(page.locator("[data-role=group-by]")).to_have_value("tag:optimizer")
+    expect(page.locator("[data-role=charts-toggle]")).to_have_attribute("aria-pressed", "true")
+    expect(chart(ui, "val/loss").locator(".legend-item")).to_have_count(3, timeout=15_000)
+    assert "group=tag%3Aoptimizer" in page.url and "charts=1" in page.url
+    ui.assert_clean()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_chart_view_screenshots(ui: SweepUI, sweep: Sweep, theme: str) -> None:
+    """Screenshots (not compared): the chart view, then grouped, at 1440 and 1024 px."""
+    page = ui.page
+    page.add_init_script(f"localStorage.setItem('trackyard.theme', '{theme}')")
+    CHART_SHOTS.mkdir(parents=True, exist_ok=True)
+    for query, name in (("charts=1&expand=1", "runs"), ("charts=1&group=param:lr", "grouped")):
+        ui.goto(runs_page(sweep, query))
+        for width in (1440, 1024):
+            page.set_viewport_size({"width": width, "height": 900})
+            expect(chart(ui, "val/loss").locator(".chart-host[data-drawn]")).to_have_count(
+                1, timeout=15_000
+            )
+            hover_line(ui, "val/loss")
+            page.screenshot(path=str(CHART_SHOTS / f"{name}-{width}-{theme}.png"))
+    ui.assert_clean()

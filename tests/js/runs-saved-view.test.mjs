@@ -28,6 +28,14 @@ test("the saved form keeps settings, not the selection, and drops empty ones", (
   assert.equal(savedQuery(state("")), "view=active");
 });
 
+test("the saved form keeps the chart view, its grouping, colours and hidden runs", () => {
+  const saved = savedQuery(state("charts=1&group=tag:optimizer&colors=r1@112233&hide=r2"));
+  assert.equal(saved, "view=active&charts=1&group=tag%3Aoptimizer&colors=r1%40112233&hide=r2");
+  const query = new URLSearchParams();
+  withSavedView(query, saved);
+  assert.equal(query.get("group"), "tag:optimizer");
+});
+
 test("saved views are kept per set of experiments", () => {
   assert.notEqual(savedViewKey(["1"]), savedViewKey(["1", "2"]));
 });

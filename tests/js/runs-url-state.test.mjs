@@ -19,6 +19,10 @@ test("an empty query is the default view: active runs, server order, default col
     expanded: new Set(),
     widths: new Map(),
     pinned: null,
+    charts: false,
+    group: "",
+    colors: new Map(),
+    hidden: new Set(),
   });
 });
 
@@ -58,6 +62,24 @@ test("the default state writes the lifecycle and empty parameters, which setQuer
     sel: "",
     widths: "",
     pin: "",
+    charts: "",
+    group: "",
+    colors: "",
+    hide: "",
+  });
+});
+
+test("the chart view's settings are read and written back", () => {
+  const state = read("charts=1&group=param:lr&colors=r1@00ff00&hide=r2,r3");
+  assert.equal(state.charts, true);
+  assert.equal(state.group, "param:lr");
+  assert.deepEqual([...state.colors], [["r1", "#00ff00"]]);
+  assert.deepEqual(state.hidden, new Set(["r2", "r3"]));
+  assert.deepEqual(viewQuery(state, "charts", "group", "colors", "hide"), {
+    charts: "1",
+    group: "param:lr",
+    colors: "r1@00ff00",
+    hide: "r2,r3",
   });
 });
 

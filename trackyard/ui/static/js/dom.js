@@ -123,6 +123,8 @@ const ICONS = {
   folder: "M1.5 3.5h4.2l1.5 1.6h7.3v7.9H1.5z",
   file: "M3.5 1.5h5.8l3.2 3.2v9.8h-9z M9.3 1.5v3.2h3.2",
   pin: "M5.5 1.5h5 M6.5 1.5v4.5l-2.5 3h8l-2.5-3v-4.5 M8 9v5.5",
+  eye: "M1 8c2-3.5 4.3-5 7-5s5 1.5 7 5c-2 3.5-4.3 5-7 5S3 11.5 1 8z M8 5.8a2.2 2.2 0 1 0 0 4.4a2.2 2.2 0 1 0 0-4.4z",
+  eyeOff: "M1 8c2-3.5 4.3-5 7-5s5 1.5 7 5c-2 3.5-4.3 5-7 5S3 11.5 1 8z M2 14L14 2",
 };
 
 /** A small line icon as inline SVG (emoji fonts are missing on many Linux desktops). */

@@ -7,6 +7,7 @@ import { metrics as metricsApi } from "./api.js";
 import { cssVar, debounce, h, replace } from "./dom.js";
 import { elapsedTicks, formatNumber, toNumber } from "./format.js";
 import { formatX, metricXMode, parseXMode, toSeries, X_MODES, xLabel, xMetricKey } from "./metric-x.js";
+import { aggregateSeries } from "./views/runs/run-groups.js";
 
 export { X_MODES };
 
@@ -103,7 +104,9 @@ async function fetchPoints(runIds, key, { startStep, endStep, signal } = {}) {
 }
 
 /**
- * Draw one metric for several runs into `host`. `runs`: [{id, name, color}].
+ * Draw one metric for several runs into `host`. `runs`: [{id, name, color}]. With `groups`
+ * ([{id, name, color, runIds}], the runs page's group-by), one line per group instead: the
+ * mean of its runs at each x, in a band from their min to their max.
  * Returns {destroy}. Rejections: only AbortError when the page goes away.
  *
  * Only runs with points for the metric are drawn and listed. uPlot's own legend (one row per
@@ -111,11 +114,11 @@ async function fetchPoints(runIds, key, { startStep, endStep, signal } = {}) {
  * tooltip that follows the line nearest the cursor, naming its run and value and fading the
  * others; with smoothing, the raw line is drawn faintly and is neither listed nor hovered.
  */
-export async function metricChart(host, { runs, key, settings, height = 240, signal, live }) {
+export async function metricChart(host, { runs, groups, key, settings, height = 240, signal, live }) {
   host.classList.add("chart-host");
   const status = h("div", { class: "chart-status" }, "Loading…");
   replace(host, status);
-  const runIds = runs.map((r) => r.id);
+  const runIds = groups ? groups.flatMap((group) => group.runIds) : runs.map((r) => r.id);
   const xKey = xMetricKey(settings.x);
   let coarse;
   let xCoarse = null;
@@ -130,36 +133,61 @@ export async function metricChart(host, { runs, key, settings, height = 240, sig
     return { destroy() {} };
   }
   // With a metric as x, a run without that metric has nothing to draw either.
-  const drawn = runs.filter((run) => coarse.get(run.id).length && (!xCoarse || xCoarse.get(run.id).length));
+  const hasPoints = (id) => coarse.get(id).length > 0 && (!xCoarse || xCoarse.get(id).length > 0);
+  const drawn = groups
+    ? groups.filter((group) => group.runIds.some(hasPoints))
+    : runs.filter((run) => hasPoints(run.id));
   if (!drawn.length) {
     status.textContent = "No data";
     return { destroy() {} };
   }
-  if (drawn.every((run) => coarse.get(run.id).length === 1)) return singleValues(host, drawn, coarse);
+  const ids = (item) => (item.runIds || [item.id]).filter(hasPoints);
+  if (drawn.every((item) => ids(item).every((id) => coarse.get(id).length === 1))) {
+    return singleValues(host, drawn, new Map(drawn.map((item) => [item.id, ids(item).map((id) => coarse.get(id)[0])])));
+  }
   return linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal, live });
 }
 
 function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal, live }) {
-  const runIds = drawn.map((r) => r.id);
+  const runIds = drawn.flatMap((item) => item.runIds || [item.id]);
   const sampled = [...coarse.values()].some((points) => points.length >= MAX_POINTS * 0.9);
   const build = (byRun) => {
     const tables = [];
+    const runSeries = (id) =>
+      toSeries(byRun.get(id) || [], settings.x, { logScale: settings.log, xPoints: xCoarse?.get(id) || [] });
     for (const run of drawn) {
-      const [xs, ys] = toSeries(byRun.get(run.id) || [], settings.x, {
-        logScale: settings.log,
-        xPoints: xCoarse?.get(run.id) || [],
-      });
+      if (run.runIds) {
+        const { xs, mean, min, max } = aggregateSeries(run.runIds.map(runSeries));
+        tables.push([xs, settings.smooth ? smooth(mean, settings.smooth) : mean], [xs, min], [xs, max]);
+        continue;
+      }
+      const [xs, ys] = runSeries(run.id);
       tables.push([xs, settings.smooth ? smooth(ys, settings.smooth) : ys]);
       if (settings.smooth) tables.push([xs, ys]);
     }
     return uPlot.join(tables.map((t) => (t[0].length ? t : [[0], [null]])));
   };
 
-  // Series 1.. in uPlot's order: each run's line, then (smoothing) its raw line.
+  // Series 1.. in uPlot's order: each run's line, then (smoothing) its raw line; for a
+  // group, its mean, then its min and max (the band's edges, neither listed nor hovered).
   const seriesRun = [null];
   const isRaw = [false];
   const seriesOptions = [];
+  const bands = [];
   for (const run of drawn) {
+    if (run.runIds) {
+      const mean = seriesRun.length;
+      seriesRun.push(run, run, run);
+      isRaw.push(false, true, true);
+      const edge = { stroke: withAlpha(run.color, 0.35), width: 0.6, spanGaps: true, points: { show: false } };
+      seriesOptions.push(
+        { label: run.name, stroke: run.color, width: 2, spanGaps: true, points: { show: false } },
+        { ...edge, label: `${run.name} min` },
+        { ...edge, label: `${run.name} max` },
+      );
+      bands.push({ series: [mean + 2, mean + 1], fill: withAlpha(run.color, 0.16) });
+      continue;
+    }
     seriesRun.push(run);
     isRaw.push(false);
     seriesOptions.push({
@@ -192,7 +220,7 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
   const label = (format) => (_u, splits) => splits.map((s) => (s === null || s === undefined ? "" : format(s)));
   if (settings.x === "relative") xAxis.values = (_u, splits) => elapsedTicks(splits);
   const tooltip = h("div", { class: "chart-tooltip hidden", "data-role": "chart-tooltip", role: "status" });
-  const legend = chartLegend(drawn, seriesRun, isRaw);
+  const legend = chartLegend(drawn, seriesRun, isRaw, drawn[0].runIds ? "group" : "run");
   let focused = null;
   // The tooltip's parts are made once and only their text changes; it is placed with a
   // transform, without reading its size, so a mouse move forces no layout.
@@ -216,7 +244,9 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
       const run = seriesRun[focused];
       tipSwatch.style.background = run.color;
       tipName.textContent = run.name;
-      tipValue.textContent = formatNumber(value);
+      tipValue.textContent = run.runIds
+        ? `mean ${formatNumber(value)} (${formatNumber(u.data[focused + 1][idx])} – ${formatNumber(u.data[focused + 2][idx])})`
+        : formatNumber(value);
       tipX.textContent = `${xMetricKey(settings.x) ?? X_MODES[settings.x].toLowerCase()} ${formatX(settings.x, u.data[0][idx])}`;
       tooltip.classList.remove("hidden");
     }
@@ -266,6 +296,7 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
     scales: { x: { time: settings.x === "wall" }, y: settings.log ? { distr: 3, log: 10 } : {} },
     axes: [xAxis, { ...axis, size: 60, values: label(formatNumber) }],
     series: [{ label: xLabel(settings.x) }, ...seriesOptions],
+    bands,
     legend: { show: false },
     focus: { alpha: 1 }, // no redraw of every line on hover: the halo canvas does it
     cursor: {
@@ -371,7 +402,7 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
  * scrolls past three lines and folds away. Hovering an entry highlights its line, clicking
  * hides or shows it.
  */
-function chartLegend(drawn, seriesRun, isRaw) {
+function chartLegend(drawn, seriesRun, isRaw, noun) {
   const indexOf = new Map();
   seriesRun.forEach((run, si) => {
     if (run && !isRaw[si]) indexOf.set(run.id, si);
@@ -393,7 +424,7 @@ function chartLegend(drawn, seriesRun, isRaw) {
   const element = h(
     "details",
     { class: "chart-legend", open: true, "data-role": "chart-legend" },
-    h("summary", null, `${drawn.length} run${drawn.length === 1 ? "" : "s"}`),
+    h("summary", null, `${drawn.length} ${noun}${drawn.length === 1 ? "" : "s"}`),
     list,
   );
   return {
@@ -414,7 +445,7 @@ function chartLegend(drawn, seriesRun, isRaw) {
         const si = Number(item.dataset.series);
         const show = !plot.series[si].show;
         plot.setSeries(si, { show });
-        if (isRaw[si + 1]) plot.setSeries(si + 1, { show });
+        for (let raw = si + 1; isRaw[raw]; raw++) plot.setSeries(raw, { show }); // its raw line or band
         item.classList.toggle("off", !show);
         item.setAttribute("aria-pressed", String(!show));
       });
@@ -423,11 +454,14 @@ function chartLegend(drawn, seriesRun, isRaw) {
 }
 
 /**
- * A metric logged once per run (autolog's final scores): horizontal bars, one per run, as
- * MLflow draws them, instead of a lone dot per run on an empty step axis.
+ * A metric logged once per run (autolog's final scores): horizontal bars, one per run (or
+ * per group: its runs' mean), as MLflow draws them, instead of a lone dot per run on an
+ * empty step axis. `points`: a run's or group's id -> the points its runs logged.
  */
-function singleValues(host, drawn, coarse) {
-  const values = drawn.map((run) => toNumber(coarse.get(run.id)[0].value));
+function singleValues(host, drawn, points) {
+  const mean = (list) => list.reduce((sum, p) => sum + toNumber(p.value), 0) / list.length;
+  const values = drawn.map((run) => mean(points.get(run.id)));
+  const raw = (run, i) => (Number.isFinite(values[i]) ? values[i] : String(points.get(run.id)[0].value));
   const finite = values.filter(Number.isFinite);
   const low = Math.min(0, ...finite);
   const high = Math.max(0, ...finite);
@@ -444,7 +478,7 @@ function singleValues(host, drawn, coarse) {
         const size = ok ? Math.abs(v) / span : 0;
         return h(
           "div",
-          { class: "bar-row", role: "listitem", title: `${run.name}: ${ok ? v : coarse.get(run.id)[0].value}` },
+          { class: "bar-row", role: "listitem", title: `${run.name}: ${raw(run, i)}` },
           h("span", { class: "bar-name" }, run.name),
           h(
             "span",
@@ -454,7 +488,7 @@ function singleValues(host, drawn, coarse) {
               style: `left:${(from * 100).toFixed(2)}%;width:${(size * 100).toFixed(2)}%;background:${run.color}`,
             }),
           ),
-          h("span", { class: "bar-value mono" }, ok ? formatNumber(v) : String(coarse.get(run.id)[0].value)),
+          h("span", { class: "bar-value mono" }, ok ? formatNumber(v) : raw(run, i)),
         );
       }),
     ),
@@ -475,7 +509,7 @@ function withAlpha(color, alpha) {
  * A grid of charts, one per metric key, each drawn when it scrolls into view so a run with
  * hundreds of metrics does not fire hundreds of requests at once.
  */
-export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref, live }) {
+export function chartGrid({ keys, runs, groups, settings, signal, onCleanup, expandHref, live }) {
   const charts = [];
   const observer = new IntersectionObserver(
     (entries) => {
@@ -483,7 +517,7 @@ export function chartGrid({ keys, runs, settings, signal, onCleanup, expandHref,
         if (!entry.isIntersecting) continue;
         observer.unobserve(entry.target);
         const key = entry.target.dataset.metric;
-        metricChart(entry.target.querySelector(".chart-host"), { runs, key, settings, signal, live })
+        metricChart(entry.target.querySelector(".chart-host"), { runs, groups, key, settings, signal, live })
           .then((chart) => charts.push(chart))
           .catch((error) => {
             if (error.name !== "AbortError") console.warn(error);

@@ -20,6 +20,8 @@ import { experimentTabs } from "../traces.js";
 import { toggleColumnPicker } from "./column-picker.js";
 import { filterBox } from "./filter-box.js";
 import { createPageFetcher } from "./page-fetcher.js";
+import { groupedDisplay, runColor } from "./run-groups.js";
+import { createRunsCharts, disposeRunsCharts, drawRunsCharts, resetRunsCharts } from "./runs-charts.js";
 import { loadSaved, SAVED_PARAMS, savedViewKey, storeSaved, withSavedView } from "./saved-view.js";
 import { GRAMMAR_HELP, toFilter } from "./search-help.js";
 import {
@@ -77,6 +79,7 @@ export async function runsView(container, ctx) {
     firstRowsPending: true,
     filterInvalid: false,
     defaultColumns: null, // picked from the first runs loaded, then kept (drawHeader)
+    charts: createRunsCharts(ctx.signal), // the chart view's pane (state.charts shows it)
   };
   view.live = poll(ctx, () => refreshRunning(view));
   view.table = createVirtualTable({
@@ -87,6 +90,8 @@ export async function runsView(container, ctx) {
     sort: (id) => sortBy(view, id),
     toggle: (id) => toggleNested(view, id),
     select: (id, checked) => selectRun(view, id, checked),
+    eye: (id) => toggleHidden(view, id),
+    color: (id, hex) => changeChartView(view, "colors", () => view.state.colors.set(id, hex)),
     selectAll: (checked) => selectAll(view, checked),
     pin: (id) => changeLayout(view, { pinned: togglePin(view.state.pinned, id) }, "pin"),
     resize: (id, px) => changeLayout(view, { widths: new Map(view.state.widths).set(id, px) }, "widths"),
@@ -109,10 +114,12 @@ export async function runsView(container, ctx) {
       ),
   });
   view.controls = createControls(view);
+  fillGroupSelect(view);
   offerLifecycleToManagers(view);
   replace(container, layout(view));
   ctx.onCleanup(() => {
     disposeVirtualTable(view.table);
+    disposeRunsCharts(view.charts);
     view.fetcher.cancel();
     view.counter.cancel();
   });
@@ -165,6 +172,12 @@ function createControls(view) {
     ),
     compareButton: h("button", { class: "primary", onclick: () => compare(view), "data-role": "compare" }, "Compare"),
     lifecycleButton: h("button", { onclick: () => deleteOrRestore(view) }),
+    chartsButton: h(
+      "button",
+      { onclick: () => toggleCharts(view), "aria-pressed": String(state.charts), "data-role": "charts-toggle" },
+      "Charts",
+    ),
+    groupSelect: groupSelect(view),
     tableError: h("div", { class: "hidden" }),
   };
 }
@@ -194,12 +207,14 @@ function layout(view) {
       c.viewSelect,
       c.columnsButton,
       c.expandButton,
+      c.groupSelect,
+      c.chartsButton,
       c.lifecycleButton,
       c.compareButton,
     ),
     c.filterError,
     c.tableError,
-    view.table.element,
+    h("div", { class: ["runs-body", view.state.charts && "with-charts"] }, view.table.element, view.charts.element),
   );
 }
 
@@ -280,6 +295,8 @@ function showNewRows(view) {
   }
   rebuildDisplay(view);
   drawVisibleRows(view, true);
+  fillGroupSelect(view);
+  drawCharts(view);
   if (runningIds(view.runs, 1).length) view.live.start();
   // For bench/ui_first_rows.py: navigation start to the first rows in the DOM.
   if (firstRows) performance.mark("trackyard:first-rows");
@@ -314,9 +331,14 @@ function fetchMoreIfNeeded(view) {
 
 // Drawing
 
+/** The rows in display order: nested under their parents, or flat under group headers. */
 function rebuildDisplay(view) {
-  view.display = displayRows(view.runs, view.state);
+  const { runs, state } = view;
+  view.display = state.group ? groupedDisplay(runs.rows, state.group) : displayRows(runs, state);
 }
+
+/** The display's runs, without group headers. */
+const runEntries = (display) => display.filter((entry) => entry.row);
 
 /**
  * The header for the chosen columns, else the defaults. The defaults are picked once, from
@@ -334,7 +356,7 @@ function drawHeader(view) {
     state.widths,
   );
   view.columns = layout.columns;
-  const allChecked = display.length > 0 && display.every((d) => state.selected.has(d.row.id));
+  const allChecked = display.length > 0 && runEntries(display).every((d) => state.selected.has(d.row.id));
   drawHead(view.table, { layout, sort: state, allChecked });
 }
 
@@ -343,10 +365,11 @@ function drawVisibleRows(view, force = false) {
   const model = {
     display: view.display,
     columns: view.columns,
-    children: runs.children,
+    children: state.group ? new Map() : runs.children, // grouped rows are flat
     nesting: state,
     selected: state.selected,
     names: view.names,
+    charts: state.charts ? { hidden: state.hidden, colorOf: (id) => runColor(id, state.colors) } : null,
   };
   const redrawn = drawRows(view.table, model, force);
   if (redrawn && !view.display.length && fetcher.done && !fetcher.loading) drawEmpty(view.table, emptyMessage(view));
@@ -477,7 +500,7 @@ function selectRun(view, runId, checked) {
 }
 
 function selectAll(view, checked) {
-  view.state.selected = selectDisplayed(view.state.selected, view.display, checked);
+  view.state.selected = selectDisplayed(view.state.selected, runEntries(view.display), checked);
   drawVisibleRows(view, true);
   updateToolbar(view);
   showProgress(view);
@@ -511,6 +534,81 @@ function openColumnPicker(view, anchor) {
     },
     onCleanup: view.ctx.onCleanup,
   });
+}
+
+// The chart view and grouping
+
+function drawCharts(view) {
+  if (view.state.charts) drawRunsCharts(view.charts, view.runs, view.state);
+}
+
+/** Keep a chart-view setting (URL and saved view) after `change`, and draw rows and charts. */
+function changeChartView(view, part, change) {
+  change();
+  setQuery(viewQuery(view.state, part));
+  storeSaved(view.savedKey, view.state);
+  drawVisibleRows(view, true);
+  drawCharts(view);
+}
+
+function toggleHidden(view, runId) {
+  const { hidden } = view.state;
+  changeChartView(view, "hide", () => (hidden.has(runId) ? hidden.delete(runId) : hidden.add(runId)));
+  view.table.body.querySelector(`[data-eye="${CSS.escape(runId)}"]`)?.focus(); // the row was drawn again
+}
+
+function toggleCharts(view) {
+  const { state, controls, charts } = view;
+  changeChartView(view, "charts", () => {
+    state.charts = !state.charts;
+  });
+  controls.chartsButton.setAttribute("aria-pressed", String(state.charts));
+  charts.element.parentElement.classList.toggle("with-charts", state.charts);
+  if (!state.charts) resetRunsCharts(charts);
+}
+
+function changeGroup(view, group) {
+  changeChartView(view, "group", () => {
+    view.state.group = group;
+  });
+  rebuildDisplay(view);
+  drawHeader(view);
+  drawVisibleRows(view, true);
+  fetchMoreIfNeeded(view);
+}
+
+/** "Group by": none, a param or a tag (mlflow.* tags left out) of the loaded runs. */
+function groupSelect(view) {
+  const select = h("select", { "aria-label": "Group by", "data-role": "group-by" });
+  select.addEventListener("change", () => changeGroup(view, select.value));
+  return select;
+}
+
+function fillGroupSelect(view) {
+  const { runs, state, controls } = view;
+  const params = rankKeys(runs.keys.param, runs.counts.param);
+  const tags = [...runs.keys.tag].filter((k) => !k.startsWith("mlflow.")).sort();
+  const keys = JSON.stringify([params, tags, state.group]);
+  if (keys === view.groupKeys) return;
+  view.groupKeys = keys;
+  const option = (value, label) => h("option", { value, selected: value === state.group }, label);
+  const options = (label, kind, list) =>
+    list.length
+      ? h(
+          "optgroup",
+          { label },
+          list.map((k) => option(`${kind}:${k}`, `Group by ${k}`)),
+        )
+      : null;
+  const offered = [...params.map((k) => `param:${k}`), ...tags.map((k) => `tag:${k}`)];
+  replace(
+    controls.groupSelect,
+    option("", "No grouping"),
+    // A choice whose runs are not loaded (yet) stays offered.
+    state.group && !offered.includes(state.group) ? option(state.group, `Group by ${state.group}`) : null,
+    options("Params", "param", params),
+    options("Tags", "tag", tags),
+  );
 }
 
 function compare(view) {

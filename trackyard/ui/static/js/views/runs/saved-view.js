@@ -7,8 +7,21 @@
 import { viewQuery } from "./url-state.js";
 
 /** The query parameters a saved view holds (the selection is not kept). */
-export const SAVED_PARAMS = ["filter", "view", "sort", "dir", "cols", "expand", "widths", "pin"];
-const SAVED_PARTS = ["filter", "view", "sort", "cols", "expand", "widths", "pin"];
+export const SAVED_PARAMS = [
+  "filter",
+  "view",
+  "sort",
+  "dir",
+  "cols",
+  "expand",
+  "widths",
+  "pin",
+  "charts",
+  "group",
+  "colors",
+  "hide",
+];
+const SAVED_PARTS = ["filter", "view", "sort", "cols", "expand", "widths", "pin", "charts", "group", "colors", "hide"];
 
 /** The localStorage key of the view of these experiments. */
 export function savedViewKey(experimentIds) {

@@ -1,7 +1,8 @@
 // The runs view's state in the URL: `#/experiments/1?filter=…&sort=metric:loss&dir=asc&
-// cols=…&view=deleted&expand=1&sel=…`. readViewState turns query parameters into the
-// state; viewQuery turns parts of the state back into parameters for router.setQuery.
+// cols=…&view=deleted&expand=1&sel=…&charts=1&group=param:lr&colors=id@rrggbb&hide=id,…`.
+// readViewState turns query parameters into the state; viewQuery turns parts of the state back into parameters for router.setQuery.
 
+import { colorsParam, readColors, readGroupBy } from "./run-groups.js";
 import { columnSpec, NAME_COLUMN } from "./table-model.js";
 
 /** The lifecycle choice in the URL (`view`) and runs/search's run_view_type for it. */
@@ -26,6 +27,10 @@ export function readViewState(query) {
           .split(",")
           .filter((id) => id === NAME_COLUMN || columnSpec(id))
       : null,
+    charts: query.get("charts") === "1", // the chart view beside the table
+    group: readGroupBy(query.get("group")), // "param:<key>", "tag:<key>" or ""
+    colors: readColors(query.get("colors")), // run id -> the colour the user chose
+    hidden: new Set((query.get("hide") || "").split(",").filter(Boolean)), // runs left out of the charts
   };
 }
 
@@ -52,6 +57,10 @@ const PARTS = {
   selection: (state) => ({ sel: [...state.selected].join(",") }),
   widths: (state) => ({ widths: [...state.widths].map(([id, px]) => `${id}@${px}`).join(",") }),
   pin: (state) => ({ pin: state.pinned ? state.pinned.join(",") || "-" : "" }),
+  charts: (state) => ({ charts: state.charts ? "1" : "" }),
+  group: (state) => ({ group: state.group }),
+  colors: (state) => ({ colors: colorsParam(state.colors) }),
+  hide: (state) => ({ hide: [...state.hidden].join(",") }),
 };
 
 /** Query parameters for the named parts of the state ("filter", "sort", ...), or all of them. */

@@ -13,7 +13,8 @@ import { CHECK_WIDTH, cellValue, GROUP_LABELS, isOpen, NAME_COLUMN, ROW_HEIGHT, 
  * The table's elements, with its events turned into `on.sort(columnId)`,
  * `on.toggle(runId)`, `on.select(runId, checked)`, `on.selectAll(checked)`,
  * `on.pin(columnId)`, `on.resize(columnId, px)`, `on.move(columnId, -1 | 1)`,
- * `on.reorder(moved, target)` and `on.viewport()` (scrolled or resized, once per frame).
+ * `on.reorder(moved, target)`, `on.viewport()` (scrolled or resized, once per frame), and
+ * with the chart view `on.eye(runId)` (hide or show in the charts), `on.color(runId, hex)`.
  */
 export function createVirtualTable(on) {
   const head = h("div", { class: "vt-head", role: "row" });
@@ -80,12 +81,15 @@ export function createVirtualTable(on) {
   body.addEventListener("click", (event) => {
     const toggle = event.target.closest("[data-toggle]");
     if (toggle) on.toggle(toggle.dataset.toggle);
+    const eye = event.target.closest("[data-eye]");
+    if (eye) on.eye(eye.dataset.eye);
   });
   body.addEventListener("change", (event) => {
-    const id = event.target.dataset.select;
-    if (!id) return;
+    const { color, select } = event.target.dataset;
+    if (color) on.color(color, event.target.value);
+    if (!select) return;
     event.target.closest(".vt-row").classList.toggle("selected", event.target.checked);
-    on.select(id, event.target.checked);
+    on.select(select, event.target.checked);
   });
   return table;
 }
@@ -256,9 +260,10 @@ function setTemplate(table, template) {
 }
 
 /**
- * Draw the rows in view. `model`: {display ([{row, depth}]), columns, children (parent id
- * -> runs), nesting, selected, names (experiment id -> name)}. Unless `force`, nothing
- * happens while the same rows are in view; returns whether it drew.
+ * Draw the rows in view. `model`: {display ([{row, depth}], or a group's header {group}),
+ * columns, children (parent id -> runs), nesting, selected, names (experiment id -> name),
+ * charts (with the chart view: {hidden: run ids, colorOf(id)}, else null)}. Unless `force`,
+ * nothing happens while the same rows are in view; returns whether it drew.
  */
 export function drawRows(table, model, force = false) {
   const height = Math.max(0, table.scroller.clientHeight - table.head.offsetHeight);
@@ -303,7 +308,9 @@ export function drawFooter(table, { loaded, total = null, loading: busy, done, s
   );
 }
 
-function rowElement(model, { row, depth }, index, layout) {
+function rowElement(model, entry, index, layout) {
+  if (entry.group) return groupRow(entry.group, index);
+  const { row, depth } = entry;
   const kids = model.children.get(row.id);
   const open = isOpen(model.nesting, row.id);
   const selected = model.selected.has(row.id);
@@ -347,12 +354,62 @@ function rowElement(model, { row, depth }, index, layout) {
             open ? "▾" : "▸",
           )
         : h("span", { style: "width:18px;flex:none" }),
+      model.charts ? chartControls(model.charts, row) : null,
       h("span", { class: `status-dot status-${row.status}`, title: row.status }),
       h("a", { href: link, title: row.name }, row.name),
       kids && !open ? h("span", { class: "muted small" }, `(${kids.length})`) : null,
     ),
     layout.columns.map((spec) => cell(spec, row, model.names)),
   );
+}
+
+/** A group's header row (group-by): its colour, key, value and run count, across the row. */
+function groupRow(group, index) {
+  const key = group.by.slice(group.by.indexOf(":") + 1);
+  return h(
+    "div",
+    {
+      class: "vt-row vt-group",
+      role: "row",
+      style: `top:${index * ROW_HEIGHT}px;height:${ROW_HEIGHT}px`,
+      dataset: { group: group.value },
+    },
+    h(
+      "div",
+      { class: "vt-group-cell", role: "cell" },
+      h("span", { class: "swatch", style: `background:${group.color}` }),
+      h("span", { class: "muted" }, `${key} =`),
+      h("strong", null, group.value),
+      h("span", { class: "muted small" }, plural(group.count, "run")),
+    ),
+  );
+}
+
+/** The chart view's controls in a run's name cell: its colour (a colour input) and an eye. */
+function chartControls(charts, row) {
+  const hidden = charts.hidden.has(row.id);
+  return [
+    h("input", {
+      type: "color",
+      class: "vt-color",
+      value: charts.colorOf(row.id),
+      "aria-label": `Colour of ${row.name} in the charts`,
+      title: "Colour in the charts",
+      dataset: { color: row.id },
+    }),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "vt-eye",
+        "aria-pressed": String(hidden),
+        "aria-label": `${hidden ? "Show" : "Hide"} ${row.name} in the charts`,
+        title: hidden ? "Hidden in the charts: click to show" : "Shown in the charts: click to hide",
+        dataset: { eye: row.id },
+      },
+      icon(hidden ? "eyeOff" : "eye"),
+    ),
+  ];
 }
 
 function cell(spec, row, names) {
