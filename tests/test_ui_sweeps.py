@@ -19,7 +19,7 @@ from mlflow.entities import Metric
 from .servers import ServerProcess, start_server
 from .test_ui import PAGES, UI, expand, row_names
 from .ui_data import Seeded, bulk_runs, seed
-from .ui_sweep_data import Sweep, seed_sweep
+from .ui_sweep_data import HOSTILE_IMAGE_KEY, Sweep, seed_sweep
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -623,6 +623,85 @@ def test_big_table_total_follows_the_filter(ui: SweepUI, big_experiment: str) ->
     ui.assert_clean()
 
 
+# ---------------------------------------------------------------- image series
+
+
+def image_panel(ui: UI, key: str = "samples/pred"):
+    return ui.page.locator(f"[data-role=image-series] section[data-image-key='{key}']")
+
+
+def image_cell(ui: UI, sweep: Sweep, trial: str, key: str = "samples/pred"):
+    return image_panel(ui, key).locator(f"figure[data-run='{sweep.run_ids[trial]}']")
+
+
+def test_run_page_shows_image_series_with_a_step_slider(ui: SweepUI, sweep: Sweep) -> None:
+    run_id = sweep.run_ids["trial-00"]
+    ui.goto(f"#/experiments/{sweep.experiment_id}/runs/{run_id}?tab=images")
+    readout = ui.page.locator("[data-role=image-step-value]")
+    expect(readout).to_have_text("step 400")  # the last step first
+    slider = ui.page.locator("[data-role=image-step]")
+    slider.focus()
+    slider.press("Home")
+    expect(readout).to_have_text("step 0")
+    slider.press("ArrowRight")
+    cell = image_cell(ui, sweep, "trial-00")
+    expect(cell).to_have_attribute("data-step", "100")
+    expect(ui.page).to_have_url(re.compile(r"step=100"))
+    image = cell.locator("img")
+    # The thumbnail, through the server's artifact route, linking to the full image.
+    expect(image).to_have_attribute("src", re.compile(r"get-artifact\?.*compressed\.webp"))
+    expect(cell.locator("a")).to_have_attribute("href", re.compile(r"get-artifact\?.*\.png"))
+    image.scroll_into_view_if_needed()
+    ui.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    ui.shot()
+    ui.assert_clean()
+
+
+def test_images_tab_only_for_runs_that_logged_images(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(f"#/experiments/{sweep.experiment_id}/runs/{sweep.run_ids['trial-10']}")
+    expect(ui.page.locator(".tabs a[data-tab=artifacts]")).to_be_visible()
+    expect(ui.page.locator(".tabs a[data-tab=images]")).to_have_count(0)
+    ui.goto(compare_path(sweep, 20))
+    expect(ui.page.locator(".tabs a[data-tab=images]")).to_have_count(1)
+    ui.goto(f"#/compare?runs={sweep.run_ids['trial-10']}&experiments={sweep.experiment_id}")
+    expect(ui.page.locator(".tabs a[data-tab=table]")).to_be_visible()
+    expect(ui.page.locator(".tabs a[data-tab=images]")).to_have_count(0)
+    ui.assert_clean()
+
+
+def test_compare_images_side_by_side_on_one_slider(ui: SweepUI, sweep: Sweep) -> None:
+    ui.goto(compare_path(sweep, 8, tab="images", step="50"))
+    expect(image_panel(ui).locator("figure")).to_have_count(4)  # the trials that logged images
+    # One slider for every run: each shows its image at the step or the last one before it.
+    expect(ui.page.locator("[data-role=image-step]")).to_have_count(1)
+    expect(image_cell(ui, sweep, "trial-00")).to_have_attribute("data-step", "0")
+    expect(image_cell(ui, sweep, "trial-03")).to_have_attribute("data-step", "50")
+    slider = ui.page.locator("[data-role=image-step]")
+    slider.focus()
+    slider.press("Home")
+    expect(image_cell(ui, sweep, "trial-03").locator(".series-image-empty")).to_be_visible()
+    expect(image_cell(ui, sweep, "trial-00").locator("img")).to_be_visible()
+    slider.press("End")
+    expect(ui.page.locator("[data-role=image-step-value]")).to_have_text("step 450")
+    expect(image_cell(ui, sweep, "trial-02")).to_have_attribute("data-step", "400")
+    ui.shot()
+    ui.assert_clean()
+
+
+def test_image_key_with_markup_shows_as_text(ui: SweepUI, sweep: Sweep) -> None:
+    dialogs: list[str] = []
+    ui.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    ui.goto(f"#/experiments/{sweep.experiment_id}/runs/{sweep.run_ids['trial-01']}?tab=images")
+    panel = image_panel(ui, HOSTILE_IMAGE_KEY)
+    expect(panel.locator(".panel-title")).to_have_text(HOSTILE_IMAGE_KEY)
+    expect(ui.page.locator("img[onerror]")).to_have_count(0)
+    expect(image_panel(ui).locator("figure")).to_have_count(1)
+    assert not dialogs
+    ui.assert_clean()
+
+
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_RUN = """() => axe.run(document, {
     runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
@@ -647,6 +726,7 @@ def axe_pages(sweep: Sweep, seeded: Seeded) -> dict[str, str]:
         "sweep-charts": compare_path(sweep, 60, tab="charts"),
         "sweep-parallel": compare_path(sweep, 20, tab="parallel"),
         "sweep-scatter": compare_path(sweep, 20, tab="scatter"),
+        "sweep-images": compare_path(sweep, 8, tab="images"),
     }
     return pages
 

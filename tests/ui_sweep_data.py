@@ -3,7 +3,9 @@
 63 runs: three parent runs ("sweep-adam", "sweep-sgd", "sweep-rmsprop"), each with 20
 nested trials of 500 steps of train/loss, val/loss, train/accuracy and val/accuracy, a
 single-value metric (best_val_accuracy, as autolog logs them) and system/* metrics on
-every fourth trial only. Runnable by hand to fill a dev server:
+every fourth trial only. Trials 0-3 log image series with `log_image(key=..., step=...)`
+(IMAGE_STEPS; trial 3 at other steps, trial 1 also an image file with a hostile name).
+Runnable by hand to fill a dev server:
 `python -m tests.ui_sweep_data http://127.0.0.1:5000`.
 """
 
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 import math
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
@@ -21,6 +25,9 @@ from mlflow.entities import Metric, Param, RunTag
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 TRIALS = 20
 STEPS = 500
+IMAGE_TRIALS = 4
+IMAGE_STEPS = (0, 100, 200, 300, 400)
+HOSTILE_IMAGE_KEY = "<img src=x onerror=alert(1)>"
 LONG_VALUE = "augmentations=" + ",".join(
     f"RandomResizedCrop(size={s},scale=(0.08,1.0))" for s in (96, 128, 160)
 )
@@ -61,6 +68,26 @@ def _curves(run_id: str, trial: int, now: int) -> list[Metric]:
     return points
 
 
+def _log_images(client: MlflowClient, run_id: str, trial: int) -> None:
+    """A 5-step series of small images ("samples/pred"; trial 3 logs at steps 50 later),
+    as the stock client writes them; trial 1 also gets a file of the same naming scheme
+    whose key is markup, which the UI must show as text."""
+    import numpy as np
+    from PIL import Image
+
+    offset = 50 if trial == 3 else 0
+    for index, step in enumerate(IMAGE_STEPS):
+        shade = np.zeros((16, 16, 3), dtype=np.uint8)
+        shade[..., index % 3] = 60 + 40 * index
+        shade[: 2 + 3 * index, : 2 + 3 * trial] = 255
+        client.log_image(run_id, shade, key="samples/pred", step=step + offset)
+    if trial == 1:
+        with tempfile.TemporaryDirectory() as folder:
+            hostile = Path(folder) / f"{HOSTILE_IMAGE_KEY}+step+0+timestamp+1+0a1b.png"
+            Image.fromarray(shade).save(hostile)
+            client.log_artifact(run_id, str(hostile), "images")
+
+
 def seed_sweep(tracking_uri: str, prefix: str = "sweep") -> Sweep:
     """The sweep, in a new experiment; every run finished."""
     client = MlflowClient(tracking_uri)
@@ -96,6 +123,8 @@ def seed_sweep(tracking_uri: str, prefix: str = "sweep") -> Sweep:
                 client.log_batch(run_id, metrics=points[i : i + 1000])
             best = max(p.value for p in points if p.key == "val/accuracy")
             client.log_metric(run_id, "best_val_accuracy", best, timestamp=now, step=0)
+            if trial < IMAGE_TRIALS:
+                _log_images(client, run_id, trial)
             client.set_terminated(run_id, end_time=now + STEPS * 100)
             trial += 1
         client.set_terminated(parent.info.run_id, end_time=now + STEPS * 100)

@@ -5,6 +5,8 @@ import { experiments, runs as runsApi } from "../api.js";
 import { parallelCoordinates, scatterPlot } from "../compare-plots.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
+import { imageSeriesView } from "../image-panels.js";
+import { LOGGED_IMAGES_TAG, parseStep } from "../image-series.js";
 import { countKeys, rankKeys } from "../key-rank.js";
 import { createTicker, poll } from "../live.js";
 import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
@@ -12,7 +14,13 @@ import { href, refresh, seg, setQuery } from "../router.js";
 import { errorBox, loading, pageHeader, tabs } from "../widgets.js";
 import { sourceName } from "./runs/table-model.js";
 
-const TABS = { table: "Table", charts: "Metric charts", parallel: "Parallel coordinates", scatter: "Scatter" };
+const TABS = {
+  table: "Table",
+  charts: "Metric charts",
+  parallel: "Parallel coordinates",
+  scatter: "Scatter",
+  images: "Images",
+};
 const MAX_RUNS = 200;
 
 export async function compareView(container, ctx) {
@@ -55,7 +63,10 @@ export async function compareView(container, ctx) {
   );
   if (!ctx.alive()) return null;
 
-  const tab = TABS[ctx.query.get("tab")] ? ctx.query.get("tab") : "table";
+  // Images only when a run logged some (MLflow's client tags the run when it does).
+  const withImages = runs.filter((r) => r.tags[LOGGED_IMAGES_TAG] !== undefined);
+  const tabIds = Object.keys(TABS).filter((id) => id !== "images" || withImages.length);
+  const tab = tabIds.includes(ctx.query.get("tab")) ? ctx.query.get("tab") : "table";
   const query = Object.fromEntries(ctx.query.entries());
   const tabHref = (id) => href("/compare", { ...query, tab: id === "table" ? "" : id });
   const body = h("div", { class: "col", style: "gap: 12px" });
@@ -97,7 +108,7 @@ export async function compareView(container, ctx) {
         : null,
       failed.length ? errorBox(failed[0].error, `${failed.length} run(s) could not be loaded`) : null,
       tabs(
-        Object.entries(TABS).map(([id, label]) => ({ id, label, href: tabHref(id) })),
+        tabIds.map((id) => ({ id, label: TABS[id], href: tabHref(id) })),
         tab,
       ),
       body,
@@ -108,6 +119,17 @@ export async function compareView(container, ctx) {
   if (tab === "charts") return chartsTab(body, runs, ctx, followRuns(runs, ctx));
   if (tab === "parallel") return parallelTab(body, runs, ctx);
   if (tab === "scatter") return scatterTab(body, runs, ctx);
+  if (tab === "images") {
+    return replace(
+      body,
+      imageSeriesView({
+        runs: withImages.map(({ id, name, color }) => ({ id, name, color })),
+        step: parseStep(ctx.query.get("step")),
+        onStep: (step) => setQuery({ step }),
+        alive: ctx.alive,
+      }),
+    );
+  }
   return tableTab(body, runs, ctx, names);
 }
 

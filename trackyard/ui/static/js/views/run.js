@@ -5,6 +5,8 @@ import { experiments, loggedModels, registry, runs } from "../api.js";
 import { artifactBrowser, runSource } from "../artifact-browser.js";
 import { colorFor, h, replace } from "../dom.js";
 import { formatNumber, formatTime, runDuration, toMap } from "../format.js";
+import { imageSeriesView } from "../image-panels.js";
+import { LOGGED_IMAGES_TAG, parseStep } from "../image-series.js";
 import { createTicker, poll } from "../live.js";
 import { renderMarkdown } from "../markdown.js";
 import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
@@ -39,7 +41,9 @@ export async function runView(container, ctx) {
 
   const info = run.info;
   const tags = toMap(run.data.tags);
-  const tab = ["overview", "charts", "artifacts"].includes(ctx.query.get("tab")) ? ctx.query.get("tab") : "overview";
+  const hasImages = tags[LOGGED_IMAGES_TAG] !== undefined;
+  const tabIds = ["overview", "charts", "artifacts", ...(hasImages ? ["images"] : [])];
+  const tab = tabIds.includes(ctx.query.get("tab")) ? ctx.query.get("tab") : "overview";
   const base = `/experiments/${seg(info.experiment_id)}/runs/${seg(info.run_id)}`;
   const deleted = info.lifecycle_stage === "deleted";
   document.title = `${info.run_name} · trackyard`;
@@ -91,6 +95,7 @@ export async function runView(container, ctx) {
             label: `Metric charts (${run.data.metrics ? run.data.metrics.length : 0})`,
             href: href(base, { tab: "charts" }),
           },
+          ...(hasImages ? [{ id: "images", label: "Images", href: href(base, { tab: "images" }) }] : []),
           { id: "artifacts", label: "Artifacts", href: href(base, { tab: "artifacts" }) },
           { id: "traces", label: "Traces", href: href(`${base}/traces`) },
         ],
@@ -102,6 +107,17 @@ export async function runView(container, ctx) {
 
   const live = info.status === "RUNNING" ? followRun(container, run, ctx) : null;
   if (tab === "charts") return chartsTab(body, run, ctx, live);
+  if (tab === "images") {
+    return replace(
+      body,
+      imageSeriesView({
+        runs: [{ id: info.run_id, name: info.run_name, color: colorFor(0) }],
+        step: parseStep(ctx.query.get("step")),
+        onStep: (step) => setQuery({ step }),
+        alive: ctx.alive,
+      }),
+    );
+  }
   if (tab === "artifacts") {
     return replace(
       body,
