@@ -14,7 +14,11 @@ import { errorBox, loading } from "./widgets.js";
  * images/ folders are listed.
  */
 export function imageSeriesView({ runs, step = null, onStep = () => {}, alive = () => true }) {
-  const root = h("div", { class: "col image-series", "data-role": "image-series" }, loading("Loading images…"));
+  const root = h(
+    "div",
+    { class: ["col image-series", runs.length === 1 && "single"], "data-role": "image-series" },
+    loading("Loading images…"),
+  );
   load();
   return root;
 
