@@ -997,3 +997,45 @@ def test_chart_view_screenshots(ui: SweepUI, sweep: Sweep, theme: str) -> None:
             hover_line(ui, "val/loss")
             page.screenshot(path=str(CHART_SHOTS / f"{name}-{width}-{theme}.png"))
     ui.assert_clean()
+
+
+def test_chart_view_eye_and_colour_from_the_keyboard(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(runs_page(sweep, "charts=1&expand=1"))
+    card = chart(ui, "val/loss")
+    expect(card.locator(".legend-item")).to_have_count(60, timeout=15_000)
+    trials = page.locator(".vt-row", has=page.locator(".vt-name a", has_text="trial-"))
+    hidden, recoloured = trials.nth(0), trials.nth(1)
+    eye = hidden.locator("[data-eye]")
+    eye.focus()
+    page.keyboard.press("Enter")
+    expect(card.locator(".legend-item")).to_have_count(59)
+    # The row is drawn again; the focus stays on its eye, which now says the run is hidden.
+    expect(page.locator(".vt-eye[aria-pressed=true]")).to_be_focused()
+    name = recoloured.locator(".vt-name a").inner_text()
+    recoloured.locator("[data-color]").fill("#ff0000")
+    swatch = card.locator(".legend-item", has_text=name).locator(".swatch")
+    expect(swatch).to_have_css("background-color", "rgb(255, 0, 0)")
+    assert "colors=" in page.url and "ff0000" in page.url
+    ui.assert_clean()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_serious_violation_in_the_chart_view(
+    ui: SweepUI, sweep: Sweep, theme: str
+) -> None:
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing (npm ci)")
+    ui.page.add_init_script(f"localStorage.setItem('trackyard.theme', '{theme}')")
+    found = {}
+    for query in ("charts=1&expand=1", "charts=1&group=param:lr"):
+        ui.goto(runs_page(sweep, query))
+        expect(chart(ui, "val/loss").locator(".chart-host[data-drawn]")).to_have_count(
+            1, timeout=15_000
+        )
+        ui.page.evaluate(AXE.read_text())
+        violations = ui.page.evaluate(AXE_RUN)
+        if violations:
+            found[query] = violations
+    assert not found, found
+    ui.assert_clean()

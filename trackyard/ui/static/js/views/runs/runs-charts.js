@@ -7,17 +7,21 @@
 import { h, replace } from "../../dom.js";
 import { plural } from "../../format.js";
 import { rankKeys } from "../../key-rank.js";
+import { createTicker } from "../../live.js";
 import { chartGrid, readChartSettings } from "../../metric-charts.js";
 import { chartGroups, chartRuns, MAX_CHART_RUNS } from "./run-groups.js";
 
-/** The pane's element; drawRunsCharts fills it. */
+/**
+ * The pane's element; drawRunsCharts fills it. Its `ticker` is the charts' live signal: an
+ * event "tick" (the page polled its running runs) makes them fetch their points again.
+ */
 export function createRunsCharts(signal) {
   const element = h("section", {
     class: "runs-charts",
     "data-role": "runs-charts",
     "aria-label": "Charts of the runs",
   });
-  return { element, signal, drawn: "", cleanups: [], controller: null };
+  return { element, signal, ticker: createTicker(), drawn: "", cleanups: [], controller: null };
 }
 
 /**
@@ -51,6 +55,7 @@ export function drawRunsCharts(pane, runs, state) {
           settings: readChartSettings(new URLSearchParams()),
           signal: AbortSignal.any([pane.signal, pane.controller.signal]),
           onCleanup: (fn) => pane.cleanups.push(fn),
+          live: pane.ticker,
         }),
   );
 }

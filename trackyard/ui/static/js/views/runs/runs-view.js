@@ -320,6 +320,7 @@ async function refreshRunning(view) {
   updateRows(view.runs, (page.runs || []).map(toRow));
   rebuildDisplay(view);
   drawVisibleRows(view, true);
+  if (view.state.charts) view.charts.ticker.dispatchEvent(new Event("tick")); // their points again
   return runningIds(view.runs, 1).length > 0;
 }
 
