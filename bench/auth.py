@@ -2,7 +2,8 @@
 
 Starts, on one backend, trackyard without --auth, trackyard with --auth (called with HTTP
 Basic and with a Bearer token), and, unless --no-mlflow, `mlflow server --app-name
-basic-auth` (Basic; its credential cache off, as it ships). Every server
+basic-auth` (Basic; its credential cache off, as it ships; from the project's venv when it
+holds that mlflow with its auth extra, else bench/.venv-mlflow). Every server
 runs at once; the measurements alternate between them round by round, so a change in the
 machine's load touches all alike, and the medians of the rounds are compared.
 
@@ -13,7 +14,7 @@ own run, released together). "vs auth off" is the share of auth-off's figure kep
 auth-off's CPU a call over the variant's).
 
     .venv/bin/python bench/auth.py [--backend sqlite|postgresql] [--rounds 5] [--calls 1000]
-                                   [--no-mlflow]
+                                   [--no-mlflow] [--mlflow-workers N]
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.servers import (
+    MLFLOW_VERSION,
     Server,
     create_pg_database,
+    dist_version,
     drop_pg_database,
     ensure_mlflow_venv,
     make_server,
@@ -109,14 +112,27 @@ def log_metrics(port: int, headers: dict[str, str], run_id: str, count: int) -> 
                 "step": step,
             }
         )
-        connection.request("POST", "/api/2.0/mlflow/runs/log-metric", body, sent)
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"log-metric: {response.status}")
+        try:
+            status = post(connection, body, sent)
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            # The server closed the kept-alive connection between two calls (a worker
+            # restarted, a keep-alive timeout under load): a client reconnects and sends again.
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            status = post(connection, body, sent)
+        if status != 200:
+            raise RuntimeError(f"log-metric on port {port}: {status}")
     elapsed = time.perf_counter() - started
     connection.close()
     return elapsed
+
+
+def post(connection: http.client.HTTPConnection, body: str, headers: dict[str, str]) -> int:
+    """One log-metric call; its HTTP status."""
+    connection.request("POST", "/api/2.0/mlflow/runs/log-metric", body, headers)
+    response = connection.getresponse()
+    response.read()
+    return response.status
 
 
 def _client(port: int, headers: dict, run_id: str, count: int, ready, start, results) -> None:
@@ -215,11 +231,20 @@ def trackyard_variants(backend: str) -> list[Variant]:
     ]
 
 
-def mlflow_variants(backend: str) -> list[Variant]:
-    python = ensure_mlflow_venv(backend)
+def mlflow_python(backend: str) -> Path:
+    """The project venv's python when it has mlflow at MLFLOW_VERSION with its auth extra
+    (Flask-WTF; the tests drive `get_app_client` with it), else bench/.venv-mlflow's."""
+    here = Path(sys.executable)
+    if dist_version(here, "mlflow") == MLFLOW_VERSION and dist_version(here, "Flask-WTF"):
+        return here
+    return ensure_mlflow_venv(backend)
+
+
+def mlflow_variants(backend: str, workers: int | None) -> list[Variant]:
+    python = mlflow_python(backend)
     variants = []
     for ttl in (0,):  # as it ships: each request checks the password's hash
-        server = make_server("mlflow", backend, python, None, keep=False)
+        server = make_server("mlflow", backend, python, workers, keep=False)
         private_store(server, backend, f"auth{ttl}")
         config = server.data_dir / "basic_auth.ini"
         config.write_text(
@@ -245,12 +270,18 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=1000, help="sequential calls a round")
     parser.add_argument("--each", type=int, default=200, help="calls per concurrent client")
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument(
+        "--mlflow-workers",
+        type=int,
+        help="pass --workers N to mlflow server (its default is 4; at a high load average its "
+        "supervisor kills workers that are slow to answer its pings, and 1 runs no supervisor)",
+    )
     args = parser.parse_args()
     variants: list[Variant] = []
     try:
         variants += trackyard_variants(args.backend)
         if not args.no_mlflow:
-            variants += mlflow_variants(args.backend)
+            variants += mlflow_variants(args.backend, args.mlflow_workers)
         for variant in variants:
             prepare(variant)
             log_metrics(variant.server.port, variant.headers, variant.run_ids[-1], 50)
