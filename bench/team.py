@@ -55,6 +55,7 @@ from servers import (
     PG_ADMIN_DSN,
     PG_URI_PREFIX,
     Server,
+    ServerError,
     create_pg_database,
     drop_pg_database,
     free_port,
@@ -102,6 +103,7 @@ class Load:
     seed_runs: int = 300
     read_pause_ms: float = 100.0
     chart_runs: int = 10
+    startup_timeout_s: float = 600.0  # mlflow server took 113-139 s at a load average of 30
 
 
 @dataclass
@@ -422,13 +424,15 @@ def cpu_seconds(pids: list[int]) -> float:
 # --- the targets --------------------------------------------------------------------------
 
 
-def _server(name: str, uri: str, extra: list[str], mlflow: bool, keep: bool) -> Server:
+def _server(name: str, uri: str, extra: list[str], mlflow: bool, load: Load, keep: bool) -> Server:
     cleanups: list[Callable[[], None]] = []
     data_dir = fresh_dir(f"team-{name}", cleanups, keep)
     port = free_port()
     kind = "mlflow" if mlflow else "trackyard"
     argv, env = server_command(kind, port, uri, data_dir, Path(sys.executable), None)
-    return Server(name, [*argv, *extra], port, data_dir, env, cleanups=cleanups, store_uri=uri)
+    server = Server(name, [*argv, *extra], port, data_dir, env, cleanups=cleanups, store_uri=uri)
+    server.startup_timeout_s = load.startup_timeout_s
+    return server
 
 
 def _balancer(ports: list[int], keep: bool) -> Server:
@@ -439,21 +443,21 @@ def _balancer(ports: list[int], keep: bool) -> Server:
     return Server("balancer", argv, port, data_dir, dict(os.environ), cleanups=cleanups)
 
 
-def start_target(name: str, uri: str, keep: bool) -> tuple[list[Server], Server | None]:
+def start_target(name: str, uri: str, load: Load, keep: bool) -> tuple[list[Server], Server | None]:
     """The target's servers (started, in order) and its balancer if it has one."""
     servers: list[Server] = []
     balancer = None
     try:
         if name == "pair":
-            servers.append(_server("pair-a", uri, [], False, keep))
+            servers.append(_server("pair-a", uri, [], False, load, keep))
             servers[0].start()
-            servers.append(_server("pair-b", uri, ["--no-migrate"], False, keep))
+            servers.append(_server("pair-b", uri, ["--no-migrate"], False, load, keep))
             servers[1].start()
             balancer = _balancer([s.port for s in servers], keep)
             balancer.start()
         else:
             extra = ["--workers", "4"] if name == "workers4" else []
-            servers.append(_server(name, uri, extra, name == "mlflow", keep))
+            servers.append(_server(name, uri, extra, name == "mlflow", load, keep))
             servers[0].start()
     except BaseException:
         stop_all(servers, balancer)
@@ -473,7 +477,7 @@ def bench_target(name: str, load: Load, keep: bool) -> Outcome:
     try:
         uri = PG_URI_PREFIX + database
         log(f"{name}: starting")
-        servers, balancer = start_target(name, uri, keep)
+        servers, balancer = start_target(name, uri, load, keep)
         try:
             front = balancer or servers[0]
             log(f"{name}: up ({', '.join(f'{s.startup_s:.1f}s' for s in servers)}); seeding")
@@ -525,6 +529,17 @@ def write_rate(outcome: Outcome) -> float:
     return count / outcome.write_window_s if outcome.write_window_s > 0 else 0.0
 
 
+def cpu_per_request(outcome: Outcome) -> float:
+    """Server CPU seconds per answered request (writes and both phases' reads): unlike the
+    rates, this barely moves with the machine's load."""
+    answered = sum(
+        len(values)
+        for samples in (outcome.writes, outcome.reads_under_write, outcome.reads_idle)
+        for values in samples.latencies.values()
+    )
+    return outcome.server_cpu_s / answered if answered else 0.0
+
+
 TARGET_LABELS = {
     "trackyard": "trackyard, 1 process",
     "workers4": "trackyard --workers 4",
@@ -539,7 +554,7 @@ def table(outcomes: list[Outcome]) -> list[str]:
     head = (
         "| target | writes/s | points/s | write p50 / p99 ms | reads under write p50 / p99 ms "
         "| idle reads p50 / p99 ms | read p99 under write / idle | errors | PG connections "
-        "max (mean), active max | server CPU s | writes vs mlflow |"
+        "max (mean), active max | server CPU s (ms a request) | writes vs mlflow |"
     )
     lines = [head, "|" + "---|" * 11]
     for o in outcomes:
@@ -556,7 +571,8 @@ def table(outcomes: list[Outcome]) -> list[str]:
             f"| {TARGET_LABELS[o.name]} | {rate:,.0f} | {o.writes.points / o.write_window_s:,.0f} "
             f"| {ms(writes, 50)} / {ms(writes, 99)} | {ms(busy, 50)} / {ms(busy, 99)} "
             f"| {ms(idle, 50)} / {ms(idle, 99)} | {read_ratio} | {errors} "
-            f"| {o.pg_max} ({o.pg_mean:.1f}), {o.pg_active_max} | {o.server_cpu_s:.1f} | {ratio} |"
+            f"| {o.pg_max} ({o.pg_mean:.1f}), {o.pg_active_max} "
+            f"| {o.server_cpu_s:.1f} ({cpu_per_request(o) * 1000:.2f}) | {ratio} |"
         )
     return lines
 
@@ -603,17 +619,22 @@ def main(argv: list[str]) -> int:
     targets, load, keep = parse_args(argv)
     log(f"command: {shlex.join(['.venv/bin/python', 'bench/team.py', *argv])}")
     log(f"load: {load}; uptime: {os.getloadavg()}")
-    outcomes = []
+    outcomes, failed = [], []
     for name in targets:
-        outcome = bench_target(name, load, keep)
+        try:
+            outcome = bench_target(name, load, keep)
+        except (ServerError, RuntimeError) as exc:  # a server that never came up, a client
+            log(f"{name}: FAILED, the other targets go on:\n{exc}")
+            failed.append(f"{TARGET_LABELS[name]}: failed: {str(exc).splitlines()[0]}")
+            continue
         outcomes.append(outcome)
         log(f"{name}: done; load average {os.getloadavg()}")
         print("\n".join(detail(outcome)), flush=True)
-    print("\n" + "\n".join(table(outcomes)) + "\n", flush=True)
-    failed = sum(
+    print("\n" + "\n".join([*table(outcomes), *failed]) + "\n", flush=True)
+    errors = sum(
         o.writes.errors + o.reads_under_write.errors + o.reads_idle.errors for o in outcomes
     )
-    return 1 if failed else 0
+    return 1 if errors or failed else 0
 
 
 if __name__ == "__main__":
