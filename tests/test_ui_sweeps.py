@@ -939,7 +939,7 @@ def test_chart_view_eye_hides_a_run(ui: SweepUI, sweep: Sweep) -> None:
     eye = ui.page.locator(f".vt-row[data-run-id='{sweep.run_ids[name]}'] [data-eye]")
     eye.click()
     expect(eye).to_have_attribute("aria-pressed", "true")
-    expect(card.locator(".legend-item")).to_have_count(59)
+    expect(card.locator(".legend-item")).to_have_count(59, timeout=15_000)
     expect(card.locator(".legend-item", has_text=name)).to_have_count(0)
     assert "hide=" in ui.page.url
     ui.assert_clean()
@@ -948,8 +948,9 @@ def test_chart_view_eye_hides_a_run(ui: SweepUI, sweep: Sweep) -> None:
 def test_group_by_draws_one_series_per_group(ui: SweepUI, sweep: Sweep) -> None:
     page = ui.page
     ui.goto(runs_page(sweep, "charts=1"))
-    page.locator("[data-role=group-by]").select_option("param:optimizer")
     card = chart(ui, "val/loss")
+    expect(card.locator(".legend-item")).to_have_count(60, timeout=15_000)  # the params known
+    page.locator("[data-role=group-by]").select_option("param:optimizer")
     expect(card.locator("summary")).to_have_text("3 groups", timeout=15_000)
     expect(card.locator(".legend-item")).to_have_count(3)
     expect(card.locator(".legend-item").first).to_have_text("optimizer=adam (20)")
@@ -967,6 +968,7 @@ def test_group_by_draws_one_series_per_group(ui: SweepUI, sweep: Sweep) -> None:
 def test_chart_view_and_grouping_survive_the_breadcrumb(ui: SweepUI, sweep: Sweep) -> None:
     page = ui.page
     ui.goto(f"#/experiments/{sweep.experiment_id}")
+    page.wait_for_selector(".vt-row")  # the tags known
     page.locator("[data-role=charts-toggle]").click()
     page.locator("[data-role=group-by]").select_option("tag:optimizer")
     expect(chart(ui, "val/loss").locator(".legend-item")).to_have_count(3, timeout=15_000)
@@ -1009,13 +1011,13 @@ def test_chart_view_eye_and_colour_from_the_keyboard(ui: SweepUI, sweep: Sweep) 
     eye = hidden.locator("[data-eye]")
     eye.focus()
     page.keyboard.press("Enter")
-    expect(card.locator(".legend-item")).to_have_count(59)
+    expect(card.locator(".legend-item")).to_have_count(59, timeout=15_000)
     # The row is drawn again; the focus stays on its eye, which now says the run is hidden.
     expect(page.locator(".vt-eye[aria-pressed=true]")).to_be_focused()
     name = recoloured.locator(".vt-name a").inner_text()
     recoloured.locator("[data-color]").fill("#ff0000")
     swatch = card.locator(".legend-item", has_text=name).locator(".swatch")
-    expect(swatch).to_have_css("background-color", "rgb(255, 0, 0)")
+    expect(swatch).to_have_css("background-color", "rgb(255, 0, 0)", timeout=15_000)
     assert "colors=" in page.url and "ff0000" in page.url
     ui.assert_clean()
 
@@ -1038,4 +1040,18 @@ def test_axe_finds_no_serious_violation_in_the_chart_view(
         if violations:
             found[query] = violations
     assert not found, found
+    ui.assert_clean()
+
+
+def test_chart_view_highlights_the_line_of_the_hovered_row(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(runs_page(sweep, "charts=1&expand=1"))
+    host = chart(ui, "val/loss").locator(".chart-host")
+    expect(host.locator(".u-over")).to_have_count(1, timeout=15_000)
+    row = page.locator(".vt-row", has=page.locator(".vt-name a", has_text="trial-")).nth(2)
+    row.hover()
+    expect(host).to_have_attribute("data-focused", row.locator(".vt-name a").inner_text())
+    expect(chart(ui, "val/loss").locator(".legend-item.focused")).to_have_count(1)
+    page.mouse.move(5, 5)  # off the table: nothing highlighted
+    expect(host).to_have_attribute("data-focused", "")
     ui.assert_clean()

@@ -372,6 +372,13 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
     }
   };
   live?.addEventListener("tick", onTick);
+  // A run named from outside (`live`'s "focus-run", detail: a run id or null; the runs page's
+  // hovered row): its line, or its group's, highlighted as if hovered.
+  const onFocusRun = ({ detail: id }) => {
+    const si = seriesRun.findIndex((run, i) => run && !isRaw[i] && (run.id === id || run.runIds?.includes(id)));
+    plot.setSeries(si > 0 ? si : null, { focus: true });
+  };
+  live?.addEventListener("focus-run", onFocusRun);
 
   host.replaceChildren();
   const plot = new uPlot(options, data, host);
@@ -390,6 +397,7 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
   return {
     destroy() {
       live?.removeEventListener("tick", onTick);
+      live?.removeEventListener("focus-run", onFocusRun);
       observer.disconnect();
       onZoom.cancel();
       plot.destroy();

@@ -12,8 +12,9 @@ import { chartGrid, readChartSettings } from "../../metric-charts.js";
 import { chartGroups, chartRuns, MAX_CHART_RUNS } from "./run-groups.js";
 
 /**
- * The pane's element; drawRunsCharts fills it. Its `ticker` is the charts' live signal: an
- * event "tick" (the page polled its running runs) makes them fetch their points again.
+ * The pane's element; drawRunsCharts fills it. Its `ticker` talks to the charts: an event
+ * "tick" (the page polled its running runs) makes them fetch their points again, and
+ * "focus-run" (detail: a run id or null, the table's hovered row) highlights its line.
  */
 export function createRunsCharts(signal) {
   const element = h("section", {

@@ -91,6 +91,7 @@ export async function runsView(container, ctx) {
     toggle: (id) => toggleNested(view, id),
     select: (id, checked) => selectRun(view, id, checked),
     eye: (id) => toggleHidden(view, id),
+    hover: (id) => view.state.charts && view.charts.ticker.dispatchEvent(new CustomEvent("focus-run", { detail: id })),
     color: (id, hex) => changeChartView(view, "colors", () => view.state.colors.set(id, hex)),
     selectAll: (checked) => selectAll(view, checked),
     pin: (id) => changeLayout(view, { pinned: togglePin(view.state.pinned, id) }, "pin"),

@@ -14,7 +14,8 @@ import { CHECK_WIDTH, cellValue, GROUP_LABELS, isOpen, NAME_COLUMN, ROW_HEIGHT, 
  * `on.toggle(runId)`, `on.select(runId, checked)`, `on.selectAll(checked)`,
  * `on.pin(columnId)`, `on.resize(columnId, px)`, `on.move(columnId, -1 | 1)`,
  * `on.reorder(moved, target)`, `on.viewport()` (scrolled or resized, once per frame), and
- * with the chart view `on.eye(runId)` (hide or show in the charts), `on.color(runId, hex)`.
+ * with the chart view `on.eye(runId)` (hide or show in the charts), `on.color(runId, hex)`
+ * and `on.hover(runId | null)` (the row under the pointer or holding the focus).
  */
 export function createVirtualTable(on) {
   const head = h("div", { class: "vt-head", role: "row" });
@@ -84,6 +85,16 @@ export function createVirtualTable(on) {
     const eye = event.target.closest("[data-eye]");
     if (eye) on.eye(eye.dataset.eye);
   });
+  let hovered = null;
+  const hover = (event) => {
+    const id = event.target.closest?.(".vt-row")?.dataset.runId ?? null;
+    if (id === hovered) return;
+    hovered = id;
+    on.hover(id);
+  };
+  body.addEventListener("mouseover", hover);
+  body.addEventListener("focusin", hover);
+  body.addEventListener("mouseleave", hover); // its target is the body: no row, nothing highlighted
   body.addEventListener("change", (event) => {
     const { color, select } = event.target.dataset;
     if (color) on.color(color, event.target.value);
