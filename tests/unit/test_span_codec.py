@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import time
 
 import msgspec
 import pytest
@@ -133,3 +134,14 @@ def test_timestamps_and_durations_as_protobuf_writes_them():
     assert traces.timestamp(1_700_000_000_000) == "2023-11-14T22:13:20Z"
     assert (traces.duration(1500), traces.duration(2000)) == ("1.500s", "2s")
     assert traces.duration_ms("0.250s", "d") == 250
+
+
+def test_timestamps_are_gmtime_dates_around_the_epoch():
+    for ms in (0, 999, 1000, -1, 86_400_000, 1_700_000_000_123, 4_102_444_800_000):
+        seconds, millis = divmod(ms, 1000)
+        t = time.gmtime(seconds)
+        expected = (
+            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+            f"{t.tm_sec:02d}" + (f".{millis:03d}Z" if millis else "Z")
+        )
+        assert traces.timestamp(ms) == expected

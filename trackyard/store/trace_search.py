@@ -16,7 +16,7 @@ from ..paging import decode_keyset, encode_keyset
 from ..search.grammar import Clause, OrderKey
 from .db import Database, Dialect, placeholders
 from .search_sql import Query, SortTerm, compare, key_value_exists, keyset_condition
-from .trace_infos import trace_infos
+from .trace_infos import TRACE_COLUMNS, infos_of_rows
 
 _COLUMNS = {
     "timestamp_ms": ("t.request_time", "int"),
@@ -74,14 +74,14 @@ class TraceSearch:
         values = ", ".join(f"{term.sql} AS o{index}" for index, term in enumerate(terms))
         with self.db.read() as tx:
             rows = tx.all(
-                f"SELECT t.id, {values} FROM traces t WHERE {query.where_sql()} "
+                f"SELECT {TRACE_COLUMNS}, {values} FROM traces t WHERE {query.where_sql()} "
                 f"ORDER BY {order} LIMIT ?",
                 [*query.params, max_results + 1],
             )
-            infos = trace_infos(tx, [row[0] for row in rows[:max_results]])
+            infos = infos_of_rows(tx, rows[:max_results])
         token = None
         if len(rows) > max_results:
-            token = encode_keyset(0, list(rows[max_results - 1][1:]))
+            token = encode_keyset(0, list(rows[max_results - 1][-len(terms) :]))
         return infos, token
 
 
