@@ -13,6 +13,7 @@ NUMERIC_COMPARATORS = frozenset({"=", "!=", ">", ">=", "<", "<="})
 STRING_COMPARATORS = frozenset({"=", "!=", "LIKE", "ILIKE"})
 NULL_COMPARATORS = frozenset({"IS NULL", "IS NOT NULL"})
 LIST_COMPARATORS = frozenset({"IN", "NOT IN"})
+ORDER_COMPARATORS = frozenset({">", ">=", "<", "<="})
 
 _TOKEN = re.compile(
     r"""
@@ -22,7 +23,7 @@ _TOKEN = re.compile(
   | (?P<op><=|>=|!=|<>|==|=|<|>)
   | (?P<punct>[(),])
   | (?P<ident>(?:[A-Za-z_][\w]*|`[^`]*`|"[^"]*")
-        (?:\.(?:`[^`]*`|"[^"]*"|[\w\-/:.]+))?)
+        (?:\.(?:`[^`]*`|"[^"]*"|[\w\-/:.]+(?:`[^`]*`)?))?)
     """,
     re.VERBOSE,
 )
@@ -80,6 +81,9 @@ class Schema:
     order_attributes: dict[str, str] = field(default_factory=dict)
     # numeric attributes that also take a quoted integer (`version_number = '3'`, as MLflow)
     quoted_integers: frozenset[str] = frozenset()
+    # entities compared with a number by > >= < <= and with a quoted string otherwise
+    # (MLflow's trace assessments: `feedback.score > 0.5`, `feedback.label = 'yes'`)
+    ordered_by_number: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,8 @@ class _Parser:
         if comparator in LIST_COMPARATORS:
             return self.string_list()
         token = self.take()
-        if kind in ("numeric", "metric"):
+        by_number = kind in self.schema.ordered_by_number and comparator in ORDER_COMPARATORS
+        if kind in ("numeric", "metric") or by_number:
             if token.kind == "string" and key in self.schema.quoted_integers:
                 text = unquote(token.text).strip()
                 if not text.lstrip("+-").isdigit():

@@ -6,6 +6,7 @@ from .grammar import (
     LIST_COMPARATORS,
     NULL_COMPARATORS,
     NUMERIC_COMPARATORS,
+    ORDER_COMPARATORS,
     STRING_COMPARATORS,
     Schema,
 )
@@ -151,8 +152,10 @@ LOGGED_MODELS = Schema(
 )
 
 # MLflow's trace search (SearchTraceUtils): `trace.` is an alias of attributes, `metadata.` of
-# request metadata; `name` is the trace name tag and `run_id` the run a trace belongs to.
+# request metadata; `name` is the trace name tag and `run_id` the run a trace belongs to;
+# `text` is any span's content; `feedback.<name>` and `expectation.<name>` are assessments.
 _TRACE_NUMERIC = ("timestamp_ms", "execution_time_ms", "end_time_ms")
+_ASSESSMENT_COMPARATORS = STRING_COMPARATORS | NULL_COMPARATORS | ORDER_COMPARATORS
 
 TRACES = Schema(
     name="traces",
@@ -164,6 +167,8 @@ TRACES = Schema(
         "metadata": "request_metadata",
         "request_metadata": "request_metadata",
         "span": "span",
+        "feedback": "feedback",
+        "expectation": "expectation",
     },
     attributes={
         **{key: (key, "numeric") for key in _TRACE_NUMERIC},
@@ -174,15 +179,20 @@ TRACES = Schema(
         },
         "state": ("status", "string"),
         "trace_id": ("request_id", "string"),
+        "text": ("text", "text"),
     },
     comparators={
         "tag": STRING_COMPARATORS | NULL_COMPARATORS,
         "request_metadata": STRING_COMPARATORS | NULL_COMPARATORS,
         "span": STRING_COMPARATORS | LIST_COMPARATORS,
+        "text": frozenset({"LIKE", "ILIKE"}),
+        "feedback": _ASSESSMENT_COMPARATORS,
+        "expectation": _ASSESSMENT_COMPARATORS,
         "string": STRING_COMPARATORS | LIST_COMPARATORS,
         "numeric": NUMERIC_COMPARATORS,
     },
     list_attributes=frozenset({"name", "status", "request_id", "client_request_id", "run_id"}),
+    ordered_by_number=frozenset({"feedback", "expectation"}),
     orderable=frozenset({"attribute", "tag", "request_metadata"}),
     order_attributes={
         **{key: key for key in _TRACE_NUMERIC},

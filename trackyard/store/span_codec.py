@@ -309,7 +309,7 @@ def artifact_span(trace_id: str, content: bytes) -> dict[str, Any]:
     and MLflow's UI reads): attribute values JSON-encoded, status codes by name."""
     span = msgspec.json.decode(unpack(content, trace_id))
     attributes = {
-        item["key"]: msgspec.json.encode(_proto_json_value(item.get("value", {}))).decode()
+        item["key"]: msgspec.json.encode(proto_json_value(item.get("value", {}))).decode()
         for item in span.get("attributes", [])
     }
     attributes[REQUEST_ID] = msgspec.json.encode(trace_id).decode()
@@ -326,7 +326,7 @@ def artifact_span(trace_id: str, content: bytes) -> dict[str, Any]:
                 "name": event.get("name", ""),
                 "time_unix_nano": int(event.get("time_unix_nano", 0)),
                 "attributes": {
-                    item["key"]: _proto_json_value(item.get("value", {}))
+                    item["key"]: proto_json_value(item.get("value", {}))
                     for item in event.get("attributes", [])
                 },
             }
@@ -344,14 +344,14 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _proto_json_value(value: dict[str, Any]) -> Any:
+def proto_json_value(value: dict[str, Any]) -> Any:
     """A proto3-JSON OTel AnyValue as plain data."""
     for kind, item in value.items():
         if kind == "array_value":
-            return [_proto_json_value(v) for v in item.get("values", [])]
+            return [proto_json_value(v) for v in item.get("values", [])]
         if kind == "kvlist_value":
             return {
-                kv["key"]: _proto_json_value(kv.get("value", {})) for kv in item.get("values", [])
+                kv["key"]: proto_json_value(kv.get("value", {})) for kv in item.get("values", [])
             }
         if kind == "int_value":
             return int(item)

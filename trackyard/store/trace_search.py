@@ -1,22 +1,34 @@
 """Searching traces: MLflow's trace filter grammar (trace attributes, tags, request metadata,
-the run a trace belongs to, its spans' names, types and statuses) and order_by, paged by
-keyset tokens (the last trace's sort values), so a deep page costs what the first does.
+the run a trace belongs to, its spans' names, types, statuses, attributes and text, its
+assessments) and order_by, paged by keyset tokens (the last trace's sort values), so a deep
+page costs what the first does.
 
-The default order, newest first, walks the `traces_by_experiment` index.
+The default order, newest first, walks the `traces_by_experiment` index. Clauses on what
+SQL cannot read (span content, assessment values: `trace_match`) are tested in Python on
+the candidates the rest of the filter lets through, read in order a chunk at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
-from ..errors import invalid
 from ..messages.traces import TraceInfoV3
 from ..paging import decode_keyset, encode_keyset
 from ..search.grammar import Clause, OrderKey
-from .db import Database, Dialect, placeholders
+from .db import Database, Dialect, Row, Tx, chunks, placeholders
 from .search_sql import Query, SortTerm, compare, key_value_exists, keyset_condition
 from .trace_infos import TRACE_COLUMNS, infos_of_rows
+from .trace_match import (
+    CONTENT,
+    SPAN_COLUMNS,
+    SpanView,
+    assessment_test,
+    needs_content,
+    span_key,
+    span_test,
+)
 
 _COLUMNS = {
     "timestamp_ms": ("t.request_time", "int"),
@@ -37,9 +49,14 @@ _FILTER_COLUMNS = {
 }
 TRACE_NAME = "mlflow.traceName"
 SOURCE_RUN = "mlflow.sourceRun"
-_SPAN_COLUMNS = {"name": "s.name", "type": "s.type", "status": "s.status"}
 _DEFAULT_ORDER = [OrderKey("attribute", "timestamp_ms", False)]
 _TIE = SortTerm("t.trace_id", True, "str", nullable=False)
+
+
+# Candidate traces read at a time when part of the filter is tested in Python.
+SCAN_CHUNK = 500
+# A test of candidate trace rows (TRACE_COLUMNS first) in Python: the keys that pass.
+Check = Callable[[Tx, Sequence[Row]], set[int]]
 
 
 class TraceSearch:
@@ -58,31 +75,65 @@ class TraceSearch:
         token if there is one."""
         if not experiment_ids:
             return [], None
-        dialect = self.db.dialect
         query = Query()
         query.add_where(
             f"t.experiment_id IN ({placeholders(len(experiment_ids))})", *experiment_ids
         )
-        for clause in clauses:
-            _filter(clause, dialect, query)
+        checks = _filters(clauses, self.db.dialect, query)
         terms = _terms(order_by or _DEFAULT_ORDER)
+        after = None
         if page_token:
             _, after = decode_keyset(page_token, [[(term.kind, False) for term in terms]])
-            condition, params = keyset_condition(terms, after)
-            query.add_where(f"({condition})", *params)
-        order = ", ".join(f"{term.sql} {'ASC' if term.ascending else 'DESC'}" for term in terms)
-        values = ", ".join(f"{term.sql} AS o{index}" for index, term in enumerate(terms))
         with self.db.read() as tx:
-            rows = tx.all(
-                f"SELECT {TRACE_COLUMNS}, {values} FROM traces t WHERE {query.where_sql()} "
-                f"ORDER BY {order} LIMIT ?",
-                [*query.params, max_results + 1],
-            )
+            if checks:
+                rows = _scan(tx, query, terms, after, max_results + 1, checks)
+            else:
+                rows = _page(tx, query, terms, after, max_results + 1)
             infos = infos_of_rows(tx, rows[:max_results])
         token = None
         if len(rows) > max_results:
             token = encode_keyset(0, list(rows[max_results - 1][-len(terms) :]))
         return infos, token
+
+
+def _page(
+    tx: Tx, query: Query, terms: Sequence[SortTerm], after: list[Any] | None, limit: int
+) -> list[Row]:
+    """Up to `limit` trace rows that pass the query, in the order of `terms`, after the
+    sort values `after`: TRACE_COLUMNS, then the sort values."""
+    where, params = query.where_sql(), query.params
+    if after is not None:
+        condition, after_params = keyset_condition(terms, after)
+        where, params = f"{where} AND ({condition})", [*params, *after_params]
+    order = ", ".join(f"{term.sql} {'ASC' if term.ascending else 'DESC'}" for term in terms)
+    values = ", ".join(f"{term.sql} AS o{index}" for index, term in enumerate(terms))
+    return tx.all(
+        f"SELECT {TRACE_COLUMNS}, {values} FROM traces t WHERE {where} ORDER BY {order} LIMIT ?",
+        [*params, limit],
+    )
+
+
+def _scan(
+    tx: Tx,
+    query: Query,
+    terms: Sequence[SortTerm],
+    after: list[Any] | None,
+    limit: int,
+    checks: Sequence[Check],
+) -> list[Row]:
+    """`_page` for a filter partly tested in Python: candidates are read in chunks, in
+    order, until `limit` pass or none are left."""
+    found: list[Row] = []
+    while len(found) < limit:
+        rows = _page(tx, query, terms, after, max(limit, SCAN_CHUNK))
+        passing = {row[0] for row in rows}
+        for check in checks:
+            passing &= check(tx, [row for row in rows if row[0] in passing]) if passing else set()
+        found += [row for row in rows if row[0] in passing]
+        if len(rows) < max(limit, SCAN_CHUNK):
+            break
+        after = list(rows[-1][-len(terms) :])
+    return found[:limit]
 
 
 def _literal(text: str) -> str:
@@ -118,21 +169,29 @@ def _terms(order_by: Sequence[OrderKey]) -> list[SortTerm]:
     return terms
 
 
+def _filters(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> list[Check]:
+    """Add the clauses' SQL to the query; the tests left for Python."""
+    checks: list[Check] = []
+    spans = []
+    for clause in clauses:
+        if clause.entity == "span":
+            spans.append(replace(clause, key=span_key(clause)))
+        elif clause.entity == "attribute" and clause.key == "text":
+            spans.append(replace(clause, entity="span", key=CONTENT))
+        elif clause.entity in ("feedback", "expectation"):
+            checks += _assessment_filter(clause, query)
+        else:
+            _filter(clause, dialect, query)
+    if spans:
+        checks += _span_filter(spans, dialect, query)
+    return checks
+
+
 def _filter(clause: Clause, dialect: Dialect, query: Query) -> None:
     if clause.entity == "tag":
         key_value_exists("trace_tags", "x.trace_key = t.id", clause, dialect, query)
     elif clause.entity == "request_metadata":
         key_value_exists("trace_metadata", "x.trace_key = t.id", clause, dialect, query)
-    elif clause.entity == "span":
-        column = _SPAN_COLUMNS.get(clause.key)
-        if column is None:
-            raise invalid(
-                f"Invalid span attribute '{clause.key}': use one of {sorted(_SPAN_COLUMNS)}."
-            )
-        condition, params = compare(dialect, column, clause.comparator, clause.value)
-        query.add_where(
-            f"EXISTS (SELECT 1 FROM spans s WHERE s.trace_key = t.id AND {condition})", *params
-        )
     elif clause.key == "name":
         tag = replace(clause, entity="tag", key=TRACE_NAME)
         key_value_exists("trace_tags", "x.trace_key = t.id", tag, dialect, query)
@@ -142,6 +201,75 @@ def _filter(clause: Clause, dialect: Dialect, query: Query) -> None:
         column = _FILTER_COLUMNS[clause.key]
         condition, params = compare(dialect, column, clause.comparator, clause.value)
         query.add_where(condition, *params)
+
+
+def _span_filter(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> list[Check]:
+    """A trace with a span that passes every span clause, as MLflow tests them: one span
+    must pass them all. Name, type and status are columns, tested in SQL; attributes and
+    text are in the span's content, tested in Python on the spans SQL lets through."""
+    conditions, params = ["1 = 1"], []
+    for clause in clauses:
+        if not needs_content(clause):
+            condition, more = compare(
+                dialect, SPAN_COLUMNS[clause.key], clause.comparator, clause.value
+            )
+            conditions.append(condition)
+            params += more
+    columns = " AND ".join(conditions)
+    if not any(needs_content(clause) for clause in clauses):
+        query.add_where(
+            f"EXISTS (SELECT 1 FROM spans s WHERE s.trace_key = t.id AND {columns})", *params
+        )
+        return []
+    test = span_test(clauses)
+
+    def check(tx: Tx, rows: Sequence[Row]) -> set[int]:
+        trace_ids = {row[0]: row[1] for row in rows}
+        passing = set()
+        for batch in chunks(list(trace_ids)):
+            for key, name, span_type, status, content in tx.all(
+                "SELECT s.trace_key, s.name, s.type, s.status, s.content FROM spans s "
+                f"WHERE s.trace_key IN ({placeholders(len(batch))}) AND {columns}",
+                [*batch, *params],
+            ):
+                span = SpanView(name, span_type, status, content, trace_ids[key])
+                if key not in passing and test(span):
+                    passing.add(key)
+        return passing
+
+    return [check]
+
+
+def _assessment_filter(clause: Clause, query: Query) -> list[Check]:
+    """Traces with a valid assessment of the kind and name whose value passes (MLflow's
+    `feedback.<name>` / `expectation.<name>`); IS NULL: traces without one."""
+    exists = (
+        "EXISTS (SELECT 1 FROM assessments a WHERE a.trace_key = t.id AND a.kind = ? "
+        "AND a.name = ? AND a.valid = 1)"
+    )
+    if clause.comparator == "IS NULL":
+        query.add_where(f"NOT {exists}", clause.entity, clause.key)
+        return []
+    query.add_where(exists, clause.entity, clause.key)
+    if clause.comparator == "IS NOT NULL":
+        return []
+    test = assessment_test(clause)
+
+    def check(tx: Tx, rows: Sequence[Row]) -> set[int]:
+        keys = [row[0] for row in rows]
+        passing = set()
+        for batch in chunks(keys):
+            for key, content in tx.all(
+                "SELECT a.trace_key, a.content FROM assessments a "
+                f"WHERE a.trace_key IN ({placeholders(len(batch))}) AND a.kind = ? "
+                "AND a.name = ? AND a.valid = 1",
+                [*batch, clause.entity, clause.key],
+            ):
+                if test(content):
+                    passing.add(key)
+        return passing
+
+    return [check]
 
 
 def _run_filter(clause: Clause, dialect: Dialect, query: Query) -> None:
