@@ -961,7 +961,9 @@ def test_group_by_draws_one_series_per_group(ui: SweepUI, sweep: Sweep) -> None:
     expect(groups.last).to_contain_text(re.compile(r"\(none\)\s*3 runs"))
     hover_line(ui, "val/loss")
     tooltip = card.locator("[data-role=chart-tooltip]")
-    expect(tooltip).to_contain_text(re.compile(r"optimizer=\w+ \(20\).*mean \d"))
+    expect(tooltip).to_contain_text(
+        re.compile(r"optimizer=\w+ \(20\)\s*mean \d.*\s*range \d.* – \d")
+    )
     ui.assert_clean()
 
 

@@ -219,7 +219,12 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
   // Log axes hand over null for ticks they leave unlabelled.
   const label = (format) => (_u, splits) => splits.map((s) => (s === null || s === undefined ? "" : format(s)));
   if (settings.x === "relative") xAxis.values = (_u, splits) => elapsedTicks(splits);
-  const tooltip = h("div", { class: "chart-tooltip hidden", "data-role": "chart-tooltip", role: "status" });
+  // A group's tooltip (name, mean, range, x) is stacked: on one line it runs off a narrow chart.
+  const tooltip = h("div", {
+    class: ["chart-tooltip hidden", drawn[0].runIds && "stacked"],
+    "data-role": "chart-tooltip",
+    role: "status",
+  });
   const legend = chartLegend(drawn, seriesRun, isRaw, drawn[0].runIds ? "group" : "run");
   let focused = null;
   // The tooltip's parts are made once and only their text changes; it is placed with a
@@ -245,7 +250,7 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
       tipSwatch.style.background = run.color;
       tipName.textContent = run.name;
       tipValue.textContent = run.runIds
-        ? `mean ${formatNumber(value)} (${formatNumber(u.data[focused + 1][idx])} – ${formatNumber(u.data[focused + 2][idx])})`
+        ? `mean ${formatNumber(value)}\nrange ${formatNumber(u.data[focused + 1][idx])} – ${formatNumber(u.data[focused + 2][idx])}`
         : formatNumber(value);
       tipX.textContent = `${xMetricKey(settings.x) ?? X_MODES[settings.x].toLowerCase()} ${formatX(settings.x, u.data[0][idx])}`;
       tooltip.classList.remove("hidden");
