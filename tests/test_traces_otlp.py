@@ -105,6 +105,30 @@ def test_the_opentelemetry_sdk_exporter_sends_a_trace_the_client_reads(
     assert trace.info.tags["mlflow.traceName"] == "handle-request"
 
 
+def test_resource_attributes_become_trace_tags_below_the_traces_own(http, client, experiment_id):
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource = {
+        "service.name": "billing",
+        "team": "infra",
+        "telemetry.sdk.name": "opentelemetry",
+        "mlflow.trace.spansLocation": "ARTIFACT_REPO",
+        "bad key!": "x",
+    }
+    for key, value in resource.items():
+        attribute = resource_spans.resource.attributes.add()
+        attribute.key, attribute.value.string_value = key, value
+    replicas = resource_spans.resource.attributes.add()
+    replicas.key, replicas.value.int_value = "replicas", 3
+    root = span(ROOT, name="handle", **{"mlflow.traceTag.team": "search"})
+    resource_spans.scope_spans.add().spans.append(root)
+    assert post(http, request.SerializeToString(), experiment_id).status_code == 200
+    tags = client.get_trace(trace_id()).info.tags
+    assert (tags["service.name"], tags["replicas"], tags["team"]) == ("billing", "3", "search")
+    assert tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+    assert not {"telemetry.sdk.name", "bad key!"} & set(tags)
+
+
 def test_children_first_then_the_root_make_one_finished_trace(http, client, experiment_id):
     assert post(http, export(span(GRANDCHILD, CHILD)), experiment_id).status_code == 200
     partial = http.get(f"/api/3.0/mlflow/traces/{trace_id()}").json()["trace"]["trace_info"]

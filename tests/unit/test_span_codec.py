@@ -77,7 +77,9 @@ def test_a_small_span_is_stored_smaller_than_its_json():
 
 
 def test_root_spans_carry_previews_and_trace_tags():
-    span = a_span(**{"mlflow.spanInputs": "q", "mlflow.trace.tag.team": "a"})
+    span = a_span(
+        **{"mlflow.spanInputs": "q", "mlflow.traceTag.team": "a", "mlflow.traceTag.": "x"}
+    )
     span.parent_span_id = b""
     record = span_codec.records(_request(span))[0]
     assert (record.inputs, record.trace_tags) == ('"q"', {"team": "a"})

@@ -11,6 +11,8 @@ into the answer instead of rebuilding every span. MLflow's own attributes (`mlfl
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -23,7 +25,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from ..errors import invalid
+from .. import validation as check
+from ..errors import ApiError, invalid
 from ..messages.base import wire_float
 
 TRACE_PREFIX = "tr-"
@@ -31,8 +34,13 @@ SPAN_TYPE = "mlflow.spanType"
 SPAN_INPUTS = "mlflow.spanInputs"
 SPAN_OUTPUTS = "mlflow.spanOutputs"
 REQUEST_ID = "mlflow.traceRequestId"
-# Root span attributes under this prefix become trace tags, as mlflow server does.
-TRACE_TAG_PREFIX = "mlflow.trace.tag."
+# Root span attributes under this prefix become trace tags, as mlflow server does (the 3.17
+# client sends a trace's own tags so).
+TRACE_TAG_PREFIX = "mlflow.traceTag."
+# Resource attributes (service.name, ...) become trace tags, but for the SDK's own and
+# MLflow's reserved keys, which a sender must not set so.
+_UNTAGGED_RESOURCE_KEYS = ("telemetry.sdk.", "mlflow.")
+MAX_TAG_VALUE_LENGTH = 8000  # MLflow truncates a longer trace tag value
 STATUS_NAMES = {Status.STATUS_CODE_OK: "OK", Status.STATUS_CODE_ERROR: "ERROR"}
 # Content markers: zlib-compressed JSON (against _ZDICT), or JSON as it is.
 _ZLIB, _PLAIN = b"d", b"j"
@@ -85,6 +93,9 @@ class SpanRecord:
     inputs: str | None = None
     outputs: str | None = None
     trace_tags: dict[str, str] = field(default_factory=dict)
+    # Tags from the attributes of the resource that sent the span (every span of a request's
+    # ResourceSpans shares them).
+    resource_tags: dict[str, str] = field(default_factory=dict)
 
 
 def parse_request(body: bytes, media_type: str) -> ExportTraceServiceRequest:
@@ -117,12 +128,29 @@ def _hex_ids_to_base64(data: Any) -> Any:
 
 def records(request: ExportTraceServiceRequest) -> list[SpanRecord]:
     """Every span of the request; 400 if one lacks a well-formed trace or span id."""
-    return [
-        _record(span)
-        for resource_spans in request.resource_spans
-        for scope_spans in resource_spans.scope_spans
-        for span in scope_spans.spans
-    ]
+    found = []
+    for resource_spans in request.resource_spans:
+        resource_tags = _resource_tags(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                record = _record(span)
+                record.resource_tags = resource_tags
+                found.append(record)
+    return found
+
+
+def _resource_tags(attributes: Any) -> dict[str, str]:
+    """Trace tags from resource attributes, as mlflow server makes them: a string as it is,
+    anything else as JSON; a key that is no valid tag key is left out."""
+    tags = {}
+    for attribute in attributes:
+        value = decode_value(attribute.value)
+        if attribute.key.startswith(_UNTAGGED_RESOURCE_KEYS) or value is None:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value)
+        with contextlib.suppress(ApiError):
+            tags[check.key(attribute.key, "trace tag")] = text[:MAX_TAG_VALUE_LENGTH]
+    return tags
 
 
 def _record(span: Span) -> SpanRecord:
@@ -145,12 +173,20 @@ def _record(span: Span) -> SpanRecord:
     if parent is None:
         record.inputs = _json(attributes.get(SPAN_INPUTS))
         record.outputs = _json(attributes.get(SPAN_OUTPUTS))
-        record.trace_tags = {
-            key.removeprefix(TRACE_TAG_PREFIX): _text(decode_value(value))
-            for key, value in attributes.items()
-            if key.startswith(TRACE_TAG_PREFIX)
-        }
+        record.trace_tags = _trace_tags(attributes)
     return record
+
+
+def _trace_tags(attributes: dict[str, AnyValue]) -> dict[str, str]:
+    """The trace's own tags a root span carries (`mlflow.traceTag.<key>`); invalid keys are
+    left out, as mlflow server leaves them."""
+    tags = {}
+    for key, value in attributes.items():
+        if key.startswith(TRACE_TAG_PREFIX):
+            text = _text(decode_value(value))[:MAX_TAG_VALUE_LENGTH]
+            with contextlib.suppress(ApiError):
+                tags[check.key(key.removeprefix(TRACE_TAG_PREFIX), "trace tag")] = text
+    return tags
 
 
 def _stored(span: Span) -> dict[str, Any]:

@@ -128,10 +128,12 @@ class TraceStore:
         )
         assert row is not None  # an upsert's RETURNING has its row
         key = row.id
-        tags = {SPANS_LOCATION: TRACKING_STORE}
+        # The sender's resource attributes first, so the trace's own tags win a clash.
+        tags = next((dict(span.resource_tags) for span in batch if span.resource_tags), {})
         root = next((span for span in batch if span.parent_span_id is None), None)
         if root is not None:
             tags.update(root.trace_tags)
+        tags[SPANS_LOCATION] = TRACKING_STORE
         self._put(tx, "trace_tags", key, tags)
         defaults = {ARTIFACT_LOCATION: _artifact_location(experiment, trace_id)}
         if root is not None:
