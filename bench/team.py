@@ -115,6 +115,7 @@ class Samples:
     error_examples: list[str] = field(default_factory=list)
     points: int = 0
     last_done: float = 0.0  # wall clock of the last answered request
+    cpu_s: float = 0.0  # the client processes' CPU time from the start signal on
 
     def add(self, other: Samples) -> None:
         for kind, values in other.latencies.items():
@@ -123,6 +124,7 @@ class Samples:
         self.error_examples += other.error_examples[: ERROR_EXAMPLES - len(self.error_examples)]
         self.points += other.points
         self.last_done = max(self.last_done, other.last_done)
+        self.cpu_s += other.cpu_s
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -265,11 +267,12 @@ async def _writers_main(port: int, run_ids: list[str], load: Load, sync: Sync) -
     clients = await _connect_all(port, len(run_ids))
     sync.ready.put("ready")
     await _wait_event(sync.go)
-    start = sync.start.value
+    cpu0, start = time.process_time(), sync.start.value
     out = Samples()
     end = start + load.duration_s
     jobs = [writer(c, r, load, start, end, out) for c, r in zip(clients, run_ids, strict=True)]
     await asyncio.gather(*jobs)
+    out.cpu_s = time.process_time() - cpu0
     return out
 
 
@@ -277,7 +280,7 @@ async def _readers_main(port: int, experiment_id: str, load: Load, sync: Sync) -
     clients = await _connect_all(port, load.readers)
     sync.ready.put("ready")
     await _wait_event(sync.go)
-    start = sync.start.value
+    cpu0, start = time.process_time(), sync.start.value
     end = start + load.duration_s
     under_write, idle = Samples(), Samples()
     idle_end: list[float] = []
@@ -292,6 +295,7 @@ async def _readers_main(port: int, experiment_id: str, load: Load, sync: Sync) -
         (idle_begun, lambda: time.time() >= idle_end[0], idle),
     ]
     await asyncio.gather(*(reader(c, experiment_id, load, phases) for c in clients))
+    under_write.cpu_s = time.process_time() - cpu0
     return [under_write, idle]
 
 
@@ -579,7 +583,10 @@ def table(outcomes: list[Outcome]) -> list[str]:
 
 def detail(outcome: Outcome) -> list[str]:
     """Per request kind: count and p50 / p99, and the first errors."""
-    lines = [f"{TARGET_LABELS[outcome.name]}:"]
+    lines = [
+        f"{TARGET_LABELS[outcome.name]}: client processes' CPU from the start "
+        f"writers {outcome.writes.cpu_s:.1f} s, readers {outcome.reads_under_write.cpu_s:.1f} s"
+    ]
     for phase, samples in (
         ("writes", outcome.writes),
         ("reads under write", outcome.reads_under_write),
