@@ -962,7 +962,7 @@ def test_group_by_draws_one_series_per_group(ui: SweepUI, sweep: Sweep) -> None:
     hover_line(ui, "val/loss")
     tooltip = card.locator("[data-role=chart-tooltip]")
     expect(tooltip).to_contain_text(
-        re.compile(r"optimizer=\w+ \(20\)\s*mean \d.*\s*range \d.* – \d")
+        re.compile(r"optimizer=\w+ \(20\)\s*mean \d.*\s*range \d.* \u2013 \d")
     )
     ui.assert_clean()
 

@@ -599,7 +599,7 @@ function fillGroupSelect(view) {
       ? h(
           "optgroup",
           { label },
-          list.map((k) => option(`${kind}:${k}`, `Group by ${k}`)),
+          list.map((k) => option(`${kind}:${k}`, `Group by ${kind === "tag" ? "tag " : ""}${k}`)),
         )
       : null;
   const offered = [...params.map((k) => `param:${k}`), ...tags.map((k) => `tag:${k}`)];
