@@ -173,6 +173,7 @@ def bench_server(name: str, args: argparse.Namespace, mlflow_python: Path | None
                 server.rss_mib,
                 settle=lambda: settle_store(server.store_uri),
                 store_bytes=lambda: store_bytes(server.store_uri),
+                cpu_seconds=server.cpu_seconds,
             )
             run_workloads(target, server, selected_workloads(args), res)
     finally:

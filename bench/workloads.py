@@ -108,6 +108,7 @@ class Target:
     rss_mib: Callable[[], float]
     settle: Callable[[], None] = lambda: None
     store_bytes: Callable[[], int] = lambda: 0
+    cpu_seconds: Callable[[], float] = lambda: 0.0  # the server's process tree's CPU
 
     @property
     def tracking_uri(self) -> str:
