@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import partial
 
 import httpx
+import mlflow
 import pytest
 
 from trackyard.store import migrations
 
 from . import test_migrations
+from .conftest import require_postgres
 from .helpers import API
-from .servers import start_server
+from .servers import postgres_database, running_server, start_server
 from .test_migrations import _migrate_to, _old_run
 
 # The fixtures that make databases of a test's own, on each backend.
@@ -110,3 +113,68 @@ def test_a_no_migrate_server_serves_a_database_upgraded_by_db_upgrade(older, tmp
         server.stop()
     assert response.status_code == 200, response.text
     assert response.json()["run"]["info"]["experiment_id"] == "1"
+
+
+# Every column migration 0007 widens, as information_schema names its type.
+EXPERIMENT_ID_COLUMNS = [
+    ("datasets", "experiment_id"),
+    ("experiment_tags", "experiment_id"),
+    ("experiments", "experiment_id"),
+    ("grants", "resource_key"),
+    ("logged_models", "experiment_id"),
+    ("runs", "experiment_id"),
+    ("traces", "experiment_id"),
+]
+FILE_STORE_ID = 9_000_000_000_000_000_001
+
+
+def _rows_naming_experiments(execute) -> list[list[tuple]]:
+    return [
+        execute(f"SELECT {column}, * FROM {table} ORDER BY 1")
+        for table, column in EXPERIMENT_ID_COLUMNS
+    ]
+
+
+def test_experiment_ids_become_64_bit_on_postgresql_keeping_every_row(tmp_path):
+    require_postgres()
+    with postgres_database() as uri:
+        execute = partial(test_migrations._execute, uri)
+        _migrate_to(uri, "0006")
+        _experiment_with_everything(execute)
+        before = _rows_naming_experiments(execute)
+        assert trackyard_db("upgrade", uri=uri).returncode == 0
+        assert trackyard_db("check", uri=uri).returncode == 0
+        assert _rows_naming_experiments(execute) == before
+        types = execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE column_name IN ('experiment_id', 'resource_key') "
+            "AND table_schema = current_schema() ORDER BY 1"
+        )
+        assert types == [(*column, "bigint") for column in EXPERIMENT_ID_COLUMNS]
+        execute(
+            "INSERT INTO experiments (experiment_id, name, lifecycle_stage) "
+            f"VALUES ({FILE_STORE_ID}, 'from-mlruns', 'active')"
+        )
+        with running_server(tmp_path, uri) as server:
+            client = mlflow.MlflowClient(server.url)
+            assert client.get_experiment(str(FILE_STORE_ID)).name == "from-mlruns"
+            assert client.create_experiment("new") == "2"
+
+
+def _experiment_with_everything(execute) -> None:
+    """Experiment 1 (from the id sequence, as the API makes one) with a tag, a run, a
+    dataset, a logged model, a trace and a grant, as revision 0006 holds them."""
+    execute(
+        "INSERT INTO experiments (name, lifecycle_stage) VALUES ('old', 'active')",
+        "INSERT INTO experiment_tags VALUES (1, 'team', 'a')",
+        "INSERT INTO runs (run_uuid, experiment_id, status, lifecycle_stage) "
+        f"VALUES ('{'a' * 32}', 1, 'RUNNING', 'active')",
+        "INSERT INTO datasets (experiment_id, name, digest) VALUES (1, 'train', 'd1')",
+        "INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, "
+        "creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage) "
+        "VALUES ('m-1', 1, 'model', '/a', 1, 2, 1, 'active')",
+        "INSERT INTO traces (trace_id, experiment_id, request_time, state, finalized) "
+        "VALUES ('tr-1', 1, 5, 'OK', 1)",
+        "INSERT INTO grants (resource_type, resource_key, principal_type, principal_id, "
+        "permission, level) VALUES ('experiment', 1, 'user', 1, 'READ', 1)",
+    )

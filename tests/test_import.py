@@ -3,6 +3,7 @@ client, imported and read back through the stock client from a trackyard server.
 
 from __future__ import annotations
 
+import copy
 import signal
 import sqlite3
 import subprocess
@@ -21,9 +22,7 @@ from .mlflow_source import (
     MODEL_NAME,
     generate_mlflow_db,
     mlflow_server,
-    mysql_database,
     populate,
-    require_mysql,
     snapshot,
     without_locations,
 )
@@ -204,7 +203,7 @@ def _import_and_compare(
     with running_server(folder, store) as server:
         state = snapshot(server.url)
     if not locations:
-        state, expected = without_locations(state), without_locations(expected)
+        state, expected = without_locations(state), without_locations(copy.deepcopy(expected))
     assert state == expected
 
 
@@ -248,9 +247,8 @@ def test_postgresql_source_reads_back_as_mlflow_served_it(tmp_path):
         _import_and_compare(source, tmp_path / "artifacts", expected, target)
 
 
-def test_mysql_source_reads_back_as_mlflow_served_it(tmp_path):
-    require_mysql()
-    with mysql_database() as source, mlflow_server(source, tmp_path) as url:
+def test_mysql_source_reads_back_as_mlflow_served_it(mariadb, tmp_path):
+    with mariadb.database() as source, mlflow_server(source, tmp_path) as url:
         populate(url)
         expected = snapshot(url)
         target = tmp_path / "target"
@@ -258,16 +256,60 @@ def test_mysql_source_reads_back_as_mlflow_served_it(tmp_path):
         _import_and_compare(source, tmp_path / "artifacts", expected, target)
 
 
-def test_mlruns_folder_reads_back_as_the_client_wrote_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    mlruns = tmp_path / "mlruns"
-    populate(mlruns.as_uri())
-    expected = as_a_server_answers(snapshot(mlruns.as_uri()))
+# A file store numbers experiments with 18 digits (19 where a leading zero was replaced);
+# the main experiment is renumbered to one near the top of the 64-bit range.
+FILE_STORE_ID = "9000000000000000001"
+
+
+@pytest.fixture(scope="module")
+def mlruns(tmp_path_factory) -> tuple[Path, dict]:
+    """An mlruns folder written by the stock client, its main experiment renumbered with 19
+    digits, and what the client reads from it, as a server answers."""
+    folder = tmp_path_factory.mktemp("mlruns-source")
+    mlruns = folder / "mlruns"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+        populate(mlruns.as_uri())
+        renumber_experiment(mlruns, "import-main", FILE_STORE_ID)
+        expected = as_a_server_answers(snapshot(mlruns.as_uri()))
     expected["traces"] = {}  # an mlruns folder's traces are not imported
-    assert any(len(key) >= 18 for key in expected["experiments"])  # the file store's ids
-    target = tmp_path / "target"
-    target.mkdir()
-    _import_and_compare(str(mlruns), None, expected, target, locations=False)
+    assert FILE_STORE_ID in expected["experiments"]
+    assert any(len(key) == 18 for key in expected["experiments"])  # the deleted one's
+    return mlruns, expected
+
+
+def renumber_experiment(mlruns: Path, name: str, new_id: str) -> None:
+    """Gives a file store's experiment another id: its folder and every text file that
+    names the old one (meta.yaml files, locations, trace info)."""
+    old = next(
+        meta.parent.name
+        for meta in mlruns.glob("*/meta.yaml")
+        if f"name: {name}\n" in meta.read_text()
+    )
+    (mlruns / old).rename(mlruns / new_id)
+    for path in mlruns.rglob("*"):
+        try:
+            text = path.read_text() if path.is_file() else ""
+        except UnicodeDecodeError:
+            continue
+        if old in text:
+            path.write_text(text.replace(old, new_id))
+
+
+def test_mlruns_folder_reads_back_as_the_client_wrote_it(mlruns, tmp_path):
+    folder, expected = mlruns
+    _import_and_compare(str(folder), None, expected, tmp_path, locations=False)
+
+
+def test_mlruns_folder_into_postgresql_keeps_its_19_digit_experiment_ids(mlruns, tmp_path):
+    require_postgres()
+    folder, expected = mlruns
+    with postgres_database() as store:
+        _import_and_compare(str(folder), None, expected, tmp_path, store=store, locations=False)
+        with running_server(tmp_path, store) as server:
+            client = mlflow.MlflowClient(server.url)
+            assert client.get_experiment(FILE_STORE_ID).name == "import-main"
+            assert int(client.create_experiment("made-after-the-import")) < 10
 
 
 def as_a_server_answers(state: dict) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from trackyard.access.grants import effective, int_id
+from trackyard.access.grants import effective, experiment_key, int_id
 from trackyard.access.guard import TtlCache, credential_from_headers
 from trackyard.access.levels import Level, parse
 from trackyard.access.secrets import check_password, check_username
@@ -43,7 +43,17 @@ def test_deny_vetoes_every_other_grant() -> None:
 @pytest.mark.parametrize("value", ["1 OR 1=1", "-1", "99999999999", "", True, 1.5])
 def test_ids_outside_the_columns_range_are_refused(value) -> None:
     with pytest.raises(ApiError):
-        int_id(value, "experiment_id")
+        int_id(value, "role_id")
+
+
+def test_experiment_ids_take_a_file_stores_19_digits() -> None:
+    assert experiment_key("9000000000000000001") == 9_000_000_000_000_000_001
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "1 OR 1=1", "-1", True])
+def test_experiment_ids_beyond_64_bits_are_refused(value) -> None:
+    with pytest.raises(ApiError):
+        experiment_key(value)
 
 
 def test_the_authorization_header_wins_over_the_session_cookie() -> None:

@@ -21,6 +21,8 @@ _PRINCIPALS = (
     "g.principal_id IN (SELECT ur.role_id FROM user_roles ur WHERE ur.user_id = ?)))"
 )
 MAX_INT_ID = 2**31 - 1
+# Experiment ids are 64-bit (an MLflow file store's have 18 or 19 digits; migration 0007).
+MAX_EXPERIMENT_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,18 @@ class Resource:
     key: int
 
 
-def int_id(value: object, what: str) -> int:
-    """An integer id from a request: in range of the columns, else INVALID_PARAMETER_VALUE."""
+def int_id(value: object, what: str, most: int = MAX_INT_ID) -> int:
+    """An integer id from a request: in range of the columns (`most` at the highest), else
+    INVALID_PARAMETER_VALUE."""
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not is_id(text) or int(text) > MAX_INT_ID:
+    if not isinstance(text, str) or not is_id(text) or int(text) > most:
         raise invalid(f"Invalid {what} {str(value)[:80]!r}: expected an integer id.")
     return int(text)
+
+
+def experiment_key(value: object) -> int:
+    """An experiment id from a request, as the 64-bit columns hold it."""
+    return int_id(value, "experiment_id", MAX_EXPERIMENT_ID)
 
 
 class Grants:
@@ -104,7 +112,7 @@ class Grants:
 
     def readable_experiments(self, user_id: int, experiment_ids: Sequence[str]) -> list[str]:
         """The ids of `experiment_ids` the user may read, in their order."""
-        numeric = sorted({int(i) for i in experiment_ids if is_id(i) and int(i) <= MAX_INT_ID})
+        numeric = sorted({int(i) for i in experiment_ids if is_id(i)})
         if not numeric:
             return []
         condition, params = self.readable_condition(user_id, "experiment", "e.experiment_id")
@@ -234,7 +242,7 @@ def effective(default: Level, levels: list[int]) -> Level:
 
 def find_resource(tx: Tx, resource_type: str, resource_id: object) -> Resource:
     if resource_type == "experiment":
-        key = int_id(resource_id, "experiment_id")
+        key = experiment_key(resource_id)
         if tx.one("SELECT 1 FROM experiments WHERE experiment_id = ?", (key,)) is None:
             raise not_found(f"No Experiment with id={key} exists")
         return Resource("experiment", key)

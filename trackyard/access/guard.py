@@ -26,7 +26,7 @@ from ..store.db import Database, Tx
 from ..store.search_sql import Visible, is_id
 from . import rules
 from .accounts import Accounts, User
-from .grants import Grants, Resource, int_id
+from .grants import Grants, Resource, experiment_key
 from .levels import Level
 from .secrets import hash_password, password_matches, token_digest
 
@@ -242,7 +242,7 @@ class Access:
         if not picked:
             return []
         if via == "experiment":
-            return [Resource("experiment", int_id(picked, "experiment_id"))]
+            return [Resource("experiment", experiment_key(picked))]
         if via == "run":
             return self._experiments([self._run_experiment(picked)])
         if via == "runs":
@@ -284,7 +284,7 @@ class Access:
     def _proxy_experiment(path: str) -> Resource:
         """Proxied artifacts live under `<experiment id>/...`; any other path is an admin's."""
         first = path.strip("/").split("/", 1)[0]
-        if not is_id(first) or int(first) >= 2**31:
+        if not is_id(first):
             raise forbidden(
                 "Permission denied: artifact paths outside an experiment's folder are admin-only."
             )

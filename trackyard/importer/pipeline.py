@@ -115,7 +115,7 @@ class Import:
     ) -> str | None:
         """Why the experiment cannot be imported, if it cannot."""
         if not self.writer.id_fits(experiment.experiment_id):
-            return "id does not fit PostgreSQL's 32-bit experiment ids (import into SQLite)"
+            return "id does not fit a 64-bit integer"
         taken = names.get(experiment.experiment_id)
         if taken is not None and taken != experiment.name:
             return "its id belongs to another experiment in the store"

@@ -17,8 +17,11 @@ from ..store.db import Database, Tx, chunks, placeholders
 from ..store.tracking_state import MetricKeys
 from .model import Dataset, Experiment, LoggedModel, RegisteredModel, Run
 
-# PostgreSQL's experiment ids are 32-bit (MLflow's schema too); a file store's are 64-bit.
-POSTGRES_MAX_ID = 2**31 - 1
+# Experiment ids are 64-bit (a file store's have 18 or 19 digits). Those a SQL store makes
+# (MLflow's, and trackyard's own) count up from 1 and stay below 2**31: PostgreSQL's id
+# sequence goes on from the largest of those, not from a file store's.
+MAX_ID = 2**63 - 1
+SEQUENTIAL_IDS_BELOW = 2**31
 
 _INSERT_RUN = (
     "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
@@ -76,8 +79,9 @@ class Writer:
                 )
             }
 
-    def id_fits(self, experiment_id: int) -> bool:
-        return self.db.dialect.name != "postgresql" or 0 <= experiment_id <= POSTGRES_MAX_ID
+    @staticmethod
+    def id_fits(experiment_id: int) -> bool:
+        return 0 <= experiment_id <= MAX_ID
 
     # ------------------------------------------------------------------ experiments
     def write_experiment(self, experiment: Experiment, exists: bool) -> None:
@@ -105,14 +109,18 @@ class Writer:
             )
 
     def finish(self) -> None:
-        """PostgreSQL's id sequence moves past the ids written as they were, so experiments
-        created later do not collide with them (SQLite's AUTOINCREMENT follows by itself)."""
+        """PostgreSQL's id sequence moves past the sequential ids written as they were, so
+        experiments created later do not collide with them, and stays below a file store's
+        (new experiments get small ids; SQLite's AUTOINCREMENT goes on from the largest id
+        in the table by itself)."""
         if self.db.dialect.name != "postgresql":
             return
         with self.db.write() as tx:
             tx.execute(
                 "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), "
-                "GREATEST((SELECT MAX(experiment_id) FROM experiments), 1))"
+                "GREATEST((SELECT MAX(experiment_id) FROM experiments WHERE experiment_id < ?), "
+                "(SELECT last_value FROM experiments_experiment_id_seq), 1))",
+                (SEQUENTIAL_IDS_BELOW,),
             )
 
     # ------------------------------------------------------------------ runs

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..access import rules as r
 from ..access.accounts import User
-from ..access.grants import Resource, int_id
+from ..access.grants import Resource, experiment_key, int_id
 from ..access.guard import Access, Caller, forbidden
 from ..access.levels import Level, parse, resource_type
 from ..access.secrets import password_matches
@@ -449,6 +449,6 @@ def my_experiment_permissions(services: Services, req: m.ExperimentIds, caller: 
     access, user = _access(caller)
     if len(req.experiment_ids) > MAX_LISTED_EXPERIMENTS:
         raise invalid(f"At most {MAX_LISTED_EXPERIMENTS} experiment_ids at a time.")
-    keys = {key: int_id(key, "experiment_id") for key in req.experiment_ids}
+    keys = {key: experiment_key(key) for key in req.experiment_ids}
     levels = {key: access.level(user, Resource("experiment", found)) for key, found in keys.items()}
     return {"permissions": {key: level.name for key, level in levels.items()}}

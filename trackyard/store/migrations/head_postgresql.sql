@@ -408,3 +408,23 @@ CREATE INDEX assessments_by_trace ON assessments (trace_key);
 
 UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0007
+
+ALTER TABLE experiments ALTER COLUMN experiment_id TYPE BIGINT;
+
+ALTER TABLE experiment_tags ALTER COLUMN experiment_id TYPE BIGINT;
+
+ALTER TABLE runs ALTER COLUMN experiment_id TYPE BIGINT;
+
+ALTER TABLE datasets ALTER COLUMN experiment_id TYPE BIGINT;
+
+ALTER TABLE logged_models ALTER COLUMN experiment_id TYPE BIGINT;
+
+ALTER TABLE traces ALTER COLUMN experiment_id TYPE BIGINT;
+
+ALTER TABLE grants ALTER COLUMN resource_key TYPE BIGINT;
+
+ALTER SEQUENCE experiments_experiment_id_seq AS bigint;
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+

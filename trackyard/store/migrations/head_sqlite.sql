@@ -417,3 +417,7 @@ CREATE INDEX assessments_by_trace ON assessments (trace_key);
 
 UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0007
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+
