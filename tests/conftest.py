@@ -116,9 +116,10 @@ def _no_active_experiment_leaks(monkeypatch) -> None:
 # Artifact destinations (local folder, SFTP via a real sshd, S3 via moto): shared fixtures.
 from .artifact_fixtures import artifact_server, moto_s3, sshd  # noqa: E402, F401
 from .browser import browser  # noqa: E402, F401
+from .mariadb import mariadb  # noqa: E402, F401
 
 # Markers by the fixtures or modules a test uses: one place, so a new test is marked alike.
-MARKERS_BY_FIXTURE = {"browser": "ui", "sshd": "sftp", "moto_s3": "s3"}
+MARKERS_BY_FIXTURE = {"browser": "ui", "sshd": "sftp", "moto_s3": "s3", "mariadb": "mysql"}
 SLOW_MODULES = {"test_durability", "test_ui", "test_workspace", "test_artifact_large"}
 
 

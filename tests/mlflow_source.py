@@ -39,35 +39,6 @@ class AddN(PythonModel):
         return model_input + self.n
 
 
-MYSQL_URI = os.environ.get("TRACKYARD_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306")
-
-
-def require_mysql() -> None:
-    """Skip where no MySQL/MariaDB answers (scripts/test starts PostgreSQL only)."""
-    import pymysql
-    import pytest
-
-    try:
-        pymysql.connect(host="127.0.0.1", port=3306, user="root", connect_timeout=3).close()
-    except pymysql.err.OperationalError as error:
-        pytest.skip(f"MySQL/MariaDB is not reachable on 127.0.0.1:3306: {error}")
-
-
-@contextmanager
-def mysql_database() -> Iterator[str]:
-    """A fresh MySQL/MariaDB database, dropped afterwards; yields its URI."""
-    import pymysql
-
-    name = f"trackyard_import_{uuid.uuid4().hex[:10]}"
-    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
-    try:
-        admin.cursor().execute(f"CREATE DATABASE {name}")
-        yield f"{MYSQL_URI}/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.close()
-
-
 @contextmanager
 def mlflow_server(backend_store_uri: str, data_dir: Path) -> Iterator[str]:
     """The stock `mlflow server` on a free port, proxying artifacts into data_dir/artifacts;
