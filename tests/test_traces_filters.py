@@ -1,12 +1,14 @@
 """Trace search filters on what SQL columns do not hold, with the stock client: span
 attributes and text (`span.attributes.<key>`, `trace.text`), assessments
-(`feedback.<name>`, `expectation.<name>`), one span passing every span clause, and bad
-filters of these kinds answered 400. One experiment of four traces per backend."""
+(`feedback.<name>`, `expectation.<name>`), linked prompts (`prompt = 'name/version'`), one
+span passing every span clause, and bad filters of these kinds answered 400. One experiment
+of four traces per backend."""
 
 from __future__ import annotations
 
 import uuid
 
+import httpx
 import mlflow
 import pytest
 from mlflow import MlflowClient
@@ -57,6 +59,12 @@ def seeded(server) -> tuple[str, list[str]]:
     mlflow.log_expectation(trace_id=claude, name="expected", value={"facts": ["two days"]})
     high = mlflow.log_feedback(trace_id=overridden, name="score", value=0.95)
     mlflow.override_feedback(trace_id=overridden, assessment_id=high.assessment_id, value=0.1)
+    prompts = [{"name": "qa", "version": "2"}, {"name": "system", "version": "1"}]
+    linked = httpx.post(
+        f"{server.url}/api/2.0/mlflow/traces/link-prompts",
+        json={"trace_id": gpt, "prompt_versions": prompts},
+    )
+    assert linked.status_code == 200, linked.text
     return experiment, [gpt, claude, tool, overridden]
 
 
@@ -91,6 +99,8 @@ def _found(experiment: str, filter_string: str, **kwargs) -> list[str]:
         ("expectation.expected LIKE '%two days%'", [1]),
         ("expectation.expected IS NOT NULL", [1, 0]),
         ("feedback.score > 0.2 AND span.attributes.model LIKE '%claude%'", [1]),
+        ("prompt = 'qa/2'", [0]),
+        ("prompt = 'qa/1'", []),
     ],
 )
 def test_filter_finds(tracking_uri, seeded, filter_string, expected):
@@ -133,6 +143,9 @@ def test_pages_of_a_filter_tested_on_span_content(tracking_uri, seeded):
         "feedback.score IN ('a')",
         "feedback.score RLIKE 'x'",
         "verdict.score = 'x'",
+        "prompt = 'qa'",
+        "prompt LIKE 'qa/%'",
+        "prompt IN ('qa/2')",
     ],
 )
 def test_bad_filters_are_refused(http, seeded, filter_string):

@@ -153,7 +153,8 @@ LOGGED_MODELS = Schema(
 
 # MLflow's trace search (SearchTraceUtils): `trace.` is an alias of attributes, `metadata.` of
 # request metadata; `name` is the trace name tag and `run_id` the run a trace belongs to;
-# `text` is any span's content; `feedback.<name>` and `expectation.<name>` are assessments.
+# `text` is any span's content, `prompt` a prompt version linked to the trace;
+# `feedback.<name>` and `expectation.<name>` are assessments.
 _TRACE_NUMERIC = ("timestamp_ms", "execution_time_ms", "end_time_ms")
 _ASSESSMENT_COMPARATORS = STRING_COMPARATORS | NULL_COMPARATORS | ORDER_COMPARATORS
 
@@ -180,6 +181,7 @@ TRACES = Schema(
         "state": ("status", "string"),
         "trace_id": ("request_id", "string"),
         "text": ("text", "text"),
+        "prompt": ("prompt", "string"),
     },
     comparators={
         "tag": STRING_COMPARATORS | NULL_COMPARATORS,

@@ -10,10 +10,12 @@ the candidates the rest of the filter lets through, read in order a chunk at a t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from ..errors import invalid
 from ..messages.traces import TraceInfoV3
 from ..paging import decode_keyset, encode_keyset
 from ..search.grammar import Clause, OrderKey
@@ -49,6 +51,7 @@ _FILTER_COLUMNS = {
 }
 TRACE_NAME = "mlflow.traceName"
 SOURCE_RUN = "mlflow.sourceRun"
+LINKED_PROMPTS = "mlflow.linkedPrompts"  # a JSON list of {"name", "version"}
 _DEFAULT_ORDER = [OrderKey("attribute", "timestamp_ms", False)]
 _TIE = SortTerm("t.trace_id", True, "str", nullable=False)
 
@@ -180,6 +183,8 @@ def _filters(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> list[
             spans.append(replace(clause, entity="span", key=CONTENT))
         elif clause.entity in ("feedback", "expectation"):
             checks += _assessment_filter(clause, query)
+        elif clause.entity == "attribute" and clause.key == "prompt":
+            checks.append(_prompt_filter(clause, query))
         else:
             _filter(clause, dialect, query)
     if spans:
@@ -270,6 +275,45 @@ def _assessment_filter(clause: Clause, query: Query) -> list[Check]:
         return passing
 
     return [check]
+
+
+def _prompt_filter(clause: Clause, query: Query) -> Check:
+    """Traces linked to a prompt version, `prompt = 'name/version'` (MLflow takes `=`
+    alone): the linked prompts tag must exist (SQL) and name it (Python, as it is JSON)."""
+    value = str(clause.value)
+    if clause.comparator != "=" or value.count("/") != 1:
+        raise invalid(
+            f"Invalid prompt filter '{clause.comparator} {value}': use prompt = 'name/version'."
+        )
+    query.add_where(
+        "EXISTS (SELECT 1 FROM trace_tags x WHERE x.trace_key = t.id AND x.key = ?)",
+        LINKED_PROMPTS,
+    )
+
+    def check(tx: Tx, rows: Sequence[Row]) -> set[int]:
+        keys = [row[0] for row in rows]
+        passing = set()
+        for batch in chunks(keys):
+            for key, linked in tx.all(
+                f"SELECT trace_key, value FROM trace_tags WHERE trace_key IN "
+                f"({placeholders(len(batch))}) AND key = ?",
+                [*batch, LINKED_PROMPTS],
+            ):
+                if value in _prompt_versions(linked):
+                    passing.add(key)
+        return passing
+
+    return check
+
+
+def _prompt_versions(linked: str | None) -> set[str]:
+    try:
+        items = json.loads(linked or "[]")
+    except ValueError:
+        return set()
+    if not isinstance(items, list):
+        return set()
+    return {f"{item.get('name')}/{item.get('version')}" for item in items if isinstance(item, dict)}
 
 
 def _run_filter(clause: Clause, dialect: Dialect, query: Query) -> None:

@@ -27,13 +27,12 @@ from .db import Database, NamedRow, Tx, chunks, now_ms, placeholders
 from .lifecycle import require_active_experiment
 from .span_codec import SpanRecord, artifact_span, unpack
 from .trace_infos import trace_infos
-from .trace_search import TRACE_NAME, TraceSearch
+from .trace_search import LINKED_PROMPTS, TRACE_NAME, TraceSearch
 
 SPANS_LOCATION = "mlflow.trace.spansLocation"
 TRACKING_STORE = "TRACKING_STORE"
 ARTIFACT_LOCATION = "mlflow.artifactLocation"
 SIZE_STATS = "mlflow.trace.sizeStats"
-LINKED_PROMPTS = "mlflow.linkedPrompts"
 # How much of a root span's inputs and outputs a trace made from spans alone previews.
 PREVIEW_LENGTH = 1000
 _NS_PER_MS = 1_000_000
