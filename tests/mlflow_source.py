@@ -52,9 +52,16 @@ def mlflow_server(backend_store_uri: str, data_dir: Path) -> Iterator[str]:
         "--artifacts-destination", str(data_dir / "artifacts"),
         "--workers", "1",
     ]  # fmt: skip
+    # Its background job runner (a dozen huey processes) has nothing to do for an import source.
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            command, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=data_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
