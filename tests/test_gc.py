@@ -16,7 +16,7 @@ from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.exceptions import MlflowException
 
 from .artifact_fixtures import ArtifactServer
-from .artifact_stores import S3_CREDENTIALS
+from .artifact_stores import S3_CREDENTIALS, FolderView
 from .helpers import API, create_run, unique
 from .servers import ServerProcess, start_server
 from .test_migrations import _execute
@@ -86,6 +86,39 @@ def test_gc_deletes_an_experiment_with_its_runs_models_and_artifacts_on_each_des
     assert _missing(lambda: client.get_experiment(doomed["experiment"]))
     assert client.get_run(kept["run"]).data.params == {"p": "1"}
     assert client.get_logged_model(kept["model"]).params == {"k": "v"}
+
+
+@pytest.mark.parametrize("artifact_server", ["local", "sftp"], indirect=True)
+def test_gc_leaves_no_empty_folder_of_a_purged_experiment(
+    artifact_server: ArtifactServer, tmp_path: Path
+):
+    server = artifact_server  # S3 has no folders to leave behind
+    assert isinstance(server.view, FolderView)
+    client = MlflowClient(server.url)
+    doomed = _experiment_with_everything(client, tmp_path, unique("gc-folder"))
+    folder = server.view.root / doomed["experiment"]
+    assert folder.is_dir()
+    client.delete_experiment(doomed["experiment"])
+
+    result = trackyard_gc(server.server, "--experiment-ids", doomed["experiment"])
+
+    assert result.returncode == 0, result.stderr
+    assert not folder.exists()
+    assert "Artifacts not deleted" not in result.stderr
+
+
+def test_a_purged_experiments_folder_holding_other_files_is_kept(own_server, tmp_path):
+    client = MlflowClient(own_server.url)
+    doomed = _experiment_with_everything(client, tmp_path, unique("gc-shared"))
+    folder = own_server.data_dir / "artifacts" / doomed["experiment"]
+    (folder / "not-a-run.txt").write_text("someone else's")
+    client.delete_experiment(doomed["experiment"])
+
+    result = trackyard_gc(own_server, "--experiment-ids", doomed["experiment"])
+
+    assert result.returncode == 0, result.stderr
+    assert [path.name for path in folder.rglob("*") if path.is_file()] == ["not-a-run.txt"]
+    assert "the purged experiment's folder holds other files" in result.stderr
 
 
 def test_a_deleted_experiments_name_is_free_for_the_stock_client_after_gc(

@@ -124,6 +124,8 @@ def _collect(database: Any, config: ServerConfig, plan: Any) -> None:
         for model in models:
             remove(model.artifact_location, model.model_id)
         experiments = _phase("experiments", plan.experiments, purge.purge_experiments, database)
+        for experiment in experiments:
+            left.append(_delete_empty_folder(config, repository, experiment.artifact_location))
     finally:
         repository.close()
     click.echo(
@@ -137,7 +139,7 @@ def _collect(database: Any, config: ServerConfig, plan: Any) -> None:
     )  # fmt: skip
     if skipped:
         click.echo(f"Left {skipped} that were restored (or gained runs) while gc ran.")
-    for reason in left:
+    for reason in filter(None, left):
         click.echo(f"Artifacts not deleted: {reason}", err=True)
 
 
@@ -157,21 +159,29 @@ def _phase(
     return done
 
 
-def _delete_artifacts(config: ServerConfig, repository: Any, uri: str | None, owner: str) -> str:
-    """Delete the artifacts at `uri` (a run's or logged model's); why not, if they were not.
-
-    `<...>/<owner id>/artifacts` goes with its `<owner id>` folder, which holds nothing else."""
+def _locate(config: ServerConfig, repository: Any, uri: str) -> Any:
+    """Where `uri` is in the destination (a Located), or why it cannot be deleted there."""
     from .artifacts import locate
     from .errors import ApiError
 
-    if not uri:
-        return ""
     try:
         located = locate(config, repository, uri)
     except ApiError as error:  # a path the destination refuses
         return f"{uri} ({error.message})"
-    if located is None:
-        return f"{uri} (outside the artifact destination)"
+    return located or f"{uri} (outside the artifact destination)"
+
+
+def _delete_artifacts(config: ServerConfig, repository: Any, uri: str | None, owner: str) -> str:
+    """Delete the artifacts at `uri` (a run's or logged model's); why not, if they were not.
+
+    `<...>/<owner id>/artifacts` goes with its `<owner id>` folder, which holds nothing else."""
+    from .errors import ApiError
+
+    if not uri:
+        return ""
+    located = _locate(config, repository, uri)
+    if isinstance(located, str):
+        return located
     path = located.path
     if path.endswith(f"{owner}/artifacts"):
         path = path.removesuffix("/artifacts")
@@ -182,3 +192,32 @@ def _delete_artifacts(config: ServerConfig, repository: Any, uri: str | None, ow
     except (ApiError, OSError) as error:
         return f"{uri} ({error})"
     return ""
+
+
+def _delete_empty_folder(config: ServerConfig, repository: Any, uri: str | None) -> str:
+    """A purged experiment's folder, once its runs' and logged models' went: deleted when
+    no file is left below it (empty `models/` folders at most); kept, and said why, when one
+    is (an artifact location several experiments share). Outside the destination there is
+    nothing to do: its runs' artifacts were reported. On S3 a folder is only a prefix, and an
+    empty one has nothing to delete."""
+    from .errors import ApiError
+
+    if not uri:
+        return ""
+    located = _locate(config, repository, uri)
+    if isinstance(located, str) or not located.path:
+        return ""
+    try:
+        if _holds_files(located.repository, located.path):
+            return f"{uri} (the purged experiment's folder holds other files)"
+        located.repository.delete_prefix(located.path)
+    except (ApiError, OSError) as error:
+        return f"{uri} ({error})"
+    return ""
+
+
+def _holds_files(repository: Any, path: str) -> bool:
+    return any(
+        _holds_files(repository, f"{path}/{entry.name}") if entry.is_dir else True
+        for entry in repository.list_folder(path)
+    )

@@ -86,6 +86,7 @@ class PurgeModel(NamedTuple):
 class PurgeExperiment(NamedTuple):
     experiment_id: int
     name: str
+    artifact_location: str | None
 
 
 @dataclass
@@ -121,7 +122,10 @@ _MODEL = (
     "SELECT model_id, experiment_id, artifact_location, lifecycle_stage, "
     "last_updated_timestamp_ms FROM logged_models"
 )
-_EXPERIMENT = "SELECT experiment_id, name, lifecycle_stage, last_update_time FROM experiments"
+_EXPERIMENT = (
+    "SELECT experiment_id, name, artifact_location, lifecycle_stage, last_update_time "
+    "FROM experiments"
+)
 
 
 def plan(db: Database, selection: Selection) -> PurgePlan:
@@ -147,7 +151,9 @@ def plan(db: Database, selection: Selection) -> PurgePlan:
         logged_models=_unique(
             PurgeModel(m.model_id, m.experiment_id, m.artifact_location) for m in models
         ),
-        experiments=[PurgeExperiment(e.experiment_id, e.name) for e in experiments],
+        experiments=[
+            PurgeExperiment(e.experiment_id, e.name, e.artifact_location) for e in experiments
+        ],
     )
 
 
