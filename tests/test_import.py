@@ -272,8 +272,8 @@ def mlruns(tmp_path_factory) -> tuple[Path, dict]:
         populate(mlruns.as_uri())
         renumber_experiment(mlruns, "import-main", FILE_STORE_ID)
         expected = as_a_server_answers(snapshot(mlruns.as_uri()))
-    expected["traces"] = {}  # an mlruns folder's traces are not imported
     assert FILE_STORE_ID in expected["experiments"]
+    assert expected["traces"]
     assert any(len(key) == 18 for key in expected["experiments"])  # the deleted one's
     return mlruns, expected
 
@@ -315,9 +315,12 @@ def test_mlruns_folder_into_postgresql_keeps_its_19_digit_experiment_ids(mlruns,
 def as_a_server_answers(state: dict) -> dict:
     """A file store snapshot as a server's JSON gives it: the client reads a file store's
     version numbers as numbers (the API's are text) and unset texts (a model's description,
-    a version's run link) as None (a server sends '')."""
+    a version's run link) as None (a server sends ''). A trace's spans, which the file
+    store keeps in an artifact, are in the tracking store, as its tag says."""
     for model in state["models"].values():
         head = model["model"]
         model["model"] = (*head[:2], head[2] or "", *head[3:])
         model["versions"] = [(str(v[0]), *v[1:7], v[7] or "", *v[8:]) for v in model["versions"]]
+    for trace in state["traces"].values():
+        trace["tags"]["mlflow.trace.spansLocation"] = "TRACKING_STORE"
     return state

@@ -1,20 +1,25 @@
 """Reading an MLflow `mlruns` file store folder (what `mlflow server` and the client wrote
 with a `file:` tracking URI): a meta.yaml per experiment, run, logged model and registered
 model version, a file per param and tag, a file per metric with a 'timestamp value step' line
-per point, deleted experiments under `.trash`, the registry under `models/`.
+per point, deleted experiments under `.trash`, the registry under `models/`, traces under
+`<experiment>/traces/` (their spans in `artifacts/traces.json`).
 
 The file store is slow to read file by file, so each run is read in one pass of its folder.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
+from ..messages.traces import Assessment, timestamp_ms
+from ..store.traces import NewTrace
 from .artifacts import readable_folder
 from .model import (
     Dataset,
@@ -27,6 +32,7 @@ from .model import (
     Run,
     RunHead,
 )
+from .traces import Trace
 
 # RunStatus as the file store numbers it in a run's meta.yaml.
 _RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -261,14 +267,48 @@ class MlrunsFolder:
         )
 
     # ------------------------------------------------------------------ traces
-    def traces(self) -> list:
-        """None: see unread_traces."""
-        return []
+    def traces(self) -> list[Trace]:
+        """Every trace under `<experiment>/traces/<trace id>/`: its info, tags, request
+        metadata and assessments, and its spans from `artifacts/traces.json`."""
+        traces = [
+            self._trace(experiment_id, info.parent)
+            for experiment_id, folder in sorted(self._experiment_dirs.items())
+            for info in sorted(folder.glob("traces/*/trace_info.yaml"))
+        ]
+        return sorted(traces, key=lambda trace: (trace.info.request_time, trace.info.trace_id))
+
+    @staticmethod
+    def _trace(experiment_id: int, folder: Path) -> Trace:
+        with open(folder / "trace_info.yaml", encoding="utf-8") as file:
+            info = yaml.safe_load(file) or {}
+        spans_file = folder / "artifacts" / "traces.json"
+        spans = json.loads(spans_file.read_text())["spans"] if spans_file.is_file() else []
+        return Trace(
+            NewTrace(
+                trace_id=info["trace_id"],
+                experiment_id=str(experiment_id),
+                request_time=timestamp_ms(info["request_time"], "request_time"),
+                execution_ms=_int(info.get("execution_duration_ms")),
+                state=info.get("state") or "STATE_UNSPECIFIED",
+                client_request_id=info.get("client_request_id"),
+                request_preview=info.get("request_preview"),
+                response_preview=info.get("response_preview"),
+                metadata=_files(folder / "request_metadata"),
+                tags=_files(folder / "tags"),
+                assessments=[
+                    _assessment(path) for path in sorted(folder.glob("assessments/*.yaml"))
+                ],
+            ),
+            spans,
+        )
 
     def unread_traces(self) -> tuple[int, str]:
-        count = sum(
-            len(list((folder / "traces").iterdir()))
-            for folder in self._experiment_dirs.values()
-            if (folder / "traces").is_dir()
-        )
-        return count, "an mlruns folder's traces are not imported"
+        """Traces this folder holds but cannot hand over, and why: none."""
+        return 0, ""
+
+
+def _assessment(path: Path) -> Assessment:
+    """An assessment as the file store keeps it: the client's message, in YAML."""
+    with open(path, encoding="utf-8") as file:
+        found = yaml.safe_load(file)
+    return msgspec.json.decode(json.dumps(found), type=Assessment)
