@@ -90,29 +90,7 @@ export function debounce(fn, ms) {
   return wrapped;
 }
 
-/** A colour for the i-th series: a palette readable on both light and dark backgrounds. */
-const PALETTE = [
-  "#3b82f6",
-  "#ef4444",
-  "#10b981",
-  "#f59e0b",
-  "#8b5cf6",
-  "#ec4899",
-  "#14b8a6",
-  "#f97316",
-  "#6366f1",
-  "#84cc16",
-  "#06b6d4",
-  "#e11d48",
-  "#a855f7",
-  "#22c55e",
-  "#eab308",
-];
-export function colorFor(index) {
-  if (index < PALETTE.length) return PALETTE[index];
-  const hue = (index * 137.508) % 360; // golden angle: well spread, stable per index
-  return `hsl(${hue.toFixed(0)} 70% 55%)`;
-}
+export { colorFor } from "./palette.js";
 
 /** A CSS variable's current value, for canvas drawing that must follow the theme. */
 export function cssVar(name) {

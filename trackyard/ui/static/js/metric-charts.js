@@ -7,6 +7,7 @@ import { metrics as metricsApi } from "./api.js";
 import { cssVar, debounce, h, replace } from "./dom.js";
 import { elapsedTicks, formatNumber, toNumber } from "./format.js";
 import { formatX, metricXMode, parseXMode, toSeries, X_MODES, xLabel, xMetricKey } from "./metric-x.js";
+import { refresh, setQuery } from "./router.js";
 import { aggregateSeries } from "./views/runs/run-groups.js";
 
 export { X_MODES };
@@ -19,6 +20,22 @@ export function readChartSettings(query) {
   const x = parseXMode(query.get("x"));
   const smooth = Math.min(0.99, Math.max(0, Number(query.get("smooth")) || 0));
   return { x, log: query.get("log") === "1", smooth };
+}
+
+/** Chart controls whose changes go to the page's URL (x, log, smooth) and redraw the view. */
+export function urlChartControls(settings, xMetrics) {
+  return chartControls(
+    settings,
+    (next) => {
+      setQuery({
+        x: next.x === "step" ? "" : next.x,
+        log: next.log,
+        smooth: next.smooth ? next.smooth.toFixed(2) : "",
+      });
+      refresh();
+    },
+    xMetrics,
+  );
 }
 
 /** The page's chart controls; `xMetrics`: metric keys offered as the x-axis. */

@@ -9,7 +9,7 @@ import { imageSeriesView } from "../image-panels.js";
 import { LOGGED_IMAGES_TAG, parseStep } from "../image-series.js";
 import { countKeys, rankKeys } from "../key-rank.js";
 import { createTicker, poll } from "../live.js";
-import { chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
+import { chartGrid, readChartSettings, urlChartControls } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
 import { errorBox, loading, pageHeader, tabs } from "../widgets.js";
 import { sourceName } from "./runs/table-model.js";
@@ -303,18 +303,7 @@ function chartsTab(body, runs, ctx, live) {
   const settings = readChartSettings(ctx.query);
   return replace(
     body,
-    chartControls(
-      settings,
-      (next) => {
-        setQuery({
-          x: next.x === "step" ? "" : next.x,
-          log: next.log,
-          smooth: next.smooth ? next.smooth.toFixed(2) : "",
-        });
-        refresh();
-      },
-      keys,
-    ),
+    urlChartControls(settings, keys),
     chartGrid({
       keys,
       runs: runs.map(({ id, name, color }) => ({ id, name, color })),

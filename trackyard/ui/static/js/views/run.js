@@ -9,7 +9,7 @@ import { imageSeriesView } from "../image-panels.js";
 import { LOGGED_IMAGES_TAG, parseStep } from "../image-series.js";
 import { createTicker, poll } from "../live.js";
 import { renderMarkdown } from "../markdown.js";
-import { bigChart, chartControls, chartGrid, readChartSettings } from "../metric-charts.js";
+import { bigChart, chartGrid, readChartSettings, urlChartControls } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
 import { mayOn } from "../session.js";
 import {
@@ -563,18 +563,7 @@ function chartsTab(body, run, ctx, live) {
   const base = `/experiments/${seg(info.experiment_id)}/runs/${seg(info.run_id)}`;
   const series = [{ id: info.run_id, name: info.run_name, color: colorFor(0) }];
   const expanded = ctx.query.get("chart");
-  const controls = chartControls(
-    settings,
-    (next) => {
-      setQuery({
-        x: next.x === "step" ? "" : next.x,
-        log: next.log,
-        smooth: next.smooth ? next.smooth.toFixed(2) : "",
-      });
-      refresh();
-    },
-    keys,
-  );
+  const controls = urlChartControls(settings, keys);
   const filter = filterInput("Filter metrics", (needle) => {
     for (const card of body.querySelectorAll(".chart-card[data-metric]")) {
       card.classList.toggle("hidden", Boolean(needle) && !card.dataset.metric.toLowerCase().includes(needle));

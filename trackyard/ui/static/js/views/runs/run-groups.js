@@ -2,29 +2,9 @@
 // user's choice), grouping runs by a param or tag, and a group's mean and min-max band over
 // steps. Pure functions over plain data, so tests/js/ can check them in Node.
 
-/** Colours for runs and groups: distinct in both themes, as #rrggbb (what <input type=color> takes). */
-export const PALETTE = [
-  "#3b82f6",
-  "#ef4444",
-  "#10b981",
-  "#f59e0b",
-  "#8b5cf6",
-  "#ec4899",
-  "#14b8a6",
-  "#f97316",
-  "#6366f1",
-  "#84cc16",
-  "#06b6d4",
-  "#e11d48",
-  "#a855f7",
-  "#22c55e",
-  "#eab308",
-  "#0ea5e9",
-  "#d946ef",
-  "#65a30d",
-  "#dc2626",
-  "#0d9488",
-];
+import { PALETTE } from "../../palette.js";
+
+export { PALETTE };
 
 /** The runs a chart view draws at most (two bulk history requests per metric). */
 export const MAX_CHART_RUNS = 200;
