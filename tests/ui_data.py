@@ -157,6 +157,9 @@ def seed(tracking_uri: str, prefix: str = "ui") -> Seeded:
         def predict(self, context, model_input: list[str]) -> list[str]:
             return model_input
 
+    # The fluent API refuses to resume a run outside the active experiment, which an earlier
+    # test in this process may have set.
+    mlflow.set_experiment(experiment_id=experiment_id)
     with mlflow.start_run(run_id=run_id):
         info = mlflow.pyfunc.log_model(name="echo", python_model=Echo(), pip_requirements=[])
     seeded.logged_model_id = info.model_id
