@@ -472,6 +472,7 @@ def test_filter_keys_autocomplete(ui: SweepUI, sweep: Sweep) -> None:
     box.press("Enter")
     box.press_sequentially("opt")
     expect(options.first).to_have_text("params.optimizer")
+    expect(options.first).to_be_visible()  # Tab's blur earlier must not close it under us
     box.press("ArrowDown")
     box.press("Enter")
     box.press_sequentially("= 'adam'")

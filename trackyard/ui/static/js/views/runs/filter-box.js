@@ -71,7 +71,8 @@ export function filterBox({ value, keys, onApply }) {
   };
 
   input.addEventListener("input", open);
-  input.addEventListener("blur", () => setTimeout(close, 150)); // a click on an option lands first
+  // A click on an option lands first; focus back in the box by then keeps the list open.
+  input.addEventListener("blur", () => setTimeout(() => document.activeElement !== input && close(), 150));
   input.addEventListener("keydown", (event) => {
     const count = current ? current.items.length : 0;
     if (event.key === "ArrowDown" && count) {
