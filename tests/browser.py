@@ -27,3 +27,30 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# axe-core (a devDependency in package.json, installed by scripts/test's npm ci): the serious and
+# critical WCAG 2.1 A/AA findings on a page, each with its first three places.
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """() => axe.run(document, {
+    runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
+}).then(result => result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + ": " + v.nodes.slice(0, 3)
+        .map(n => n.failureSummary + " @ " + n.target).join(" | ")))"""
+
+
+def require_axe() -> None:
+    """Skip without axe-core, except in CI, where its absence is a failure."""
+    if not AXE.exists():
+        message = f"{AXE} is missing (npm ci)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it stands; the script is
+    evaluated by the test, since the page's CSP allows no injected one."""
+    page.evaluate(AXE.read_text())
+    return page.evaluate(AXE_RUN)

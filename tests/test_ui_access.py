@@ -19,8 +19,8 @@ from mlflow.entities import AssessmentSource, Metric, Param
 from mlflow.exceptions import MlflowException
 
 from .access_fixtures import ADMIN, PASSWORD, AuthServer, auth_server
+from .browser import require_axe, serious_violations
 from .servers import start_server
-from .test_ui_sweeps import AXE, AXE_RUN
 from .ui_trace_data import _last, ask
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -702,17 +702,13 @@ def test_screenshots_of_the_access_pages(server, editable, sweep, open_page, wid
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_axe_finds_no_serious_violation_on_the_access_pages(server, seeded, open_page, theme):
-    if not AXE.exists():  # a devDependency in package.json, installed by scripts/test's npm ci
-        if os.environ.get("CI"):
-            pytest.fail(f"{AXE} is missing (npm ci)")
-        pytest.skip(f"{AXE} is missing (npm ci)")
+    require_axe()
     page = open_page(server.url, theme=theme)
     found = {}
 
     def check(name: str) -> None:
         page.wait_for_load_state("networkidle")
-        page.evaluate(AXE.read_text())  # as a script evaluated by the test (CSP allows none)
-        violations = page.evaluate(AXE_RUN)
+        violations = serious_violations(page)
         if violations:
             found[name] = violations
 

@@ -6,7 +6,6 @@ Each test names the defect it guards against; screenshots land in test-output/ui
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
+from .browser import require_axe, serious_violations
 from .servers import ServerProcess, start_server
 from .test_ui import PAGES, UI, expand, row_names
 from .ui_data import Seeded, bulk_runs, seed
@@ -703,15 +703,6 @@ def test_image_key_with_markup_shows_as_text(ui: SweepUI, sweep: Sweep) -> None:
     ui.assert_clean()
 
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-AXE_RUN = """() => axe.run(document, {
-    runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
-}).then(result => result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + ": " + v.nodes.slice(0, 3)
-        .map(n => n.failureSummary + " @ " + n.target).join(" | ")))"""
-
-
 @pytest.fixture(scope="module")
 def seeded(sweep_server: ServerProcess) -> Seeded:
     """The stock UI test data (artifacts, registry) beside the sweep, for every page."""
@@ -736,20 +727,14 @@ def axe_pages(sweep: Sweep, seeded: Seeded) -> dict[str, str]:
 def test_axe_finds_no_serious_violation_on_any_page(
     ui: SweepUI, sweep: Sweep, seeded: Seeded, theme: str
 ) -> None:
-    if not AXE.exists():  # a devDependency in package.json, installed by scripts/test's npm ci
-        message = f"{AXE} is missing (npm ci)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_axe()
     ui.page.add_init_script(f"localStorage.setItem('trackyard.theme', '{theme}')")
-    source = AXE.read_text()
     found = {}
     for name, path in axe_pages(sweep, seeded).items():
         ui.goto(path)
         ui.page.wait_for_load_state("networkidle")
         ui.page.wait_for_timeout(200)  # charts drawn after their data arrived
-        ui.page.evaluate(source)  # as a script evaluated by the test (the page's CSP allows none)
-        violations = ui.page.evaluate(AXE_RUN)
+        violations = serious_violations(ui.page)
         if violations:
             found[name] = violations
     assert not found, found
@@ -1029,8 +1014,7 @@ def test_chart_view_eye_and_colour_from_the_keyboard(ui: SweepUI, sweep: Sweep) 
 def test_axe_finds_no_serious_violation_in_the_chart_view(
     ui: SweepUI, sweep: Sweep, theme: str
 ) -> None:
-    if not AXE.exists():
-        pytest.skip(f"{AXE} is missing (npm ci)")
+    require_axe()
     ui.page.add_init_script(f"localStorage.setItem('trackyard.theme', '{theme}')")
     found = {}
     for query in ("charts=1&expand=1", "charts=1&group=param:lr"):
@@ -1038,8 +1022,7 @@ def test_axe_finds_no_serious_violation_in_the_chart_view(
         expect(chart(ui, "val/loss").locator(".chart-host[data-drawn]")).to_have_count(
             1, timeout=15_000
         )
-        ui.page.evaluate(AXE.read_text())
-        violations = ui.page.evaluate(AXE_RUN)
+        violations = serious_violations(ui.page)
         if violations:
             found[query] = violations
     assert not found, found

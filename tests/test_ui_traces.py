@@ -7,7 +7,6 @@ mlflow client recorded (tests/ui_trace_data.py). Screenshots land in test-output
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +14,9 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from .browser import require_axe, serious_violations
 from .servers import ServerProcess, start_server
 from .test_ui import UI
-from .test_ui_sweeps import AXE, AXE_RUN
 from .ui_trace_data import HOSTILE, WIDE_SPANS, Traces, seed_traces
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -406,11 +405,7 @@ def test_screenshots_of_the_traces_table_and_trace_page(
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_axe_finds_no_serious_violation_on_the_trace_pages(browser, trace_server, seeded, theme):
-    if not AXE.exists():  # a devDependency in package.json, installed by scripts/test's npm ci
-        message = f"{AXE} is missing (npm ci)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_axe()
     ui, context = open_ui(browser, trace_server, f"axe-{theme}", theme=theme)
     pages = {
         "table": traces_path(seeded),
@@ -423,8 +418,7 @@ def test_axe_finds_no_serious_violation_on_the_trace_pages(browser, trace_server
             ui.goto(path)
             ui.page.wait_for_load_state("networkidle")
             ui.page.wait_for_timeout(200)
-            ui.page.evaluate(AXE.read_text())
-            violations = ui.page.evaluate(AXE_RUN)
+            violations = serious_violations(ui.page)
             if violations:
                 found[name] = violations
         assert not found, found
