@@ -66,6 +66,21 @@ HOVER = """async (key) => {
 }"""
 
 
+def first_charts_ms(page, url: str) -> float:
+    """Median wall-clock ms of three loads of url until its first four charts are drawn (the
+    val and train sections' four, in view at 1400 x 900 since charts come in sections)."""
+    drawn_ms = []
+    for _ in range(3):
+        page.goto("about:blank")
+        started = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.chart-host[data-drawn]').length >= 4"
+        )
+        drawn_ms.append((time.perf_counter() - started) * 1000)
+    return statistics.median(drawn_ms)
+
+
 def sweep_charts(page, url: str) -> None:
     """The 63-run sweep of tests/ui_sweep_data.py: compare's charts for its 60 trials (time
     until the charts in view are drawn) and hovering one (time per mouse move, redraw
@@ -79,31 +94,13 @@ def sweep_charts(page, url: str) -> None:
     )
     runs = ",".join(sweep.trial_ids(60))
     charts = f"{url}/#/compare?tab=charts&experiments={sweep.experiment_id}&runs={runs}"
-    drawn_ms = []
-    for _ in range(3):
-        page.goto("about:blank")
-        started = time.perf_counter()
-        page.goto(charts)
-        page.wait_for_function(
-            "() => document.querySelectorAll('.chart-host[data-drawn]').length >= 4"
-        )  # the val and train sections' four, in view at 1400 x 900 since charts come in sections
-        drawn_ms.append((time.perf_counter() - started) * 1000)
-    drawn = statistics.median(drawn_ms)
+    drawn = first_charts_ms(page, charts)
     print(f"compare charts, 60 runs x 500 steps: first 4 drawn, median {drawn:.0f} ms wall clock")
     median, p95 = page.evaluate(HOVER, "val/loss")
     print(f"hover over 60 lines: median {median:.1f} ms, p95 {p95:.1f} ms per mouse move")
     for query, label in (("charts=1&expand=1", "63 runs"), ("charts=1&group=param:lr", "4 groups")):
         view = f"{url}/#/experiments/{sweep.experiment_id}?{query}"
-        drawn_ms = []
-        for _ in range(3):
-            page.goto("about:blank")
-            started = time.perf_counter()
-            page.goto(view)
-            page.wait_for_function(
-                "() => document.querySelectorAll('.chart-host[data-drawn]').length >= 4"
-            )
-            drawn_ms.append((time.perf_counter() - started) * 1000)
-        drawn = statistics.median(drawn_ms)
+        drawn = first_charts_ms(page, view)
         print(f"runs page chart view, {label}: first 4 charts drawn, median {drawn:.0f} ms wall")
     table = f"{url}/#/experiments/{sweep.experiment_id}?expand=1"
     times = [first_rows(page, table) for _ in range(3)]
