@@ -4,8 +4,9 @@
                                   [--backend sqlite|postgresql] [--out docs/benchmarks.md]
 
 Each server is started on a free loopback port with a fresh store, every workload in
-``workloads.WORKLOADS`` runs against it, then it is stopped (its whole process group is
-killed, also on Ctrl-C, SIGTERM, errors and the overall time limit). See bench/README.md.
+``ALL_WORKLOADS`` (workloads.py and traces.py) runs against it, then it is stopped (its whole
+process group is killed, also on Ctrl-C, SIGTERM, errors and the overall time limit).
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from servers import (
     settle_store,
     store_bytes,
 )
+from traces import TRACE_WORKLOADS
 from workloads import (
     FULL,
     QUICK,
@@ -50,6 +52,9 @@ from workloads import (
     Workload,
     new_http_client,
 )
+
+# Tracing before the memory after it all.
+ALL_WORKLOADS = [*WORKLOADS[:-1], *TRACE_WORKLOADS, WORKLOADS[-1]]
 
 
 class TimeLimitReached(BaseException):
@@ -65,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-write", action="store_true", help="print only, leave --out alone")
     parser.add_argument(
         "--workloads",
-        help="comma-separated subset of: " + ", ".join(name for name, _ in WORKLOADS),
+        help="comma-separated subset of: " + ", ".join(name for name, _ in ALL_WORKLOADS),
     )
     parser.add_argument(
         "--mlflow-workers",
@@ -77,7 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the servers' data dirs")
     args = parser.parse_args(argv)
-    known = {name for name, _ in WORKLOADS}
+    known = {name for name, _ in ALL_WORKLOADS}
     if args.workloads and not set(args.workloads.split(",")) <= known:
         parser.error(f"--workloads: unknown names in {args.workloads!r}")
     return args
@@ -102,9 +107,9 @@ def install_stop_handlers(time_limit_s: int) -> None:
 
 def selected_workloads(args: argparse.Namespace) -> list[tuple[str, Workload]]:
     if not args.workloads:
-        return list(WORKLOADS)
+        return list(ALL_WORKLOADS)
     wanted = set(args.workloads.split(","))
-    return [(name, fn) for name, fn in WORKLOADS if name in wanted]
+    return [(name, fn) for name, fn in ALL_WORKLOADS if name in wanted]
 
 
 def log(message: str) -> None:

@@ -145,27 +145,32 @@ def call3(target: Target, method: str, path: str, body: Any = None, params: Any 
 # --- the stock client ---------------------------------------------------------------------
 
 
-def client_traces(target: Target) -> list[Measurement]:
+def stock_client_traces_per_s(target: Target, experiment_id: str) -> float:
     """`@mlflow.trace` with four nested spans, N traces, then a flush: what a user's agent
     loop pays (the client's own work included), in a subprocess with the project's mlflow."""
-    experiment = create_experiment(target, "bench-trace-client")
-    count = target.sizes.trace_client_traces
     command = [
         target.client_python,
         str(BENCH_DIR / "trace_client.py"),
         target.tracking_uri,
-        experiment,
-        str(count),
+        experiment_id,
+        str(target.sizes.trace_client_traces),
     ]
     out = _run_checked(command, {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}, CLIENT_LOOP_TIMEOUT_S)
-    seconds = json.loads(out.strip().splitlines()[-1])["seconds"]
+    return target.sizes.trace_client_traces / json.loads(out.strip().splitlines()[-1])["seconds"]
+
+
+def client_traces(target: Target) -> list[Measurement]:
+    """The stock client's trace rate, and whether every trace it sent was stored."""
+    experiment = create_experiment(target, "bench-trace-client")
+    count = target.sizes.trace_client_traces
+    rate = stock_client_traces_per_s(target, experiment)
     found = call3(
         target, "POST", "/search", {"locations": [_location(experiment)], "max_results": 500}
     )
     logged = count + WARMUP_TRACES
     stored = len(found.get("traces", []))
     return [
-        Measurement(f"stock client: {count} traces of 5 spans", count / seconds, "traces/s", True),
+        Measurement(f"stock client: {count} traces of 5 spans", rate, "traces/s", True),
         # A trace the server failed to store is lost: the client only logs a warning.
         Measurement("stock client: traces stored of those sent", stored / logged * 100, "%", True),
     ]

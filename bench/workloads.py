@@ -710,9 +710,5 @@ WORKLOADS: list[tuple[str, Workload]] = [
     ("get-history-1m", history_large),
     ("loaded-memory", loaded_memory),
 ]
-# Tracing (bench/traces.py builds on the helpers above), before the memory after it all.
-from traces import TRACE_WORKLOADS  # noqa: E402
-
-WORKLOADS[-1:-1] = TRACE_WORKLOADS
 # Too slow against mlflow server (hours of seeding): measured for trackyard only.
 TRACKYARD_ONLY = frozenset({"search-100k", "trace-search-100k"})
