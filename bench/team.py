@@ -339,11 +339,13 @@ class Outcome:
     pg_mean: float
     pg_active_max: int
     server_cpu_s: float
+    machine_busy: float  # share of all cores busy during the write phase, anyone's work
 
 
 def drive(port: int, experiment_id: str, run_ids: list[str], load: Load) -> tuple:
     """Run the client processes against ``port``: (writes, reads under write, idle reads,
-    the write phase's length in s: start to the last answered write)."""
+    the write phase's length in s: start to the last answered write, the machine's busy share
+    over that phase)."""
     ctx = mp.get_context("spawn")
     sync = Sync(ctx.Queue(), ctx.Event(), ctx.Value("d", 0.0), ctx.Event(), ctx.Queue())
     n = load.writer_procs
@@ -361,6 +363,7 @@ def drive(port: int, experiment_id: str, run_ids: list[str], load: Load) -> tupl
                 raise RuntimeError(f"a client process failed:\n{sync.results.get(timeout=5)[2]}")
         sync.start.value = start = time.time() + 0.2
         sync.go.set()
+        cpu_at_start, busy_share = machine_cpu_ticks(), 0.0
         writes, writers_in, reads = Samples(), 0, []
         for _ in procs:
             role, _, result = sync.results.get(timeout=load.duration_s + load.idle_s + 600)
@@ -373,13 +376,14 @@ def drive(port: int, experiment_id: str, run_ids: list[str], load: Load) -> tupl
             writers_in += 1
             if writers_in == n:
                 sync.writers_done.set()
+                busy_share = busy_between(cpu_at_start, machine_cpu_ticks())
     finally:
         sync.writers_done.set()
         for proc in procs:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.kill()
-    return writes, reads[0], reads[1], writes.last_done - start
+    return writes, reads[0], reads[1], writes.last_done - start, busy_share
 
 
 class PgSampler:
@@ -423,6 +427,20 @@ def cpu_seconds(pids: list[int]) -> float:
                 continue
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat's first line: busy is
+    all but idle and iowait, steal (the hypervisor's) included; guest time is already in
+    user, so it is left out."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
+def busy_between(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
 
 
 # --- the targets --------------------------------------------------------------------------
@@ -491,7 +509,9 @@ def bench_target(name: str, load: Load, keep: bool) -> Outcome:
             pids = [s.proc.pid for s in servers if s.proc is not None]
             cpu0 = cpu_seconds(pids)
             with PgSampler(database).running() as sampler:
-                writes, busy, idle, window = drive(front.port, experiment_id, run_ids, load)
+                writes, busy, idle, window, machine = drive(
+                    front.port, experiment_id, run_ids, load
+                )
             cpu = cpu_seconds(pids) - cpu0
             for server in servers:
                 server.check_alive()
@@ -502,7 +522,16 @@ def bench_target(name: str, load: Load, keep: bool) -> Outcome:
     conns = [c for c, _ in sampler.samples] or [0]
     active = [a for _, a in sampler.samples] or [0]
     return Outcome(
-        name, writes, busy, idle, window, max(conns), sum(conns) / len(conns), max(active), cpu
+        name,
+        writes,
+        busy,
+        idle,
+        window,
+        max(conns),
+        sum(conns) / len(conns),
+        max(active),
+        cpu,
+        machine,
     )
 
 
@@ -558,9 +587,10 @@ def table(outcomes: list[Outcome]) -> list[str]:
     head = (
         "| target | writes/s | points/s | write p50 / p99 ms | reads under write p50 / p99 ms "
         "| idle reads p50 / p99 ms | read p99 under write / idle | errors | PG connections "
-        "max (mean), active max | server CPU s (ms a request) | writes vs mlflow |"
+        "max (mean), active max | server CPU s (ms a request) | machine busy while writing "
+        "| writes vs mlflow |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 12]
     for o in outcomes:
         writes, busy, idle = (
             o.writes.merged(WRITES),
@@ -576,7 +606,8 @@ def table(outcomes: list[Outcome]) -> list[str]:
             f"| {ms(writes, 50)} / {ms(writes, 99)} | {ms(busy, 50)} / {ms(busy, 99)} "
             f"| {ms(idle, 50)} / {ms(idle, 99)} | {read_ratio} | {errors} "
             f"| {o.pg_max} ({o.pg_mean:.1f}), {o.pg_active_max} "
-            f"| {o.server_cpu_s:.1f} ({cpu_per_request(o) * 1000:.2f}) | {ratio} |"
+            f"| {o.server_cpu_s:.1f} ({cpu_per_request(o) * 1000:.2f}) "
+            f"| {o.machine_busy:.0%} | {ratio} |"
         )
     return lines
 
