@@ -12,6 +12,7 @@ import pytest
 from .access_fixtures import ADMIN, PASSWORD, AuthServer, auth_server, bearer, database
 from .conftest import BACKENDS, require_postgres
 from .servers import postgres_database, start_server
+from .test_migrations import _execute
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -371,3 +372,147 @@ def test_tokens_issue_gives_a_service_its_own_token_once(secured, tmp_path) -> N
     assert who.json()["user"]["username"] == "notebooks"
     subprocess.run(command, env=env, check=True, capture_output=True)
     assert out.read_text().strip() == token
+
+
+# ----------------------------------------------- grants outlive nothing: delete, rename, gc
+MODEL_PATH = "/api/2.0/mlflow/registered-models"
+
+
+def _permission(server: AuthServer, username: str, resource_type: str, resource_id: str) -> str:
+    query = {"username": username, "resource_type": resource_type, "resource_id": resource_id}
+    return server.ok("GET", "/api/3.0/mlflow/users/permissions/get", params=query)["permission"]
+
+
+def _listed(server: AuthServer, username: str) -> list[tuple[str, str]]:
+    answer = server.ok(
+        "GET", "/api/3.0/mlflow/users/permissions/list", params={"username": username}
+    )
+    return [(row["resource_type"], row["resource_id"]) for row in answer["permissions"]]
+
+
+def _grant_rows(server: AuthServer, resource_type: str, key: int) -> int:
+    """Rows of the grants table on one resource, read from the database itself."""
+    sql = (
+        f"SELECT count(*) FROM grants WHERE resource_type = '{resource_type}' "
+        f"AND resource_key = {int(key)}"
+    )
+    return _execute(server.server.backend_store_uri, sql)[0][0]
+
+
+def _model_key(server: AuthServer, name: str) -> int:
+    sql = f"SELECT id FROM registered_models WHERE name = '{name}'"
+    return _execute(server.server.backend_store_uri, sql)[0][0]
+
+
+def _role_member(server: AuthServer, name: str) -> tuple[int, tuple[str, str]]:
+    """A role with one member; (role id, the member's credentials)."""
+    role = server.ok("POST", "/api/3.0/mlflow/roles/create", json={"name": name})["role"]
+    member = server.user(f"{name}-member")
+    body = {"username": member[0], "role_id": role["id"]}
+    server.ok("POST", "/api/3.0/mlflow/roles/assign", json=body)
+    return role["id"], member
+
+
+def _grant_role(server: AuthServer, role_id: int, resource_type: str, resource_id: str) -> None:
+    body = {"role_id": role_id, "resource_type": resource_type,
+            "resource_pattern": resource_id, "permission": "MANAGE"}  # fmt: skip
+    server.ok("POST", "/api/3.0/mlflow/roles/permissions/add", json=body)
+
+
+def test_a_deleted_models_grants_do_not_pass_to_a_new_model_of_its_name(secured) -> None:
+    """bob's EDIT, carol's DENY and a role's MANAGE on model m go with m: a new m that alice
+    makes leaves them at the default permission (READ), alice at MANAGE as its creator."""
+    alice, bob, carol = (secured.user(f"lingering-{name}") for name in ("alice", "bob", "carol"))
+    role_id, member = _role_member(secured, "lingering-role")
+    name = "lingering-m"
+    secured.ok("POST", f"{MODEL_PATH}/create", alice, json={"name": name})
+    for user, level in ((bob, "EDIT"), (carol, "DENY")):
+        body = {"username": user[0], "resource_type": "registered_model",
+                "resource_id": name, "permission": level}  # fmt: skip
+        secured.ok("POST", "/api/3.0/mlflow/users/permissions/grant", alice, json=body)
+    _grant_role(secured, role_id, "registered_model", name)
+    held = [
+        _permission(secured, user[0], "registered_model", name) for user in (bob, carol, member)
+    ]
+    assert held == ["EDIT", "DENY", "MANAGE"]
+    key = _model_key(secured, name)
+    assert _grant_rows(secured, "registered_model", key) == 4  # alice's MANAGE too
+
+    secured.ok("DELETE", f"{MODEL_PATH}/delete", alice, json={"name": name})
+    assert _grant_rows(secured, "registered_model", key) == 0
+    secured.ok("POST", f"{MODEL_PATH}/create", alice, json={"name": name})
+    for user in (bob, carol, member):
+        assert _permission(secured, user[0], "registered_model", name) == "READ"
+        assert ("registered_model", name) not in _listed(secured, user[0])
+    assert _permission(secured, alice[0], "registered_model", name) == "MANAGE"
+    refused = secured.call(
+        "PATCH", f"{MODEL_PATH}/update", bob, json={"name": name, "description": "x"}
+    )
+    assert refused.status_code == 403
+
+
+def test_a_renamed_models_grants_follow_it_to_its_new_name(secured) -> None:
+    bob = secured.user("renamed-bob")
+    role_id, member = _role_member(secured, "renamed-role")
+    secured.ok("POST", f"{MODEL_PATH}/create", json={"name": "renamed-old"})
+    secured.grant(bob[0], "registered_model", "renamed-old", "EDIT")
+    _grant_role(secured, role_id, "registered_model", "renamed-old")
+    body = {"name": "renamed-old", "new_name": "renamed-new"}
+    secured.ok("POST", f"{MODEL_PATH}/rename", json=body)
+
+    assert _permission(secured, bob[0], "registered_model", "renamed-new") == "EDIT"
+    assert _permission(secured, member[0], "registered_model", "renamed-new") == "MANAGE"
+    assert ("registered_model", "renamed-new") in _listed(secured, bob[0])
+    assert ("registered_model", "renamed-old") not in _listed(secured, bob[0])
+    classic = secured.ok(
+        "GET",
+        "/api/2.0/mlflow/registered-models/permissions/get",
+        params={"name": "renamed-new", "username": bob[0]},
+    )
+    assert classic["registered_model_permission"]["permission"] == "EDIT"
+    role = secured.ok("GET", "/api/3.0/mlflow/roles/permissions/list", params={"role_id": role_id})
+    assert [p["resource_pattern"] for p in role["role_permissions"]] == ["renamed-new"]
+    secured.ok(
+        "PATCH", f"{MODEL_PATH}/update", bob, json={"name": "renamed-new", "description": "b"}
+    )
+
+
+def test_a_model_renamed_to_a_name_just_asked_for_is_checked_at_once(secured) -> None:
+    """A name that named nothing a moment ago is not remembered as unguarded: a model renamed
+    to it keeps its DENY for the very next request."""
+    denied = secured.user("renamed-denied")
+    secured.ok("POST", f"{MODEL_PATH}/create", json={"name": "guarded-old"})
+    secured.grant(denied[0], "registered_model", "guarded-old", "DENY")
+    query = {"name": "guarded-new"}
+    assert secured.call("GET", f"{MODEL_PATH}/get", denied, params=query).status_code == 404
+    secured.ok(
+        "POST", f"{MODEL_PATH}/rename", json={"name": "guarded-old", "new_name": "guarded-new"}
+    )
+    assert secured.call("GET", f"{MODEL_PATH}/get", denied, params=query).status_code == 403
+
+
+def test_gc_takes_a_purged_experiments_user_and_role_grants(secured, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    bob = secured.user("purged-bob")
+    role_id, _ = _role_member(secured, "purged-role")
+    experiment_id = secured.ok(
+        "POST", "/api/2.0/mlflow/experiments/create", json={"name": "purged"}
+    )["experiment_id"]
+    secured.grant(bob[0], "experiment", experiment_id, "EDIT")
+    _grant_role(secured, role_id, "experiment", experiment_id)
+    body = {"experiment_id": experiment_id}
+    secured.ok("POST", "/api/2.0/mlflow/experiments/delete", json=body)
+    assert ("experiment", experiment_id) in _listed(secured, bob[0])  # a deleted one keeps them
+    assert _grant_rows(secured, "experiment", int(experiment_id)) == 3
+
+    command = [sys.executable, "-m", "trackyard", "gc",
+               "--backend-store-uri", secured.server.backend_store_uri,
+               "--artifacts-destination", str(tmp_path / "artifacts"),
+               "--experiment-ids", experiment_id]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    assert _grant_rows(secured, "experiment", int(experiment_id)) == 0
+    assert ("experiment", experiment_id) not in _listed(secured, bob[0])
+    role = secured.ok("GET", "/api/3.0/mlflow/roles/permissions/list", params={"role_id": role_id})
+    assert role["role_permissions"] == []

@@ -274,10 +274,13 @@ class Access:
         return self.trace_experiments.lookup(trace_id, self.grants.trace_experiment)
 
     def _model_key(self, name: str) -> int | None:
+        """A registered model's key by name. A name that names nothing is asked again next
+        time: a model created or renamed to it must not go unchecked meanwhile."""
         key = self.model_keys.get(name)
         if key is _MISSING:
             key = self.grants.model_key(name)
-            self.model_keys.put(name, key)
+            if key is not None:
+                self.model_keys.put(name, key)
         return key
 
     @staticmethod

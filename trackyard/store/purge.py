@@ -45,8 +45,14 @@ MODEL_TABLES = (
     "run_model_inputs",
     "run_model_outputs",
 )
-# Rows that belong to an experiment besides its runs, logged models and traces.
-EXPERIMENT_TABLES = ("experiment_tags", "datasets")
+# Rows that belong to an experiment besides its runs, logged models and traces, each as
+# `table WHERE <the column naming it>`. Its users' and roles' grants go too: an experiment that
+# later takes its id (`trackyard import` keeps a source's ids) starts with none of them.
+EXPERIMENT_ROWS = (
+    "experiment_tags WHERE experiment_id",
+    "datasets WHERE experiment_id",
+    "grants WHERE resource_type = 'experiment' AND resource_key",
+)
 
 
 # MLflow's spelling of an age (`mlflow gc --older-than`): days, hours, minutes, seconds, each
@@ -266,8 +272,8 @@ def purge_experiments(
     db: Database, experiments: Sequence[PurgeExperiment]
 ) -> list[PurgeExperiment]:
     """Delete the experiments (at most BATCH) still deleted and now empty of runs and logged
-    models (the earlier phases took those), with their tags and datasets; their names are
-    free again. The ones deleted; traces go first (`purge_traces`)."""
+    models (the earlier phases took those), with their tags, datasets and grants; their names
+    are free again. The ones deleted; traces go first (`purge_traces`)."""
     wanted = [experiment.experiment_id for experiment in experiments]
     purge_traces(db, wanted)
     ids = _purge(
@@ -277,7 +283,7 @@ def purge_experiments(
         "AND NOT EXISTS (SELECT 1 FROM logged_models m "
         "WHERE m.experiment_id = e.experiment_id) AND experiment_id IN",
         wanted,
-        [f"{table} WHERE experiment_id" for table in (*EXPERIMENT_TABLES, "experiments")],
+        [*EXPERIMENT_ROWS, "experiments WHERE experiment_id"],
     )
     return [experiment for experiment in experiments if experiment.experiment_id in ids]
 

@@ -220,6 +220,11 @@ class SqlRegistryStore:
                 "registered_model_tags",
             ):
                 tx.execute(f"DELETE FROM {table} WHERE model_id = ?", (model_key,))
+            # Its grants go with it (a new model of that name starts with none of them).
+            tx.execute(
+                "DELETE FROM grants WHERE resource_type = 'registered_model' AND resource_key = ?",
+                (model_key,),
+            )
             tx.execute("DELETE FROM registered_models WHERE id = ?", (model_key,))
 
     def search_registered_models(
