@@ -516,3 +516,38 @@ def test_gc_takes_a_purged_experiments_user_and_role_grants(secured, tmp_path) -
     assert ("experiment", experiment_id) not in _listed(secured, bob[0])
     role = secured.ok("GET", "/api/3.0/mlflow/roles/permissions/list", params={"role_id": role_id})
     assert role["role_permissions"] == []
+
+
+# -------------------------------------------------------------- users/current: how, truthfully
+def test_users_current_says_basic_only_for_basic_credentials(secured) -> None:
+    user = secured.user("current-how")
+    path = "/api/2.0/mlflow/users/current"
+    basic = secured.ok("GET", path, user)
+    assert (basic["is_basic_auth"], basic["signed_in_with"]) == (True, "basic")
+    token, _ = secured.token(user)
+    by_token = httpx.get(f"{secured.url}{path}", headers=bearer(token)).json()
+    assert (by_token["is_basic_auth"], by_token["signed_in_with"]) == (False, "bearer")
+    with httpx.Client(base_url=secured.url) as browser:
+        signed = browser.post(
+            "/api/2.0/trackyard/session/sign-in",
+            json={"username": user[0], "password": PASSWORD},
+            headers={"Origin": secured.url},
+        )
+        assert signed.status_code == 200
+        by_session = browser.get(f"/ajax-api{path.removeprefix('/api')}").json()
+    assert (by_session["is_basic_auth"], by_session["signed_in_with"]) == (False, "session")
+    for answer in (basic, by_token, by_session):
+        assert answer["user"] == {"id": basic["user"]["id"], "username": user[0], "is_admin": False}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Digest username=admin", "Bearer x", "Basic !!not-base64", "Basic " + "QQ==" * 2000],
+    ids=["other-scheme", "unknown-token", "bad-base64", "overlong"],
+)
+def test_users_current_refuses_odd_credentials_with_401(secured, authorization) -> None:
+    answer = httpx.get(
+        f"{secured.url}/api/2.0/mlflow/users/current", headers={"Authorization": authorization}
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error_code"] == "UNAUTHENTICATED"

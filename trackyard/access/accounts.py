@@ -6,7 +6,7 @@ Every write that could lock the server out of administration is refused here, wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ApiError, already_exists, invalid, not_found
 from ..store.db import Database, NamedRow, Tx, UniqueViolation, now_ms
@@ -26,6 +26,9 @@ class User:
     id: int
     username: str
     is_admin: bool
+    # How the request signed in: "basic", "bearer" (a personal access token) or "session"
+    # (the web UI's cookie); empty for a user read from the database.
+    signed_in_with: str = field(default="", compare=False)
 
     def to_json(self) -> dict:
         return {"id": self.id, "username": self.username, "is_admin": self.is_admin}

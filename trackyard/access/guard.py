@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -172,6 +172,8 @@ class Access:
         user = self.users.get(digest)
         if user is _MISSING:
             user = self._identify(credential, digest)
+            if user is not None:
+                user = replace(user, signed_in_with=credential.kind)
             self.users.put(digest, user)
         if user is None:
             if credential.kind == "session":  # the web UI signs in again; no browser dialog

@@ -65,8 +65,15 @@ def get_user(services: Services, req: m.Username, caller: Caller) -> dict:
 
 @api.get("mlflow/users/current", m.Empty, rule=r.SIGNED_IN_RULE, caller=True)
 def current_user(services: Services, req: m.Empty, caller: Caller) -> dict:
+    """Who the caller is, and how they signed in. MLflow's UI offers its Basic-only controls
+    (signing out by a failed Basic request, changing the password) by `is_basic_auth`: true
+    here only for a request with HTTP Basic credentials, not for a token or the UI's session."""
     _, user = _access(caller)
-    return {"user": user.to_json(), "is_basic_auth": True}
+    return {
+        "user": user.to_json(),
+        "is_basic_auth": user.signed_in_with == "basic",
+        "signed_in_with": user.signed_in_with,
+    }
 
 
 @api.get("mlflow/users/list", m.Empty, rule=r.ADMIN_RULE, caller=True)
