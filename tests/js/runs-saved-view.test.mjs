@@ -36,6 +36,14 @@ test("the saved form keeps the chart view, its grouping, colours and hidden runs
   assert.equal(query.get("group"), "tag:optimizer");
 });
 
+test("the saved form keeps the chart panels' layout", () => {
+  const saved = savedQuery(state("charts=1&panels=val/loss@xl,!best"));
+  assert.equal(saved, "view=active&charts=1&panels=val%2Floss%40xl%2C%21best");
+  const query = new URLSearchParams();
+  withSavedView(query, saved);
+  assert.equal(query.get("panels"), "val/loss@xl,!best");
+});
+
 test("saved views are kept per set of experiments", () => {
   assert.notEqual(savedViewKey(["1"]), savedViewKey(["1", "2"]));
 });

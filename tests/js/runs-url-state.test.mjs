@@ -23,6 +23,7 @@ test("an empty query is the default view: active runs, server order, default col
     group: "",
     colors: new Map(),
     hidden: new Set(),
+    panels: [],
   });
 });
 
@@ -66,6 +67,7 @@ test("the default state writes the lifecycle and empty parameters, which setQuer
     group: "",
     colors: "",
     hide: "",
+    panels: "",
   });
 });
 
@@ -101,4 +103,13 @@ test("a state written to the URL reads back the same", () => {
   const state = read("filter=x&view=all&sort=param:lr&dir=asc&cols=metric:f1,tag:team&sel=r1,r2&expand=1");
   const again = read(new URLSearchParams(Object.entries(viewQuery(state)).filter(([, v]) => v !== "")).toString());
   assert.deepEqual(again, state);
+});
+
+test("the chart panels' layout is read and written back", () => {
+  const state = read("panels=val%2Floss%40l%2C!system%2Fcpu");
+  assert.deepEqual(state.panels, [
+    { key: "val/loss", size: "l", hidden: false },
+    { key: "system/cpu", size: "m", hidden: true },
+  ]);
+  assert.deepEqual(viewQuery(state, "panels"), { panels: "val/loss@l,!system/cpu" });
 });

@@ -103,6 +103,10 @@ const ICONS = {
   pin: "M5.5 1.5h5 M6.5 1.5v4.5l-2.5 3h8l-2.5-3v-4.5 M8 9v5.5",
   eye: "M1 8c2-3.5 4.3-5 7-5s5 1.5 7 5c-2 3.5-4.3 5-7 5S3 11.5 1 8z M8 5.8a2.2 2.2 0 1 0 0 4.4a2.2 2.2 0 1 0 0-4.4z",
   eyeOff: "M1 8c2-3.5 4.3-5 7-5s5 1.5 7 5c-2 3.5-4.3 5-7 5S3 11.5 1 8z M2 14L14 2",
+  left: "M10 3.5L5.5 8l4.5 4.5",
+  right: "M6 3.5l4.5 4.5L6 12.5",
+  resize: "M9.5 2.5h4v4 M13.5 2.5L9 7 M6.5 13.5h-4v-4 M2.5 13.5L7 9",
+  close: "M4 4l8 8 M12 4l-8 8",
 };
 
 /** A small line icon as inline SVG (emoji fonts are missing on many Linux desktops). */

@@ -4,12 +4,15 @@
 
 import uPlot from "../vendor/uPlot.esm.js";
 import { metrics as metricsApi } from "./api.js";
+import { PANEL_HEIGHTS } from "./chart-layout.js";
+import { panelGrid, urlLayout } from "./chart-panels.js";
 import { cssVar, debounce, h, replace } from "./dom.js";
 import { elapsedTicks, formatNumber, toNumber } from "./format.js";
 import { formatX, metricXMode, parseXMode, toSeries, X_MODES, xLabel, xMetricKey } from "./metric-x.js";
 import { refresh, setQuery } from "./router.js";
 import { aggregateSeries } from "./views/runs/run-groups.js";
 
+export { chartSections } from "./chart-layout.js";
 export { X_MODES };
 
 const MAX_POINTS = 1000;
@@ -417,6 +420,11 @@ function linePlot(host, { drawn, coarse, xCoarse, key, settings, height, signal,
   });
   observer.observe(host);
   return {
+    /** The panel's size changed: the plot takes its new height (the width follows the host). */
+    resize(next) {
+      height = next;
+      plot.setSize({ width: Math.max(200, host.clientWidth), height });
+    },
     destroy() {
       live?.removeEventListener("tick", onTick);
       live?.removeEventListener("focus-run", onFocusRun);
@@ -536,19 +544,27 @@ function withAlpha(color, alpha) {
 }
 
 /**
- * A grid of charts, one per metric key, each drawn when it scrolls into view so a run with
- * hundreds of metrics does not fire hundreds of requests at once.
+ * The charts of a page, one panel per metric key in sections by prefix, each drawn when it
+ * scrolls into view so a run with hundreds of metrics does not fire hundreds of requests at
+ * once. The user hides, moves and resizes panels (chart-panels.js); `layout` ({entries,
+ * save}) keeps that, by default in the URL's `panels`. `lead`: shown left of the Panels button.
  */
-export function chartGrid({ keys, runs, groups, settings, signal, onCleanup, expandHref, live }) {
-  const charts = [];
+export function chartGrid({ keys, runs, groups, settings, signal, onCleanup, expandHref, live, layout, lead }) {
+  const charts = new Map();
   const observer = new IntersectionObserver(
     (entries) => {
       for (const entry of entries) {
         if (!entry.isIntersecting) continue;
         observer.unobserve(entry.target);
-        const key = entry.target.dataset.metric;
-        metricChart(entry.target.querySelector(".chart-host"), { runs, groups, key, settings, signal, live })
-          .then((chart) => charts.push(chart))
+        const card = entry.target;
+        const key = card.dataset.metric;
+        const height = PANEL_HEIGHTS[card.dataset.size];
+        metricChart(card.querySelector(".chart-host"), { runs, groups, key, settings, height, signal, live })
+          .then((chart) => {
+            charts.set(key, chart);
+            const now = PANEL_HEIGHTS[card.dataset.size]; // resized while it loaded
+            if (now !== height) chart.resize?.(now);
+          })
           .catch((error) => {
             if (error.name !== "AbortError") console.warn(error);
           });
@@ -558,9 +574,9 @@ export function chartGrid({ keys, runs, groups, settings, signal, onCleanup, exp
   );
   onCleanup(() => {
     observer.disconnect();
-    for (const chart of charts) chart.destroy();
+    for (const chart of charts.values()) chart.destroy();
   });
-  const cards = keys.map((key) => {
+  const makeCard = (key) => {
     const card = h(
       "div",
       { class: "panel chart-card", dataset: { metric: key } },
@@ -574,44 +590,15 @@ export function chartGrid({ keys, runs, groups, settings, signal, onCleanup, exp
     );
     observer.observe(card);
     return card;
+  };
+  return panelGrid({
+    keys,
+    layout: layout || urlLayout(),
+    makeCard,
+    resized: (key, size) => charts.get(key)?.resize?.(PANEL_HEIGHTS[size]),
+    lead,
+    onCleanup,
   });
-  const sections = chartSections(keys);
-  if (sections.length < 2) return h("div", { class: "chart-grid", "data-role": "chart-grid" }, cards);
-  const cardOf = new Map(keys.map((key, i) => [key, cards[i]]));
-  return h(
-    "div",
-    { class: "col", "data-role": "chart-grid" },
-    sections.map(([title, sectionKeys]) =>
-      h(
-        "section",
-        { class: "chart-section", dataset: { section: title }, "aria-label": `${title} metrics` },
-        h("h2", { class: "chart-section-title" }, title, h("span", { class: "muted small" }, ` ${sectionKeys.length}`)),
-        h(
-          "div",
-          { class: "chart-grid" },
-          sectionKeys.map((key) => cardOf.get(key)),
-        ),
-      ),
-    ),
-  );
-}
-
-/**
- * Metric keys grouped by their prefix (the part before the first "/": train, val, system),
- * in the order their first key comes; keys without a prefix form "other", and system/*
- * always comes last. [[title, keys], ...].
- */
-export function chartSections(keys) {
-  const groups = new Map();
-  for (const key of keys) {
-    const slash = key.indexOf("/");
-    const title = slash > 0 ? key.slice(0, slash) : "other";
-    if (!groups.has(title)) groups.set(title, []);
-    groups.get(title).push(key);
-  }
-  const ordered = [...groups].filter(([title]) => title !== "system");
-  if (groups.has("system")) ordered.push(["system", groups.get("system")]);
-  return ordered;
 }
 
 /** One big chart (the "expanded" view of a metric). */

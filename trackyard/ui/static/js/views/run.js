@@ -583,6 +583,7 @@ function chartsTab(body, run, ctx, live) {
               x: ctx.query.get("x"),
               log: ctx.query.get("log"),
               smooth: ctx.query.get("smooth"),
+              panels: ctx.query.get("panels"),
             }),
           },
           "← All charts",
@@ -609,6 +610,7 @@ function chartsTab(body, run, ctx, live) {
           x: ctx.query.get("x"),
           log: ctx.query.get("log"),
           smooth: ctx.query.get("smooth"),
+          panels: ctx.query.get("panels"),
         }),
     }),
   );

@@ -2,6 +2,7 @@
 // search box. Each change goes straight to the table (`onChange(columnIds)`).
 
 import { h, replace } from "../../dom.js";
+import { openPopover } from "../../popover.js";
 import { pickerGroups, reorderColumns } from "./table-model.js";
 
 /**
@@ -60,40 +61,6 @@ export function toggleColumnPicker(anchor, { shownIds, keys, onChange, onReset, 
     ),
   );
   drawOptions();
-  placeUnder(popover, anchor);
-  // Escape closes it and gives the focus back to the button that opened it.
-  popover.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    event.preventDefault();
-    popover.remove();
-    anchor.focus();
-  });
-  anchor.setAttribute("aria-expanded", "true");
-  const observer = new MutationObserver(() => {
-    if (popover.isConnected) return;
-    anchor.setAttribute("aria-expanded", "false");
-    observer.disconnect();
-  });
-  observer.observe(document.body, { childList: true });
-  document.body.appendChild(popover);
+  openPopover(popover, anchor, onCleanup);
   search.focus();
-  closeOnOutsideClick(popover, anchor);
-  onCleanup(() => popover.remove());
-}
-
-function placeUnder(popover, anchor) {
-  const box = anchor.getBoundingClientRect();
-  popover.style.top = `${box.bottom + window.scrollY + 4}px`;
-  popover.style.left = `${Math.max(8, Math.min(box.left, window.innerWidth - 360))}px`;
-}
-
-function closeOnOutsideClick(popover, anchor) {
-  const outside = (event) => {
-    if (!popover.isConnected) return document.removeEventListener("mousedown", outside);
-    if (!popover.contains(event.target) && event.target !== anchor) {
-      popover.remove();
-      document.removeEventListener("mousedown", outside);
-    }
-  };
-  document.addEventListener("mousedown", outside);
 }

@@ -15,19 +15,21 @@ import { chartGroups, chartRuns, MAX_CHART_RUNS } from "./run-groups.js";
  * The pane's element; drawRunsCharts fills it. Its `ticker` talks to the charts: an event
  * "tick" (the page polled its running runs) makes them fetch their points again, and
  * "focus-run" (detail: a run id or null, the table's hovered row) highlights its line.
+ * `onLayout(entries)`: the user hid, moved or resized a panel (chart-layout.js's entries).
  */
-export function createRunsCharts(signal) {
+export function createRunsCharts(signal, onLayout) {
   const element = h("section", {
     class: "runs-charts",
     "data-role": "runs-charts",
     "aria-label": "Charts of the runs",
   });
-  return { element, signal, ticker: createTicker(), drawn: "", cleanups: [], controller: null };
+  return { element, signal, onLayout, ticker: createTicker(), drawn: "", cleanups: [], controller: null };
 }
 
 /**
  * Draw the charts for the loaded runs (`runs`: table-model.js's loaded runs) and the view
- * `state` (hidden runs, colours, group-by), unless the same are drawn already.
+ * `state` (hidden runs, colours, group-by, the panels' layout), unless the same are drawn
+ * already (the panels move themselves when the layout changes).
  */
 export function drawRunsCharts(pane, runs, state) {
   const shown = chartRuns(runs.rows, state.hidden, state.colors);
@@ -44,13 +46,19 @@ export function drawRunsCharts(pane, runs, state) {
   const capped =
     shown.total > MAX_CHART_RUNS ? ` (the first ${MAX_CHART_RUNS} of ${shown.total.toLocaleString()} shown)` : "";
   const hidden = state.hidden.size ? ` · ${state.hidden.size} hidden` : "";
+  const lead = h(
+    "div",
+    { class: "muted small", "data-role": "charts-summary" },
+    `Charts of ${summary}${capped}${hidden}`,
+  );
   replace(
     pane.element,
-    h("div", { class: "muted small", "data-role": "charts-summary" }, `Charts of ${summary}${capped}${hidden}`),
     !shown.runs.length || !keys.length
-      ? h("div", { class: "empty" }, shown.runs.length ? "No metrics logged." : "No runs to chart.")
+      ? [lead, h("div", { class: "empty" }, shown.runs.length ? "No metrics logged." : "No runs to chart.")]
       : chartGrid({
           keys,
+          lead,
+          layout: { entries: state.panels, save: pane.onLayout },
           runs: shown.runs,
           groups,
           settings: readChartSettings(new URLSearchParams()),

@@ -79,7 +79,11 @@ export async function runsView(container, ctx) {
     firstRowsPending: true,
     filterInvalid: false,
     defaultColumns: null, // picked from the first runs loaded, then kept (drawHeader)
-    charts: createRunsCharts(ctx.signal), // the chart view's pane (state.charts shows it)
+    // The chart view's pane (state.charts shows it); the layout of its panels is kept as a
+    // chart-view setting, and the panels move themselves.
+    charts: createRunsCharts(ctx.signal, (panels) =>
+      changeChartView(view, "panels", () => (view.state.panels = panels)),
+    ),
   };
   view.live = poll(ctx, () => refreshRunning(view));
   view.table = createVirtualTable({

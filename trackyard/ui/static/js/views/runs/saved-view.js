@@ -20,8 +20,10 @@ export const SAVED_PARAMS = [
   "group",
   "colors",
   "hide",
+  "panels",
 ];
-const SAVED_PARTS = ["filter", "view", "sort", "cols", "expand", "widths", "pin", "charts", "group", "colors", "hide"];
+// url-state.js's parts for them: "sort" writes `sort` and `dir`, the others their own name.
+const SAVED_PARTS = SAVED_PARAMS.filter((name) => name !== "dir");
 
 /** The localStorage key of the view of these experiments. */
 export function savedViewKey(experimentIds) {

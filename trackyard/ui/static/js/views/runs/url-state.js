@@ -1,7 +1,9 @@
 // The runs view's state in the URL: `#/experiments/1?filter=…&sort=metric:loss&dir=asc&
-// cols=…&view=deleted&expand=1&sel=…&charts=1&group=param:lr&colors=id@rrggbb&hide=id,…`.
+// cols=…&view=deleted&expand=1&sel=…&charts=1&group=param:lr&colors=id@rrggbb&hide=id,…&
+// panels=…` (the chart panels' layout, chart-layout.js).
 // readViewState turns query parameters into the state; viewQuery turns parts of the state back into parameters for router.setQuery.
 
+import { layoutParam, readLayout } from "../../chart-layout.js";
 import { colorsParam, readColors, readGroupBy } from "./run-groups.js";
 import { columnSpec, NAME_COLUMN } from "./table-model.js";
 
@@ -31,6 +33,7 @@ export function readViewState(query) {
     group: readGroupBy(query.get("group")), // "param:<key>", "tag:<key>" or ""
     colors: readColors(query.get("colors")), // run id -> the colour the user chose
     hidden: new Set((query.get("hide") || "").split(",").filter(Boolean)), // runs left out of the charts
+    panels: readLayout(query.get("panels")), // the chart panels hidden, moved or resized
   };
 }
 
@@ -61,6 +64,7 @@ const PARTS = {
   group: (state) => ({ group: state.group }),
   colors: (state) => ({ colors: colorsParam(state.colors) }),
   hide: (state) => ({ hide: [...state.hidden].join(",") }),
+  panels: (state) => ({ panels: layoutParam(state.panels) }),
 };
 
 /** Query parameters for the named parts of the state ("filter", "sort", ...), or all of them. */
