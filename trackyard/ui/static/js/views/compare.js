@@ -12,6 +12,7 @@ import { createTicker, poll } from "../live.js";
 import { chartGrid, readChartSettings, urlChartControls } from "../metric-charts.js";
 import { href, refresh, seg, setQuery } from "../router.js";
 import { errorBox, loading, pageHeader, tabs } from "../widgets.js";
+import { chartGroups, readGroupBy } from "./runs/run-groups.js";
 import { sourceName } from "./runs/table-model.js";
 
 const TABS = {
@@ -301,18 +302,52 @@ function chartsTab(body, runs, ctx, live) {
   const keys = rankedKeys(runs, "metrics");
   if (!keys.length) return replace(body, h("div", { class: "empty" }, "These runs have no metrics."));
   const settings = readChartSettings(ctx.query);
+  // Group by a param or tag (`group`, as on the runs page): one mean line and min-max band
+  // per group, in the colours the runs page's chart view gives the same groups.
+  const group = readGroupBy(ctx.query.get("group"));
+  const controls = urlChartControls(settings, keys);
+  controls.prepend(groupBySelect(runs, group));
   return replace(
     body,
-    urlChartControls(settings, keys),
+    controls,
     chartGrid({
       keys,
       runs: runs.map(({ id, name, color }) => ({ id, name, color })),
+      groups: group ? chartGroups(runs, group) : null,
       settings,
       signal: ctx.signal,
       onCleanup: ctx.onCleanup,
       live,
     }),
   );
+}
+
+/** "Group by": none, or a param or tag (mlflow.* tags left out) of the runs; kept in `group`. */
+function groupBySelect(runs, group) {
+  const tags = unionKeys(runs, "tags").filter((key) => !key.startsWith("mlflow."));
+  const option = (value, label) => h("option", { value, selected: value === group }, label);
+  const options = (label, kind, keys) =>
+    keys.length
+      ? h(
+          "optgroup",
+          { label },
+          keys.map((key) => option(`${kind}:${key}`, key)),
+        )
+      : null;
+  const offered = [...unionKeys(runs, "params").map((k) => `param:${k}`), ...tags.map((k) => `tag:${k}`)];
+  const select = h(
+    "select",
+    { "aria-label": "Group by", "data-role": "group-by" },
+    option("", "No grouping"),
+    group && !offered.includes(group) ? option(group, group) : null,
+    options("Params", "param", rankedKeys(runs, "params")),
+    options("Tags", "tag", tags),
+  );
+  select.addEventListener("change", () => {
+    setQuery({ group: select.value });
+    refresh();
+  });
+  return h("label", { class: "inline" }, "Group by", select);
 }
 
 /** Choices for plot axes: every param and metric, with a value getter. */
