@@ -87,3 +87,73 @@ def test_compare_group_colours_match_the_chart_view(ui: SweepUI, sweep: Sweep) -
     assert legend_colors(ui, "val/loss") == compared
     assert len(set(compared.values())) == 4
     ui.assert_clean()
+
+
+# ---------------------------------------------------------------- parallel coordinates: colour by
+
+
+def test_parallel_colour_by_a_metric_colours_lines_on_a_scale(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(compare_path(sweep, 60, tab="parallel", pcolor="run"))
+    plot = page.locator("[data-role=parallel][data-drawn]")
+    expect(plot).to_have_count(1)
+    expect(page.locator("[data-role=color-scale]")).to_have_count(0)
+    canvas = page.locator("[data-role=parallel] canvas")
+    by_run = canvas.evaluate("c => c.toDataURL()")
+
+    page.locator("[data-role=color-by]").select_option("metric:val/accuracy")
+    expect(page).to_have_url(re.compile(r"pcolor=metric(%3A|:)val(%2F|/)accuracy"))
+    scale = page.locator("[data-role=color-scale]")
+    expect(scale).to_be_visible()
+    expect(scale).to_contain_text("val/accuracy")
+    low = float(scale.locator("[data-role=color-scale-min]").inner_text())
+    high = float(scale.locator("[data-role=color-scale-max]").inner_text())
+    assert 0 < low < high < 1
+    assert canvas.evaluate("c => c.toDataURL()") != by_run, "the lines changed colour"
+
+    # A hovered line's colour is the scale's colour for its value.
+    box = canvas.bounding_box()
+    tip = page.locator(".plot-tooltip:not(.hidden)")
+    for y in range(50, 400, 6):
+        page.mouse.move(box["x"] + 70, box["y"] + y)  # along the first axis
+        if tip.count():
+            break
+    value = float(re.search(r"val/accuracy: ([\d.]+)", tip.inner_text()).group(1))
+    shown = tip.locator(".swatch").evaluate(BACKGROUND)
+    expected = page.evaluate(
+        """async ([t]) => {
+            const { scaleColor } = await import("/static/js/color-scale.js");
+            const probe = document.createElement("span");
+            const dark = document.documentElement.dataset.theme === "dark";
+            probe.style.background = scaleColor(t, dark);
+            document.body.append(probe);
+            const color = getComputedStyle(probe).backgroundColor;
+            probe.remove();
+            return color;
+        }""",
+        [(value - low) / (high - low)],
+    )
+    channels = [int(c) for c in re.findall(r"\d+", shown)[:3]]
+    wanted = [int(c) for c in re.findall(r"\d+", expected)[:3]]
+    # The tooltip's value is rounded for display: the colour may differ by a little.
+    assert max(abs(a - b) for a, b in zip(channels, wanted, strict=True)) <= 12, (shown, expected)
+    ui.shot()
+    ui.assert_clean()
+
+
+def test_parallel_colours_by_the_first_metric_by_default(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(compare_path(sweep, 60, tab="parallel"))
+    expect(page.locator("[data-role=color-by]")).to_have_value("metric:val/loss")
+    expect(page.locator("[data-role=color-scale]")).to_contain_text("val/loss")
+    ui.assert_clean()
+
+
+def test_parallel_colour_by_a_param_lists_its_values(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(compare_path(sweep, 60, tab="parallel", pcolor="param:optimizer"))
+    categories = page.locator("[data-role=color-scale] .color-scale-category")
+    expect(categories).to_have_text(["adam", "rmsprop", "sgd"])
+    colors = {c.locator(".swatch").evaluate(BACKGROUND) for c in categories.all()}
+    assert len(colors) == 3
+    ui.assert_clean()

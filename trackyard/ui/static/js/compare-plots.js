@@ -2,6 +2,7 @@
 // values per run, treat an axis as numeric when every value parses as a number and as
 // categories otherwise, and follow the theme's colours.
 
+import { scaleColor, scaleGradient, wantsLogScale } from "./color-scale.js";
 import { cssVar, h } from "./dom.js";
 import { formatNumber } from "./format.js";
 
@@ -136,13 +137,22 @@ function responsiveCanvas(host, height, draw) {
  * Hovering highlights the nearest run's line. Dragging along an axis brushes a range: runs
  * outside every brushed range fade (a click on the axis clears its brush). Axis names fit
  * the space between axes, on two staggered rows when axes are close, and stay inside the
- * canvas at both ends.
+ * canvas at both ends. `colorBy` ({name, values}, one value per run): lines take their colour
+ * from a continuous scale of that value instead of the run's colour (runs without it grey,
+ * drawn first; the others in value order), with a colour bar under the plot.
  */
-export function parallelCoordinates(host, { axes, runs, height = 420 }) {
+export function parallelCoordinates(host, { axes, runs, colorBy = null, height = 420 }) {
   const scaled = axes.map((a) => makeAxis(a.name, a.values));
+  const scale = colorBy ? makeAxis(colorBy.name, colorBy.values, { log: wantsLogScale(colorBy.values) }) : null;
+  const tones = scale ? colorBy.values.map((v) => scale.pos(v)) : null;
+  // Coloured by a value, lines are drawn in its order (grey runs without it first): at 60 runs
+  // the colours then layer from low to high, not in the arbitrary order of the runs.
+  const order = runs.map((_, r) => r);
+  if (tones) order.sort((a, b) => (tones[a] ?? -1) - (tones[b] ?? -1));
   const pad = { left: 70, right: 70, top: 52, bottom: 24 };
   const brushes = new Map(); // axis index -> [low, high] in axis positions (0..1)
   let hover = -1;
+  let colors = []; // each run's line colour, as last drawn
   let lines = [];
   let xs = [];
   let innerH = 0;
@@ -173,9 +183,11 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
         return at === null ? null : [xs[i], yOf(at)];
       }),
     );
+    const dark = document.documentElement.dataset.theme === "dark";
+    colors = runs.map((run, r) => (!tones ? run.color : tones[r] === null ? muted : scaleColor(tones[r], dark)));
     const stroke = (r, width2, alpha) => {
-      ctx.globalAlpha = alpha;
-      ctx.strokeStyle = runs[r].color;
+      ctx.globalAlpha = tones && tones[r] === null ? alpha * 0.5 : alpha;
+      ctx.strokeStyle = colors[r];
       ctx.lineWidth = width2;
       ctx.beginPath();
       let drawing = false;
@@ -191,7 +203,7 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
       ctx.stroke();
       ctx.globalAlpha = 1;
     };
-    for (let r = 0; r < runs.length; r++) {
+    for (const r of order) {
       const chosen = inBrushes(r);
       stroke(r, 1.6, !chosen ? 0.06 : hover >= 0 ? 0.18 : 0.85);
     }
@@ -290,13 +302,18 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
       hover = best;
       plot.paint();
     }
-    plot.showTip(x, y, best >= 0 ? [runs[best].name] : null);
+    const value = best >= 0 && colorBy ? colorBy.values[best] : undefined;
+    const shown =
+      value === undefined || value === "" ? "—" : Number.isFinite(Number(value)) ? formatNumber(value) : value;
+    const name = [h("span", { class: "swatch", style: `background:${colors[best]}` }), " ", runs[best]?.name];
+    plot.showTip(x, y, best < 0 ? null : colorBy ? [name, `${colorBy.name}: ${shown}`] : [name]);
   });
   plot.canvas.addEventListener("mouseleave", () => {
     hover = -1;
     plot.paint();
     plot.showTip(0, 0, null);
   });
+  if (scale) host.append(colorBar(scale, colorBy, document.documentElement.dataset.theme === "dark"));
   return {
     ...plot,
     destroy() {
@@ -304,6 +321,47 @@ export function parallelCoordinates(host, { axes, runs, height = 420 }) {
       plot.destroy();
     },
   };
+}
+
+/**
+ * The legend of parallel coordinates' colours: the value's name, then a gradient bar from its
+ * lowest to its highest value (ticked as its axis would be), or a swatch per category.
+ */
+function colorBar(scale, colorBy, dark) {
+  const missing = colorBy.values.filter((v) => scale.pos(v) === null).length;
+  const numbers = colorBy.values.filter((v) => scale.pos(v) !== null).map(Number);
+  const range = scale.numeric ? [Math.min(...numbers), Math.max(...numbers)] : null;
+  return h(
+    "div",
+    { class: "color-scale", "data-role": "color-scale", role: "group", "aria-label": `Line colours: ${colorBy.name}` },
+    h("span", { class: "color-scale-name" }, colorBy.name, scale.log ? h("span", { class: "muted" }, " (log)") : null),
+    scale.numeric
+      ? [
+          h("span", { class: "mono", "data-role": "color-scale-min" }, formatNumber(range[0])),
+          h(
+            "span",
+            { class: "color-scale-bar", style: `background:${scaleGradient(dark)}` },
+            scale.ticks.map((tick) =>
+              h("span", { class: "color-scale-tick", style: `left:${(tick.at * 100).toFixed(2)}%` }, tick.label),
+            ),
+          ),
+          h("span", { class: "mono", "data-role": "color-scale-max" }, formatNumber(range[1])),
+        ]
+      : [
+          scale.categories
+            .slice(0, 12)
+            .map((c) =>
+              h(
+                "span",
+                { class: "color-scale-category" },
+                h("span", { class: "swatch", style: `background:${scaleColor(scale.pos(c), dark)}` }),
+                c.length > 24 ? `${c.slice(0, 23)}…` : c,
+              ),
+            ),
+          scale.categories.length > 12 ? h("span", { class: "muted" }, `+${scale.categories.length - 12} more`) : null,
+        ],
+    missing ? h("span", { class: "muted" }, `${missing} without it (grey)`) : null,
+  );
 }
 
 function segmentDistance(x, y, [x1, y1], [x2, y2]) {

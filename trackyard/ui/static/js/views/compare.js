@@ -401,9 +401,38 @@ function parallelTab(body, runs, ctx) {
     setQuery({ axes: next.join(",") });
     draw(next);
   });
-  replace(body, picker, host);
+  // Colour by (`pcolor`): a metric or param on a continuous scale, or "run" for run colours;
+  // by default the first metric on the axes.
+  const firstMetric = chosen.find((id) => id.startsWith("metric:")) || "run";
+  const asked = ctx.query.get("pcolor");
+  let colorId = asked === "run" || dims.some((d) => d.id === asked) ? asked : firstMetric;
+  const colorSelect = h(
+    "select",
+    { "aria-label": "Colour lines by", "data-role": "color-by" },
+    h("option", { value: "run", selected: colorId === "run" }, "Run colours"),
+    [
+      ["Metrics", "metric:"],
+      ["Params", "param:"],
+    ].map(([label, prefix]) =>
+      h(
+        "optgroup",
+        { label },
+        dims
+          .filter((d) => d.id.startsWith(prefix))
+          .map((d) => h("option", { value: d.id, selected: d.id === colorId }, d.name)),
+      ),
+    ),
+  );
+  colorSelect.addEventListener("change", () => {
+    colorId = colorSelect.value;
+    setQuery({ pcolor: colorId === firstMetric ? "" : colorId });
+    draw(current);
+  });
+  replace(body, h("div", { class: "row" }, h("label", { class: "inline" }, "Colour by", colorSelect)), picker, host);
   let plot = null;
+  let current = chosen;
   const draw = (ids) => {
+    current = ids;
     if (plot) plot.destroy();
     const axes = ids
       .map((id) => dims.find((d) => d.id === id))
@@ -413,7 +442,8 @@ function parallelTab(body, runs, ctx) {
       plot = null;
       return replace(host, h("div", { class: "empty" }, "Choose at least two axes."));
     }
-    plot = parallelCoordinates(host, { axes, runs });
+    const by = dims.find((d) => d.id === colorId);
+    plot = parallelCoordinates(host, { axes, runs, colorBy: by ? { name: by.label, values: runs.map(by.get) } : null });
     return plot;
   };
   ctx.onCleanup(() => plot?.destroy());
