@@ -16,6 +16,7 @@ from .test_ui_sweeps import (
     chart,
     compare_path,
     hover_line,
+    open_table,
     runs_page,
 )
 from .ui_sweep_data import Sweep
@@ -156,4 +157,34 @@ def test_parallel_colour_by_a_param_lists_its_values(ui: SweepUI, sweep: Sweep) 
     expect(categories).to_have_text(["adam", "rmsprop", "sgd"])
     colors = {c.locator(".swatch").evaluate(BACKGROUND) for c in categories.all()}
     assert len(colors) == 3
+    ui.assert_clean()
+
+
+# ---------------------------------------------------------------- runs table: resize by keyboard
+
+
+def test_keyboard_user_widens_a_column_and_it_survives_reload(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    open_table(ui, sweep)
+    header = page.locator(".vt-head [data-col='metric:val/loss']")
+    before = header.evaluate("el => el.offsetWidth")
+    # Reached by Tab from its header: the header, its pin toggle, then the handle.
+    header.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    handle = page.get_by_role("separator", name="Resize metric val/loss")
+    expect(handle).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(header).to_have_js_property("offsetWidth", before + 70)
+    expect(handle).to_be_focused()  # the header was drawn again; the focus stayed
+    expect(handle).to_have_attribute("aria-valuenow", str(before + 70))
+    page.keyboard.press("ArrowLeft")
+    expect(header).to_have_js_property("offsetWidth", before + 60)
+    assert f"metric%3Aval%2Floss%40{before + 60}" in page.url
+    page.reload()
+    expect(page.locator(".vt-head [data-col='metric:val/loss']")).to_have_js_property(
+        "offsetWidth", before + 60
+    )
     ui.assert_clean()

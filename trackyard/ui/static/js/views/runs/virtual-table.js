@@ -109,11 +109,34 @@ function focusHeader(head, id) {
   for (const cell of head.querySelectorAll("[data-col]")) if (cell.dataset.col === id) cell.focus();
 }
 
+/** A column's width in pixels, dragged or keyed, stays in this range. */
+const MIN_WIDTH = 60;
+const MAX_WIDTH = 1200;
+const clampWidth = (px) => Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.round(px)));
+/** Arrow keys on a focused resize handle: pixels a press, and with Shift. */
+const KEY_STEP = 10;
+const SHIFT_STEP = 50;
+
 /**
  * Column widths by dragging a header's right edge: the grid follows the pointer (one CSS
- * variable for the header and every row), and `on.resize(id, px)` keeps the result.
+ * variable for the header and every row), and `on.resize(id, px)` keeps the result. The
+ * handle takes the focus too: ArrowLeft and ArrowRight narrow and widen the column (Shift:
+ * bigger steps), kept as a dragged width is, and the focus stays on the handle.
  */
 function handleResizing(table, on) {
+  table.head.addEventListener("keydown", (event) => {
+    const handle = event.target.closest?.("[data-resize]");
+    if (!handle || (event.key !== "ArrowLeft" && event.key !== "ArrowRight") || event.altKey) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const index = [...table.head.children].indexOf(handle.parentElement);
+    const step = (event.shiftKey ? SHIFT_STEP : KEY_STEP) * (event.key === "ArrowLeft" ? -1 : 1);
+    const width = clampWidth(table.widths[index] + step);
+    if (width === table.widths[index]) return;
+    const id = handle.dataset.resize;
+    on.resize(id, width); // draws the header again
+    for (const next of table.head.querySelectorAll("[data-resize]")) if (next.dataset.resize === id) next.focus();
+  });
   table.head.addEventListener("pointerdown", (event) => {
     const handle = event.target.closest("[data-resize]");
     if (!handle) return;
@@ -125,7 +148,7 @@ function handleResizing(table, on) {
     let width = startWidth;
     handle.setPointerCapture(event.pointerId);
     const move = (e) => {
-      width = Math.min(1200, Math.max(60, Math.round(startWidth + e.clientX - startX)));
+      width = clampWidth(startWidth + e.clientX - startX);
       const widths = table.widths.map((w, i) => (i === index ? width : w));
       setTemplate(table, widths.map((w, i) => (i === widths.length - 1 ? `minmax(${w}px, 1fr)` : `${w}px`)).join(" "));
     };
@@ -208,8 +231,20 @@ export function drawHead(table, { layout, sort, allChecked }) {
       },
       icon("pin"),
     );
-  const resizer = (id, label) =>
-    h("span", { class: "vt-resize", dataset: { resize: id }, title: `Drag to resize ${label}`, "aria-hidden": "true" });
+  // A focusable separator (ARIA's window splitter): its value is the column's width.
+  const resizer = (id, label, width) =>
+    h("span", {
+      class: "vt-resize",
+      role: "separator",
+      tabindex: "0",
+      "aria-orientation": "vertical",
+      "aria-label": `Resize ${label}`,
+      "aria-valuenow": String(width),
+      "aria-valuemin": String(MIN_WIDTH),
+      "aria-valuemax": String(MAX_WIDTH),
+      title: `Drag, or arrow keys (Shift: bigger steps), to resize ${label}`,
+      dataset: { resize: id },
+    });
   const { name } = layout;
   replace(
     table.head,
@@ -236,7 +271,7 @@ export function drawHead(table, { layout, sort, allChecked }) {
       },
       h("span", { class: "label" }, "Run name", sortMark(NAME_COLUMN)),
       pinButton(NAME_COLUMN, "Run name", name.pinned),
-      resizer(NAME_COLUMN, "Run name"),
+      resizer(NAME_COLUMN, "Run name", name.width),
     ),
     layout.columns.map((c) =>
       h(
@@ -258,7 +293,7 @@ export function drawHead(table, { layout, sort, allChecked }) {
           h("span", { class: "name" }, c.label, sortMark(c.id)),
         ),
         pinButton(c.id, c.label, c.pinned),
-        resizer(c.id, c.label),
+        resizer(c.id, GROUP_LABELS[c.kind] ? `${GROUP_LABELS[c.kind]} ${c.label}` : c.label, c.width),
       ),
     ),
   );
