@@ -11,7 +11,9 @@ import re
 import pytest
 
 from . import test_ui_sweeps as sweeps
+from .browser import require_axe, serious_violations
 from .test_ui_sweeps import (
+    SCREENSHOTS,
     SweepUI,
     chart,
     compare_path,
@@ -19,7 +21,7 @@ from .test_ui_sweeps import (
     open_table,
     runs_page,
 )
-from .ui_sweep_data import Sweep
+from .ui_sweep_data import OPTIMIZERS, TRIALS, Sweep
 
 # The sweep's server, its 63 runs and the page fixture, taken by name from test_ui_sweeps.py
 # (pytest finds fixtures in this module's namespace; module-scoped, seeded once here).
@@ -40,6 +42,12 @@ def legend_colors(ui: SweepUI, key: str) -> dict[str, str]:
         item.locator(".name").inner_text(): item.locator(".swatch").evaluate(BACKGROUND)
         for item in card.locator(".legend-item").all()
     }
+
+
+def trial_ids(sweep: Sweep, optimizer: str) -> list[str]:
+    """The run ids of one optimizer's trials (the sweep logs 20 per optimizer, in order)."""
+    first = OPTIMIZERS.index(optimizer) * TRIALS
+    return [sweep.run_ids[f"trial-{i:02d}"] for i in range(first, first + TRIALS)]
 
 
 # ---------------------------------------------------------------- compare: group by
@@ -187,4 +195,95 @@ def test_keyboard_user_widens_a_column_and_it_survives_reload(ui: SweepUI, sweep
     expect(page.locator(".vt-head [data-col='metric:val/loss']")).to_have_js_property(
         "offsetWidth", before + 60
     )
+    ui.assert_clean()
+
+
+# ---------------------------------------------------------------- grouped runs table: swatches
+
+
+def test_group_swatch_is_its_charts_colour_with_a_group_hidden(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    hide = ",".join(trial_ids(sweep, "adam"))  # every run of the first group
+    ui.goto(runs_page(sweep, f"charts=1&group=param:optimizer&hide={hide}"))
+    expect(chart(ui, "val/loss").locator(".legend-item")).to_have_count(2, timeout=15_000)
+    charted = legend_colors(ui, "val/loss")
+    table = page.locator("[data-role=runs-table]")
+    for value in ("rmsprop", "sgd"):
+        swatch = page.locator(f".vt-group[data-group='{value}'] .swatch")
+        for _ in range(20):  # only the rows in view are drawn: scroll down to the group's
+            if swatch.count():
+                break
+            table.evaluate("el => { el.scrollTop += 300; }")
+            page.wait_for_timeout(50)
+        assert swatch.evaluate(BACKGROUND) == charted[f"optimizer={value} (20)"], value
+    ui.assert_clean()
+
+
+def test_grouped_runs_show_their_groups_chart_colour(ui: SweepUI, sweep: Sweep) -> None:
+    page = ui.page
+    ui.goto(runs_page(sweep, "charts=1&group=param:optimizer"))
+    expect(chart(ui, "val/loss").locator(".legend-item")).to_have_count(3, timeout=15_000)
+    adam = legend_colors(ui, "val/loss")["optimizer=adam (20)"]
+    run = page.locator(f".vt-row[data-run-id='{sweep.run_ids['trial-00']}']")
+    expect(run.locator("[data-color]")).to_have_count(0)  # no run colour to choose
+    assert run.locator(".vt-name .swatch").evaluate(BACKGROUND) == adam
+    ui.assert_clean()
+
+
+# ---------------------------------------------------------------- screenshots and axe
+
+
+SHOTS = {
+    "compare-grouped": ("compare", "tab=charts&group=param:lr"),
+    "parallel-coloured": ("compare", "tab=parallel"),
+    "runs-grouped": ("runs", "charts=1&group=param:lr"),
+}
+
+
+def open_drawn(ui: SweepUI, sweep: Sweep, name: str) -> None:
+    """Open one of SHOTS and wait for its plot or first chart."""
+    where, query = SHOTS[name]
+    if where == "runs":
+        ui.goto(runs_page(sweep, query))
+    else:
+        ui.goto(compare_path(sweep, 60, **dict(p.split("=") for p in query.split("&"))))
+    wait_drawn(ui, name)
+
+
+def wait_drawn(ui: SweepUI, name: str) -> None:
+    if name == "parallel-coloured":
+        expect(ui.page.locator("[data-role=parallel][data-drawn]")).to_have_count(1)
+    else:
+        expect(chart(ui, "val/loss").locator(".chart-host[data-drawn]")).to_have_count(
+            1, timeout=15_000
+        )
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_serious_violation_in_grouped_and_coloured_views(
+    ui: SweepUI, sweep: Sweep, theme: str
+) -> None:
+    """axe-core on compare grouped, parallel coordinates coloured by a metric and the grouped
+    runs table; on the way, screenshots (not compared) of each at 1440 and 1024 px, and of a
+    resize handle holding the focus."""
+    require_axe()
+    page = ui.page
+    page.add_init_script(f"localStorage.setItem('trackyard.theme', '{theme}')")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for name in SHOTS:
+        open_drawn(ui, sweep, name)
+        found[name] = serious_violations(page)
+        for width in (1440, 1024):
+            page.set_viewport_size({"width": width, "height": 900})
+            wait_drawn(ui, name)
+            if name == "parallel-coloured":
+                page.locator("[data-role=parallel]").scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}-{theme}.png"))
+        page.set_viewport_size({"width": 1440, "height": 900})
+    open_table(ui, sweep)
+    page.get_by_role("separator", name="Resize metric val/loss").focus()
+    page.keyboard.press("Shift+ArrowRight")
+    page.screenshot(path=str(SCREENSHOTS / f"resize-focus-{theme}.png"))
+    assert not any(found.values()), found
     ui.assert_clean()

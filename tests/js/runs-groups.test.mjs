@@ -124,3 +124,25 @@ test("chart groups name their key, value and run count", () => {
   const groups = chartGroups([run("a", { o: "x" }), run("b", { o: "x" })], "param:o");
   assert.deepEqual(groups, [{ id: "group:x", name: "o=x (2)", color: PALETTE[0], runIds: ["a", "b"] }]);
 });
+
+test("a grouped table's runs carry their group's colour, the one the charts draw them in", () => {
+  const rows = [run("a", { o: "x" }), run("b", { o: "y" }), run("c", { o: "x" })];
+  const display = groupedDisplay(rows, "param:o");
+  const charted = new Map(chartGroups(rows, "param:o").map((g) => [g.id, g.color]));
+  for (const entry of display) {
+    if (entry.group) assert.equal(entry.group.color, charted.get(`group:${entry.group.value}`));
+    else assert.equal(entry.color, charted.get(`group:${entry.row.params.o}`));
+  }
+});
+
+test("hiding every run of a group shifts no other group's colour", () => {
+  const rows = [run("a", { o: "x" }), run("b", { o: "y" }), run("c", { o: "z" })];
+  const table = groupedDisplay(rows, "param:o").filter((d) => d.group);
+  const shown = rows.filter((r) => r.id !== "a"); // group x hidden from the charts
+  const groups = chartGroups(shown, "param:o", rows);
+  assert.deepEqual(
+    groups.map((g) => [g.id, g.color]),
+    table.slice(1).map((d) => [`group:${d.group.value}`, d.group.color]),
+  );
+  assert.notEqual(groups[0].color, PALETTE[0]);
+});

@@ -86,13 +86,14 @@ export function groupRuns(rows, by) {
 
 /**
  * The table's rows when grouped: per group a header entry {group: {value, count, color, by}}
- * followed by its runs, flat ({row, depth: 0}), as displayRows' entries are.
+ * followed by its runs, flat ({row, depth: 0, color}: the group's colour, the one its runs
+ * are drawn in), as displayRows' entries are.
  */
 export function groupedDisplay(rows, by) {
   const out = [];
   for (const group of groupRuns(rows, by)) {
     out.push({ group: { value: group.value, count: group.rows.length, color: group.color, by } });
-    for (const row of group.rows) out.push({ row, depth: 0 });
+    for (const row of group.rows) out.push({ row, depth: 0, color: group.color });
   }
   return out;
 }
@@ -144,13 +145,18 @@ export function chartRuns(rows, hidden, chosen) {
   };
 }
 
-/** The groups the chart view draws: {id, name, color, runIds} per group of the shown runs. */
-export function chartGroups(rows, by) {
+/**
+ * The groups the chart view draws: {id, name, color, runIds} per group of the shown runs.
+ * Colours come from the groups of `colorRows` (the runs page's loaded runs, hidden ones too),
+ * as the table's group rows take them, so hiding every run of a group shifts no colour.
+ */
+export function chartGroups(rows, by, colorRows = rows) {
   const key = by.slice(by.indexOf(":") + 1);
+  const colors = new Map(groupRuns(colorRows, by).map((group) => [group.value, group.color]));
   return groupRuns(rows, by).map((group) => ({
     id: `group:${group.value}`,
     name: `${key}=${group.value} (${group.rows.length})`,
-    color: group.color,
+    color: colors.get(group.value) ?? group.color,
     runIds: group.rows.map((row) => row.id),
   }));
 }

@@ -34,7 +34,7 @@ export function createRunsCharts(signal, onLayout) {
 export function drawRunsCharts(pane, runs, state) {
   const shown = chartRuns(runs.rows, state.hidden, state.colors);
   const keys = rankKeys(runs.keys.metric, runs.counts.metric);
-  const groups = state.group ? chartGroups(shown.rows, state.group) : null;
+  const groups = state.group ? chartGroups(shown.rows, state.group, runs.rows) : null;
   const signature = JSON.stringify([shown.runs, groups?.map((g) => g.name), keys]);
   if (signature === pane.drawn) return;
   pane.drawn = signature;

@@ -400,7 +400,7 @@ function rowElement(model, entry, index, layout) {
             open ? "▾" : "▸",
           )
         : h("span", { style: "width:18px;flex:none" }),
-      model.charts ? chartControls(model.charts, row) : null,
+      model.charts ? chartControls(model.charts, row, entry.color) : null,
       h("span", { class: `status-dot status-${row.status}`, title: row.status }),
       h("a", { href: link, title: row.name }, row.name),
       kids && !open ? h("span", { class: "muted small" }, `(${kids.length})`) : null,
@@ -431,18 +431,28 @@ function groupRow(group, index) {
   );
 }
 
-/** The chart view's controls in a run's name cell: its colour (a colour input) and an eye. */
-function chartControls(charts, row) {
+/**
+ * The chart view's controls in a run's name cell: its colour (a colour input) and an eye.
+ * Grouped (`groupColor`: its group's), the charts draw the group, not the run: the swatch
+ * shows the group's colour and is not a choice.
+ */
+function chartControls(charts, row, groupColor) {
   const hidden = charts.hidden.has(row.id);
   return [
-    h("input", {
-      type: "color",
-      class: "vt-color",
-      value: charts.colorOf(row.id),
-      "aria-label": `Colour of ${row.name} in the charts`,
-      title: "Colour in the charts",
-      dataset: { color: row.id },
-    }),
+    groupColor
+      ? h("span", {
+          class: "swatch vt-group-swatch",
+          style: `background:${groupColor}`,
+          title: "Drawn in its group's colour",
+        })
+      : h("input", {
+          type: "color",
+          class: "vt-color",
+          value: charts.colorOf(row.id),
+          "aria-label": `Colour of ${row.name} in the charts`,
+          title: "Colour in the charts",
+          dataset: { color: row.id },
+        }),
     h(
       "button",
       {
