@@ -641,6 +641,50 @@ def test_with_auth_off_there_is_no_sign_in_chrome(tmp_path, open_page):
         process.stop()
 
 
+def test_going_back_closes_the_access_dialog_and_focuses_the_page(server, seeded, open_page):
+    page = open_page(server.url)
+    sign_in(page, *ADMIN)
+    page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}")  # a history entry
+    opener = page.locator("[data-role=access]")
+    opener.click()
+    dialog = page.get_by_role("dialog", name="Access to experiment shared")
+    expect(dialog).to_be_visible()
+    page.go_back()
+    expect(page.locator("[data-role=experiments]")).to_contain_text("shared")
+    expect(dialog).to_have_count(0)
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    expect(page.locator("#view")).to_be_focused()
+    page.go_forward()
+    opener.click()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(opener).to_be_focused()
+    assert page.errors == []
+
+
+def test_a_new_address_closes_an_open_form_dialog_and_saves_nothing(server, seeded, open_page):
+    page = open_page(server.url)
+    sign_in(page, *ADMIN)
+    page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}/runs/{seeded.run_id}")
+    add_tag = page.get_by_role("button", name="Add tag")
+    add_tag.click()
+    dialog = page.get_by_role("dialog", name="Add tag")
+    dialog.get_by_label("Key").fill("abandoned")
+    page.goto(f"{server.url}/#/models")  # typed in the address bar: the hash changes
+    expect(page.locator("[data-nav=models]")).to_have_class(re.compile(r"\bactive\b"))
+    expect(dialog).to_have_count(0)
+    expect(page.locator("#view")).to_be_focused()
+    page.go_back()
+    add_tag.click()
+    expect(dialog.get_by_label("Key")).to_have_value("")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(add_tag).to_be_focused()
+    assert "abandoned" not in run_tags(server, seeded.run_id)
+    assert page.errors == []
+
+
 @pytest.fixture(scope="module")
 def sweep(server: AuthServer) -> str:
     """An experiment of 60 runs, a metric and a param each: the screenshots' sweep."""
@@ -682,7 +726,9 @@ def test_screenshots_of_the_access_pages(server, editable, sweep, open_page, wid
         "Access to experiment sweep <lr>"
     )
     shot(page, f"access-sweep-{width}-{theme}")
-    page.keyboard.press("Escape")
+    page.go_back()  # the dialog goes with the view it was opened on
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    shot(page, f"access-closed-by-back-{width}-{theme}")
     pages = {
         "model": f"#/models/{MODEL}",
         "version": f"#/models/{MODEL}/versions/1",

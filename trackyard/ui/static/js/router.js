@@ -2,7 +2,7 @@
 // shared as a link and the back button works. Views change query parameters in place
 // (setQuery, no re-render); a changed path or back/forward re-renders the view.
 
-import { errorBox, notFound } from "./widgets.js";
+import { closeModals, errorBox, notFound } from "./widgets.js";
 
 const routes = [];
 let cleanup = null;
@@ -73,7 +73,8 @@ export function refresh() {
   render();
 }
 
-async function render() {
+/** Draw the view the URL names; `navigated`: the user went elsewhere (a link, back, forward). */
+async function render(navigated = false) {
   shown = location.hash;
   const container = document.getElementById("view");
   if (cleanup) cleanup();
@@ -94,6 +95,9 @@ async function render() {
   const token = ++renderCount;
   container.replaceChildren();
   container.scrollTop = 0;
+  // A dialog belongs to the view it was opened on: it goes with it (its opener went with the
+  // old view, so the focus goes to the page's main region).
+  if (navigated) closeModals();
   const ctx = {
     params: match ? match.params : {},
     query,
@@ -134,7 +138,7 @@ export function start() {
   // Going back to an entry setQuery pushed fires popstate but no hashchange; a link fires
   // both. Either re-renders once, unless the view already shows that URL.
   const changed = () => {
-    if (location.hash !== shown) render();
+    if (location.hash !== shown) render(true);
   };
   window.addEventListener("hashchange", changed);
   window.addEventListener("popstate", changed);

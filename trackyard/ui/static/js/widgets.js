@@ -69,17 +69,61 @@ export function trapFocus(container, event) {
   }
 }
 
+const openModals = []; // the close function of each modal on screen, the topmost last
+
+/**
+ * Show `box` (a role=dialog element) as a modal over a backdrop: a click on the backdrop or
+ * Escape closes the topmost one, Tab stays inside it. Closing gives the focus back to the
+ * element that had it, or to the page's main region when that is gone (the view under the
+ * modal changed). `onClose` runs once, however it closed. Returns the close function.
+ */
+export function showModal(box, onClose) {
+  const opener = document.activeElement;
+  const backdrop = h("div", { class: "modal-backdrop", onmousedown: (e) => e.target === backdrop && close() }, box);
+  const onKey = (e) => {
+    if (openModals.at(-1) !== close) return;
+    if (e.key === "Escape") close();
+    if (e.key === "Tab") trapFocus(box, e);
+  };
+  function close() {
+    const index = openModals.indexOf(close);
+    if (index < 0) return;
+    openModals.splice(index, 1);
+    document.removeEventListener("keydown", onKey);
+    backdrop.remove();
+    if (opener?.isConnected && opener !== document.body) opener.focus();
+    else focusMain();
+    onClose?.();
+  }
+  openModals.push(close);
+  document.addEventListener("keydown", onKey);
+  document.body.appendChild(backdrop);
+  return close;
+}
+
+/** Close every open modal, topmost first: the router does when the view changes (a link, back). */
+export function closeModals() {
+  for (const close of openModals.slice().reverse()) close();
+}
+
+function focusMain() {
+  const main = document.getElementById("view");
+  if (!main) return;
+  main.tabIndex = -1; // focusable by script only, so Tab starts in the page's content
+  main.focus({ preventScroll: true });
+}
+
 /**
  * A modal dialog with labelled inputs. `fields`: [{name, label, value, multiline, placeholder, type}].
  * `submit(values)` may throw; its message then shows inside the dialog, which stays open.
- * Resolves to the values on success, null on cancel.
+ * Resolves to the values on success, null on cancel (or when navigating away closed it).
  */
 export function dialog({ title, message, fields = [], okLabel = "Save", danger = false, submit }) {
   return new Promise((resolve) => {
     const inputs = {};
     const errorLine = h("div", { class: "field-error hidden" });
-    const opener = document.activeElement; // focus goes back there on close
     const titleId = `dialog-title-${++dialogCount}`;
+    let result = null;
     const form = h(
       "form",
       { class: "modal", onsubmit: onSubmit, role: "dialog", "aria-modal": "true", "aria-labelledby": titleId },
@@ -106,41 +150,20 @@ export function dialog({ title, message, fields = [], okLabel = "Save", danger =
       h(
         "footer",
         null,
-        h("button", { type: "button", onclick: () => close(null) }, "Cancel"),
+        h("button", { type: "button", onclick: () => close() }, "Cancel"),
         h("button", { type: "submit", class: danger ? "primary danger-fill" : "primary" }, okLabel),
       ),
     );
-    const backdrop = h(
-      "div",
-      {
-        class: "modal-backdrop",
-        onmousedown: (e) => {
-          if (e.target === backdrop) close(null);
-        },
-      },
-      form,
-    );
-    const onKey = (e) => {
-      if (e.key === "Escape") close(null);
-      if (e.key === "Tab") trapFocus(form, e);
-    };
-    document.addEventListener("keydown", onKey);
-    document.body.appendChild(backdrop);
+    const close = showModal(form, () => resolve(result));
     (Object.values(inputs)[0] || form.querySelector("button[type=submit]")).focus();
 
-    function close(value) {
-      document.removeEventListener("keydown", onKey);
-      backdrop.remove();
-      if (opener?.isConnected) opener.focus();
-      resolve(value);
-    }
     async function onSubmit(event) {
       event.preventDefault();
       const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value]));
-      if (!submit) return close(values);
       try {
-        await submit(values);
-        close(values);
+        if (submit) await submit(values);
+        result = values;
+        close();
       } catch (error) {
         errorLine.textContent = error.message || String(error);
         errorLine.classList.remove("hidden");

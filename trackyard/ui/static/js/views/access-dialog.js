@@ -5,7 +5,7 @@
 import { grants } from "../access-api.js";
 import { h, replace } from "../dom.js";
 import { myPermission, session } from "../session.js";
-import { dataTable, trapFocus } from "../widgets.js";
+import { dataTable, showModal } from "../widgets.js";
 
 // NO_PERMISSIONS is not a grant (the server refuses it): shutting someone out is DENY.
 const GRANTABLE = ["READ", "USE", "EDIT", "MANAGE", "DENY"];
@@ -43,11 +43,10 @@ export function accessButton(resourceType, resourceId, label) {
 }
 
 /**
- * The modal: role=dialog, Tab kept inside, Escape closes, focus goes back to the opener.
- * `label` (the resource's name) goes into the title as text.
+ * The modal (see showModal: Tab kept inside, Escape closes, focus goes back to the opener;
+ * navigating away closes it). `label` (the resource's name) goes into the title as text.
  */
 export function openAccessDialog(resourceType, resourceId, label) {
-  const opener = document.activeElement;
   const list = h("div", { class: "access-list" }, "Loading…");
   const errorLine = h("div", { class: "field-error", role: "alert" });
   const username = h("input", { type: "text", name: "username", autocomplete: "off", required: true });
@@ -114,18 +113,7 @@ export function openAccessDialog(resourceType, resourceId, label) {
     ),
     h("footer", null, h("button", { type: "button", onclick: () => close() }, "Close")),
   );
-  const backdrop = h("div", { class: "modal-backdrop", onmousedown: (e) => e.target === backdrop && close() }, box);
-  const onKey = (e) => {
-    if (e.key === "Escape") close();
-    if (e.key === "Tab") trapFocus(box, e);
-  };
-  function close() {
-    document.removeEventListener("keydown", onKey);
-    backdrop.remove();
-    if (opener?.isConnected) opener.focus();
-  }
-  document.addEventListener("keydown", onKey);
-  document.body.appendChild(backdrop);
+  const close = showModal(box);
   username.focus();
   reload();
 }
