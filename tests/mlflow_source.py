@@ -5,6 +5,7 @@ test and the benchmark."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import signal
@@ -21,7 +22,11 @@ import httpx
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities import TraceLocation
 from mlflow.pyfunc import PythonModel
+from mlflow.tracing.client import TracingClient
+from mlflow.tracing.constant import TraceTagKey
+from mlflow.utils.mlflow_tags import MLFLOW_ARTIFACT_LOCATION
 
 from .servers import free_port
 
@@ -145,6 +150,47 @@ def populate(tracking_uri: str) -> None:
     mlflow.flush_trace_async_logging()
     mlflow.log_feedback(trace_id=span.trace_id, name="good", value=True, rationale="fine")
     mlflow.log_expectation(trace_id=span.trace_id, name="answer", value={"z": 2})
+
+
+def log_trace_with_spans_in_artifacts(tracking_uri: str, experiment_id: str, scratch: Path) -> str:
+    """A trace whose spans the server keeps only in traces.json, none in its `spans` table:
+    what every client before MLflow 3.4 sent, the trace info (StartTraceV3) and then its
+    spans uploaded as traces.json into the artifact location the server answered with.
+    3.17.2's client takes that route itself (`MlflowV3SpanExporter._log_trace`) only for a
+    server older than 3.4, and no setting chooses it, so: the stock tracer makes the trace
+    into a scratch file store (which keeps spans in traces.json), and the stock
+    TracingClient sends it to the server with the exporter's own two calls."""
+    scratch_uri = scratch.as_uri()
+    allowed = os.environ.get("MLFLOW_ALLOW_FILE_STORE")
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    try:
+        mlflow.set_tracking_uri(scratch_uri)
+        mlflow.set_experiment("scratch")
+        with mlflow.start_span(name="old-client") as span:
+            span.set_inputs({"question": "how old?", "n": [1, 2.5, None]})
+            with mlflow.start_span(name="lookup", span_type="TOOL") as child:
+                child.add_event(mlflow.entities.SpanEvent("hit", attributes={"rows": 2}))
+                child.set_outputs(["a", "b"])
+            span.set_outputs("older than 3.4")
+        mlflow.flush_trace_async_logging()
+        trace = MlflowClient(scratch_uri).get_trace(span.trace_id)
+    finally:
+        if allowed is None:
+            os.environ.pop("MLFLOW_ALLOW_FILE_STORE")
+        else:
+            os.environ["MLFLOW_ALLOW_FILE_STORE"] = allowed
+        mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    # The server names the trace's artifact location; the file store's is not sent.
+    tags = {k: v for k, v in trace.info.tags.items() if k != MLFLOW_ARTIFACT_LOCATION}
+    info = dataclasses.replace(
+        trace.info, trace_location=TraceLocation.from_experiment_id(experiment_id), tags=tags
+    )
+    tracing = TracingClient(tracking_uri)
+    stored = tracing.start_trace(info)
+    assert TraceTagKey.SPANS_LOCATION not in stored.tags
+    tracing._upload_trace_data(stored, trace.data)
+    return span.trace_id
 
 
 def without_locations(state: dict) -> dict:

@@ -3,7 +3,10 @@ client, imported and read back through the stock client from a trackyard server.
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -15,18 +18,24 @@ import mlflow
 import pandas as pd
 import pytest
 
+from trackyard.importer.traces import Trace, span_records, traces_json_spans
+from trackyard.store.traces import NewTrace
+
 from .artifact_fixtures import BUCKET
 from .artifact_stores import S3_CREDENTIALS
 from .conftest import require_postgres
 from .mlflow_source import (
     MODEL_NAME,
     generate_mlflow_db,
+    log_trace_with_spans_in_artifacts,
     mlflow_server,
     populate,
     snapshot,
     without_locations,
 )
 from .servers import postgres_database, running_server
+
+SPANS_LOCATION = "mlflow.trace.spansLocation"
 
 
 def trackyard_import(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -56,13 +65,28 @@ def store_dump(path: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def mlflow_sqlite(tmp_path_factory):
-    """A stock mlflow server's SQLite database and artifacts, and what its client read."""
+    """A stock mlflow server's SQLite database and artifacts, with a trace whose spans are in
+    traces.json alone, and what its client read (that trace as trackyard serves it once its
+    spans are in the store: tagged so)."""
     folder = tmp_path_factory.mktemp("mlflow-sqlite")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     with mlflow_server(uri, folder) as url:
         populate(url)
+        main = mlflow.MlflowClient(url).get_experiment_by_name("import-main").experiment_id
+        trace_id = log_trace_with_spans_in_artifacts(url, main, folder / "scratch")
         expected = snapshot(url)
+    assert expected["traces"][trace_id]["spans"]
+    expected["traces"][trace_id]["tags"][SPANS_LOCATION] = "TRACKING_STORE"
     return uri, folder / "artifacts", expected
+
+
+def traces_json_trace(expected: dict) -> str:
+    """The id of the source's trace whose spans MLflow kept in traces.json alone."""
+    return next(
+        trace_id
+        for trace_id, trace in expected["traces"].items()
+        if trace["spans"][0]["name"] == "old-client"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +129,142 @@ def test_importing_twice_changes_nothing(mlflow_sqlite, imported):
     )  # fmt: skip
     assert store_dump(imported / "trackyard.db") == before
     assert "runs: 0 imported" in result.stdout
+
+
+def test_spans_kept_only_in_traces_json_are_imported_into_the_store(mlflow_sqlite, imported):
+    uri, _, expected = mlflow_sqlite
+    trace_id = traces_json_trace(expected)
+    source = sqlite3.connect(uri.removeprefix("sqlite:///"))
+    rows = source.execute("SELECT COUNT(*) FROM spans WHERE trace_id = ?", (trace_id,))
+    assert rows.fetchone()[0] == 0
+    source.close()
+    assert not list((imported / "artifacts").rglob("traces.json"))  # not copied: stored
+    with running_server(imported, f"sqlite:///{imported / 'trackyard.db'}") as server:
+        trace = mlflow.MlflowClient(server.url).get_trace(trace_id)
+    assert [span.to_dict() for span in trace.data.spans] == expected["traces"][trace_id]["spans"]
+    assert [span.name for span in trace.data.spans] == ["old-client", "lookup"]
+    assert trace.info.tags[SPANS_LOCATION] == "TRACKING_STORE"
+
+
+def test_spans_in_an_unreadable_traces_json_are_reported_and_a_rerun_reading_it_adds_them(
+    mlflow_sqlite, tmp_path
+):
+    uri, artifacts, expected = mlflow_sqlite
+    trace_id = traces_json_trace(expected)
+    args = ["--from", uri, "--to", f"sqlite:///{tmp_path / 't.db'}", "--keep-artifact-uris"]
+    result = trackyard_import(*args)
+    assert "traces' spans: 1 imported" in result.stdout
+    reason = "1 skipped: kept by MLflow only in traces.json, at a location not readable here"
+    assert reason in result.stdout
+    assert _span_count(tmp_path / "t.db", trace_id) == 0  # the trace came across without
+    result = trackyard_import(*args, "--from-artifacts", str(artifacts))
+    assert "traces: 0 imported, 2 already in the store" in result.stdout
+    assert "traces' spans: 1 imported" in result.stdout
+    assert _span_count(tmp_path / "t.db", trace_id) == 2
+
+
+def _span_count(store: Path, trace_id: str) -> int:
+    db = sqlite3.connect(store)
+    try:
+        return db.execute(
+            "SELECT COUNT(spans.span_id) FROM traces JOIN spans ON spans.trace_key = traces.id "
+            "WHERE traces.trace_id = ?",
+            (trace_id,),
+        ).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_spans_mlflow_archived_are_read_from_traces_pb(mlflow_sqlite, tmp_path):
+    """MLflow 3.17's trace archival (its store's `archive_traces`, which the server's job
+    runner calls under MLFLOW_TRACE_ARCHIVAL_CONFIG; here called on a copy of the database,
+    with the experiment tag that asks for archival now) moves the spans of a trace logged
+    over OTLP into traces.pb and empties them in the `spans` table."""
+    from mlflow.entities import ExperimentTag
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    uri, artifacts, expected = mlflow_sqlite
+    source = tmp_path / "mlflow.db"
+    shutil.copy(uri.removeprefix("sqlite:///"), source)
+    store = SqlAlchemyStore(f"sqlite:///{source}", str(artifacts))
+    main = store.get_experiment_by_name("import-main").experiment_id
+    store.set_experiment_tag(main, ExperimentTag("mlflow.trace.archiveNow", "{}"))
+    archive = (tmp_path / "archive").as_uri()
+    assert store.archive_traces(resolved_trace_archival_location=archive, broader_retention="30d")
+    store.engine.dispose()
+    (trace_id,) = (t for t in expected["traces"] if t != traces_json_trace(expected))
+    db = sqlite3.connect(source)
+    assert db.execute("SELECT content FROM spans WHERE trace_id = ?", (trace_id,)).fetchall()
+    assert not db.execute(
+        "SELECT 1 FROM spans WHERE trace_id = ? AND content != ''", (trace_id,)
+    ).fetchall()
+    db.close()
+    store_uri = f"sqlite:///{tmp_path / 't.db'}"
+    args = ["--from", f"sqlite:///{source}", "--from-artifacts", str(artifacts)]
+    result = trackyard_import(*args, "--to", store_uri, "--keep-artifact-uris")
+    assert "traces' spans: 2 imported" in result.stdout
+    with running_server(tmp_path, store_uri) as server:
+        trace = mlflow.MlflowClient(server.url).get_trace(trace_id)
+    assert [span.to_dict() for span in trace.data.spans] == expected["traces"][trace_id]["spans"]
+
+
+def test_a_missing_or_malformed_traces_json_is_reported(tmp_path):
+    assert traces_json_spans(tmp_path) == (
+        [],
+        "kept by MLflow only in traces.json, which is not at its location",
+    )
+    (tmp_path / "traces.json").write_text('{"spans": [{"trace_id": "not an id"}]}')
+    assert traces_json_spans(tmp_path) == (
+        [],
+        "traces.json could not be read (not MLflow's trace data)",
+    )
+
+
+def test_traces_json_is_read_in_the_shape_of_every_mlflow_version(mlflow_sqlite, tmp_path):
+    """2.x wrote spans with a `context` and hex ids, 3.5.0 hex ids and status names; all
+    are stored as 3.x's form (the file the stock client wrote) is."""
+    _, artifacts, expected = mlflow_sqlite
+    trace_id = traces_json_trace(expected)
+    (path,) = artifacts.glob(f"*/traces/{trace_id}/artifacts/traces.json")
+    written = json.loads(path.read_text())["spans"]
+    hex_ids = [
+        {
+            **span,
+            "trace_id": trace_id,
+            "span_id": _hex(span["span_id"]),
+            "parent_span_id": span["parent_span_id"] and _hex(span["parent_span_id"]),
+            "status": {**span["status"], "code": span["status"]["code"].split("_")[-1]},
+        }
+        for span in written
+    ]
+    version_2 = [
+        {
+            "name": span["name"],
+            "context": {"trace_id": "0x" + _hex(span["trace_id"]),
+                        "span_id": "0x" + _hex(span["span_id"])},
+            "parent_id": span["parent_span_id"] and "0x" + _hex(span["parent_span_id"]),
+            "start_time": span["start_time_unix_nano"],
+            "end_time": span["end_time_unix_nano"],
+            "status_code": span["status"]["code"].split("_")[-1],
+            "status_message": span["status"]["message"],
+            "attributes": span["attributes"],
+            "events": [{"name": e["name"], "timestamp": e["time_unix_nano"],
+                        "attributes": e["attributes"]} for e in span["events"]],
+        }
+        for span in written
+    ]  # fmt: skip
+    info = NewTrace(trace_id, "1", 0, None, "OK")
+    stored = span_records(Trace(info, traces_json_spans(path.parent)[0]))
+    assert len(stored) == 2
+    for shape in (hex_ids, version_2):
+        (tmp_path / "traces.json").write_text(json.dumps({"spans": shape}))
+        spans, skipped = traces_json_spans(tmp_path)
+        assert skipped is None
+        assert span_records(Trace(info, spans)) == stored
+
+
+def _hex(base64_id: str) -> str:
+    return base64.b64decode(base64_id).hex()
 
 
 def test_the_summary_says_what_was_skipped_and_why(mlflow_sqlite, tmp_path):

@@ -18,7 +18,7 @@ import sqlalchemy
 from sqlalchemy import bindparam, text
 
 from ..store.db import chunks
-from ..store.traces import NewTrace
+from ..store.traces import ARTIFACT_LOCATION, SPANS_LOCATION, TRACKING_STORE, NewTrace
 from .artifacts import readable_folder
 from .model import (
     Dataset,
@@ -31,12 +31,15 @@ from .model import (
     Run,
     RunHead,
 )
-from .traces import Trace, assessment
+from .traces import Trace, assessment, traces_json_spans, traces_pb_spans
 
 # The driver each MLflow URI scheme is read with (trackyard ships psycopg 3, not psycopg2).
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 _MYSQL_DRIVER = "mysql+pymysql"
 _TRACE_TEXTS = ("client_request_id", "request_preview", "response_preview")
+# The spansLocation of a trace whose spans MLflow archived (traces.pb), and where to.
+ARCHIVE_REPO = "ARCHIVE_REPO"
+ARCHIVE_LOCATION = "mlflow.trace.archiveLocation"
 
 
 def engine_uri(uri: str) -> str:
@@ -407,13 +410,35 @@ class MlflowDatabase:
             for row in self._rows(
                 "SELECT trace_id, content FROM spans ORDER BY start_time_unix_nano"
             ):
-                if row.trace_id in traces:
+                if row.trace_id in traces and row.content:  # '' once MLflow archived it
                     traces[row.trace_id].spans.append(json.loads(row.content))
         if "assessments" in self.tables:
             for row in self._rows("SELECT * FROM assessments ORDER BY created_timestamp"):
                 if row.trace_id in traces:
                     traces[row.trace_id].info.assessments.append(assessment(row))
+        for trace in traces.values():
+            if not trace.spans:
+                self._spans_elsewhere(trace)
         return list(traces.values())
+
+    def _spans_elsewhere(self, trace: Trace) -> None:
+        """The spans of a trace with none in the `spans` table, where MLflow's client looks
+        for them: by the trace's `mlflow.trace.spansLocation` tag, traces.json in the trace's
+        artifact location when the tag is not there (clients and servers before 3.4) or says
+        ARTIFACT_REPO, traces.pb in its archive location when MLflow archived them."""
+        tags = trace.info.tags
+        where = tags.get(SPANS_LOCATION)
+        if where == TRACKING_STORE:  # a trace that has no spans
+            return
+        if where == ARCHIVE_REPO:
+            folder = self.artifact_folder(tags.get(ARCHIVE_LOCATION, ""))
+            trace.archived, trace.spans_skipped = traces_pb_spans(folder)
+            return
+        location = tags.get(ARTIFACT_LOCATION)
+        if not location:
+            trace.spans_skipped = "neither in the database nor at an artifact location"
+            return
+        trace.spans, trace.spans_skipped = traces_json_spans(self.artifact_folder(location))
 
     def unread_traces(self) -> tuple[int, str]:
         """Traces this source holds but cannot hand over, and why: none here."""

@@ -32,7 +32,7 @@ from .model import (
     Run,
     RunHead,
 )
-from .traces import Trace
+from .traces import Trace, traces_json_spans
 
 # RunStatus as the file store numbers it in a run's meta.yaml.
 _RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -281,8 +281,7 @@ class MlrunsFolder:
     def _trace(experiment_id: int, folder: Path) -> Trace:
         with open(folder / "trace_info.yaml", encoding="utf-8") as file:
             info = yaml.safe_load(file) or {}
-        spans_file = folder / "artifacts" / "traces.json"
-        spans = json.loads(spans_file.read_text())["spans"] if spans_file.is_file() else []
+        spans, skipped = traces_json_spans(folder / "artifacts")
         return Trace(
             NewTrace(
                 trace_id=info["trace_id"],
@@ -300,6 +299,7 @@ class MlrunsFolder:
                 ],
             ),
             spans,
+            skipped,
         )
 
     def unread_traces(self) -> tuple[int, str]:

@@ -17,7 +17,7 @@ from ..store.traces import TraceStore
 from .artifacts import Copier
 from .model import Experiment, RegisteredModel, RunHead, Source
 from .summary import Summary, progress
-from .traces import span_records
+from .traces import Trace, span_records
 from .writer import Writer
 
 # Runs per transaction: big enough to make commits rare, small enough that an interrupted
@@ -192,9 +192,11 @@ class Import:
     def _traces(self) -> None:
         """Each trace in one or two transactions (its spans, then its info, as a client
         sends them); one whose info is stored is there, one with spans alone is done again
-        (both writes replace what they wrote before)."""
+        (both writes replace what they wrote before). A stored trace without spans gets
+        them when the source has them now (traces.json readable on a rerun)."""
         traces = self.source.traces()
         present = self.writer.finished_trace_ids()
+        with_spans = self.writer.trace_ids_with_spans()
         tally = self.summary["traces"]
         unread, why = self.source.unread_traces()
         if unread:
@@ -212,17 +214,22 @@ class Import:
                     ] += 1
                 elif trace.info.trace_id in present:
                     tally.present += 1
+                    if trace.info.trace_id not in with_spans:
+                        self._trace_spans(store, trace)
                 else:
-                    spans = span_records(trace)
-                    if spans:
-                        store.log_spans(trace.info.experiment_id, spans, None)
-                    else:
-                        self.summary["trace spans"].skipped[
-                            "kept by MLflow only in traces.json, which is not copied"
-                        ] += 1
+                    self._trace_spans(store, trace)
                     store.start_trace(trace.info, spans_coming=False)
                     tally.imported += 1
                 bar.advance(1)
+
+    def _trace_spans(self, store: TraceStore, trace: Trace) -> None:
+        """The trace's spans into the store, or into the summary why they are not."""
+        spans = span_records(trace)
+        if spans:
+            store.log_spans(trace.info.experiment_id, spans, None)
+            self.summary["traces' spans"].imported += 1
+        if trace.spans_skipped:
+            self.summary["traces' spans"].skipped[trace.spans_skipped] += 1
 
     def _move_versions(self, model: RegisteredModel) -> None:
         """Version sources and storage locations inside a moved run or logged model follow

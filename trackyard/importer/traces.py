@@ -4,18 +4,31 @@ assessments, stored through trackyard's trace store as the server stores what a 
 MLflow keeps each span as JSON close to OTLP's (base64 ids, attribute values as JSON text);
 it is read into OTLP's own message, so the spans take the path a client's export takes
 (`span_codec.records`) and are stored exactly as the server would have stored them.
+
+Where MLflow did not keep a trace's spans in its database (clients before 3.4, a server
+before 3.4, a file store) they are in `traces.json` in the trace's artifact location, in
+one of the shapes MLflow's `Span.to_dict` has written over its versions (2.x's `context`
+form, 3.x's base64 ids, 3.5.0's hex ids); each is read into the database's form first.
+Spans MLflow 3.17's archival moved out of the database are OTLP's own TracesData message
+(`traces.pb` in the trace's archive location), stored as they are.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import msgspec
-from google.protobuf.json_format import ParseDict
+from google.protobuf.json_format import ParseDict, ParseError
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
+from ..errors import ApiError
 from ..messages.traces import Assessment, AssessmentSource, timestamp
 from ..store.span_codec import SpanRecord, records
 from ..store.traces import NewTrace
@@ -33,10 +46,101 @@ _SPAN_FIELDS = (
 )
 
 
+# The file an MLflow client writes a trace's spans to, in the trace's artifact location,
+# and the one MLflow's archival moves them to, in the trace's archive location.
+TRACES_JSON = "traces.json"
+TRACES_PB = "traces.pb"
+_STATUS_CODES = {"UNSET": "STATUS_CODE_UNSET", "OK": "STATUS_CODE_OK", "ERROR": "STATUS_CODE_ERROR"}
+
+
 @dataclass
 class Trace:
     info: NewTrace
     spans: list[dict[str, Any]] = field(default_factory=list)  # MLflow's stored span JSON
+    #: Why the trace's spans are not in `spans` although MLflow had some, if they are not.
+    spans_skipped: str | None = None
+    #: Spans MLflow archived (traces.pb), as OTLP's message: stored as they are.
+    archived: ExportTraceServiceRequest | None = None
+
+
+def traces_pb_spans(folder: str | None) -> tuple[ExportTraceServiceRequest | None, str | None]:
+    """The spans MLflow archived into `traces.pb` (OTLP's TracesData) in `folder`, or none
+    and why (`folder` None: the location cannot be read here)."""
+    if folder is None:
+        return None, "archived by MLflow in traces.pb, at a location not readable here"
+    path = Path(folder, TRACES_PB)
+    if not path.is_file():
+        return None, "archived by MLflow in traces.pb, which is not at its location"
+    try:
+        data = TracesData.FromString(path.read_bytes())
+    except (OSError, DecodeError):
+        return None, "traces.pb could not be read (not OpenTelemetry trace data)"
+    return ExportTraceServiceRequest(resource_spans=data.resource_spans), None
+
+
+def traces_json_spans(folder: str | Path | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The spans of `traces.json` in a trace's artifact folder, in the database's form, or
+    none and why (`folder` None: the location cannot be read here)."""
+    if folder is None:
+        return [], "kept by MLflow only in traces.json, at a location not readable here"
+    path = Path(folder, TRACES_JSON)
+    if not path.is_file():
+        return [], "kept by MLflow only in traces.json, which is not at its location"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return [stored_span(span) for span in document["spans"]], None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, binascii.Error):
+        return [], "traces.json could not be read (not MLflow's trace data)"
+
+
+def _base64_id(value: str | None, size: int) -> str | None:
+    """A trace or span id as base64 of its `size` bytes, from any spelling MLflow used:
+    base64 (3.x), hex with `0x` (2.x), `tr-` and hex (3.5.0's trace ids) or bare hex."""
+    if not value:
+        return None
+    text = value.removeprefix("0x").removeprefix("tr-")
+    if len(text) == 2 * size:
+        return base64.b64encode(bytes.fromhex(text)).decode()
+    if len(base64.b64decode(value, validate=True)) != size:
+        raise ValueError(f"not a {size}-byte id: {value!r}")
+    return value
+
+
+def _status(code: str | None, message: str | None) -> dict[str, str]:
+    code = code or "UNSET"
+    return {"code": _STATUS_CODES.get(code, code), "message": message or ""}
+
+
+def stored_span(span: dict[str, Any]) -> dict[str, Any]:
+    """A span of traces.json in the form MLflow's database keeps (`spans.content`)."""
+    if "context" in span:  # MLflow 2.x
+        context = span["context"]
+        return {
+            "trace_id": _base64_id(context["trace_id"], 16),
+            "span_id": _base64_id(context["span_id"], 8),
+            "parent_span_id": _base64_id(span.get("parent_id"), 8),
+            "name": span["name"],
+            "start_time_unix_nano": span["start_time"],
+            "end_time_unix_nano": span.get("end_time"),
+            "events": [
+                {
+                    "name": event["name"],
+                    "time_unix_nano": event["timestamp"],
+                    "attributes": event.get("attributes") or {},
+                }
+                for event in span.get("events") or []
+            ],
+            "status": _status(span.get("status_code"), span.get("status_message")),
+            "attributes": span.get("attributes") or {},
+        }
+    status = span.get("status") or {}
+    return {
+        **span,
+        "trace_id": _base64_id(span["trace_id"], 16),
+        "span_id": _base64_id(span["span_id"], 8),
+        "parent_span_id": _base64_id(span.get("parent_span_id"), 8),
+        "status": _status(status.get("code"), status.get("message")),
+    }
 
 
 def any_value(value: Any) -> dict[str, Any]:
@@ -81,10 +185,23 @@ def otlp_span(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def span_records(trace: Trace) -> list[SpanRecord]:
+    """The trace's spans as stored, under the trace's own id (an MLflow 2.x trace's id is
+    not made from its spans' OTLP trace id, as 3.x's is); none, and why, for spans that
+    are not OTLP's."""
     request = ExportTraceServiceRequest()
-    spans = [otlp_span(span) for span in trace.spans]
-    ParseDict({"resource_spans": [{"scope_spans": [{"spans": spans}]}]}, request)
-    return records(request)
+    try:
+        if trace.archived is not None:
+            request = trace.archived
+        else:
+            spans = [otlp_span(span) for span in trace.spans]
+            ParseDict({"resource_spans": [{"scope_spans": [{"spans": spans}]}]}, request)
+        found = records(request)
+    except (ParseError, ApiError, ValueError, TypeError, KeyError, AttributeError):
+        trace.spans_skipped = "not readable as OpenTelemetry spans"
+        return []
+    for record in found:
+        record.trace_id = trace.info.trace_id
+    return found
 
 
 def _assessment_value(kind: str, text: str | None) -> dict[str, Any]:

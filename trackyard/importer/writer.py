@@ -53,31 +53,32 @@ class Writer:
         with self.db.read() as tx:
             return dict(tx.all("SELECT experiment_id, name FROM experiments"))
 
-    def run_uuids(self) -> set[str]:
+    def _first_column(self, sql: str) -> set[Any]:
         with self.db.read() as tx:
-            return {row[0] for row in tx.all("SELECT run_uuid FROM runs")}
+            return {row[0] for row in tx.all(sql)}
+
+    def run_uuids(self) -> set[str]:
+        return self._first_column("SELECT run_uuid FROM runs")
 
     def logged_model_ids(self) -> set[str]:
-        with self.db.read() as tx:
-            return {row[0] for row in tx.all("SELECT model_id FROM logged_models")}
+        return self._first_column("SELECT model_id FROM logged_models")
 
     def registered_model_names(self) -> set[str]:
-        with self.db.read() as tx:
-            return {row[0] for row in tx.all("SELECT name FROM registered_models")}
+        return self._first_column("SELECT name FROM registered_models")
 
     def finished_trace_ids(self) -> set[str]:
         """Traces whose info is stored (a trace with spans alone is imported again)."""
-        with self.db.read() as tx:
-            return {row[0] for row in tx.all("SELECT trace_id FROM traces WHERE finalized = 1")}
+        return self._first_column("SELECT trace_id FROM traces WHERE finalized = 1")
+
+    def trace_ids_with_spans(self) -> set[str]:
+        return self._first_column(
+            "SELECT DISTINCT traces.trace_id FROM traces JOIN spans ON spans.trace_key = traces.id"
+        )
 
     def active_experiments(self) -> set[int]:
-        with self.db.read() as tx:
-            return {
-                row[0]
-                for row in tx.all(
-                    "SELECT experiment_id FROM experiments WHERE lifecycle_stage = 'active'"
-                )
-            }
+        return self._first_column(
+            "SELECT experiment_id FROM experiments WHERE lifecycle_stage = 'active'"
+        )
 
     @staticmethod
     def id_fits(experiment_id: int) -> bool:
