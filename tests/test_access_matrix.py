@@ -1,6 +1,8 @@
 """The permission matrix, generated from the route table: every route x every kind of caller
 gets the status its declared rule says (401 without valid credentials, 403 below the rule's
-level, through otherwise). A route declared without a rule fails here."""
+level, through otherwise); a route open to any signed-in user answers each caller exactly as
+SIGNED_IN_ANSWERS says. A route declared without a rule, or such a route without its
+answers, fails here."""
 
 from __future__ import annotations
 
@@ -113,32 +115,82 @@ def _request(method: str, path: str, ids: dict[str, str]) -> dict:
     if path == "/v1/traces":  # OTLP names the experiment in a header
         return {"url": path, "headers": {"x-mlflow-experiment-id": experiment}}
     query = urlencode({"run_uuid": run, "path": "f.txt", "name": ids["model"]})
+    # StartTraceV3 names its experiment inside the trace it starts (checked in the handler).
+    location = {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment}}
+    started = {"trace_info": {"trace_id": "tr-matrix", "trace_location": location}}
     return {
         "url": f"{path}?{query}",
-        "content": json.dumps(fields).encode(),
+        "content": json.dumps({**fields, "trace": started}).encode(),
         "headers": {"Content-Type": "application/json"},
     }
 
 
-def _expected(rule: rules.Rule | None, caller: str) -> str:
-    """'401', '403', 'through' (neither), or 'signed in' (not 401: the handler may still
-    refuse, as the auth API does for other users' records)."""
+OK = "200"
+UNAUTHENTICATED = "401 UNAUTHENTICATED"
+DENIED = "403 PERMISSION_DENIED"  # the access layer's, or a handler's (others' records)
+NO_USER = "404 RESOURCE_DOES_NOT_EXIST"  # the admin asks about user "nobody"
+TAKEN = "400 RESOURCE_ALREADY_EXISTS"
+INVALID = "400 INVALID_PARAMETER_VALUE"
+
+
+def _answers(user: str, admin: str = "", **levels: str) -> dict[str, str]:
+    """What a SIGNED_IN route answers each signed-in caller: `user` for every non-admin
+    unless `levels` names their own, `admin` for the admin (`user` if not given)."""
+    return {**{level: levels.get(level, user) for level in LEVELS}, "admin": admin or user}
+
+
+# What each route open to any signed-in user answers each of them, for the request `_request`
+# makes ("status ERROR_CODE"): the route's own answer, exactly. A SIGNED_IN route missing
+# here fails the matrix. Callers go from NONE to admin, so the first creator of a name wins.
+SIGNED_IN_ANSWERS: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/2.0/mlflow/users/current"): _answers(OK),
+    ("GET", "/api/2.0/mlflow/users/get"): _answers(DENIED, NO_USER),
+    ("PATCH", "/api/2.0/mlflow/users/update-password"): _answers(DENIED, INVALID),  # no password
+    ("GET", "/api/3.0/mlflow/users/permissions/get"): _answers(DENIED, NO_USER),
+    ("GET", "/api/3.0/mlflow/users/permissions/list"): _answers(DENIED, NO_USER),
+    ("GET", "/api/3.0/mlflow/users/current/permissions"): _answers(OK),
+    ("GET", "/api/3.0/mlflow/users/roles/list"): _answers(DENIED, NO_USER),
+    ("POST", "/api/2.0/trackyard/tokens/create"): _answers(OK),
+    ("GET", "/api/2.0/trackyard/tokens/list"): _answers(OK),
+    ("POST", "/api/2.0/trackyard/tokens/revoke"): _answers(INVALID),  # no token id
+    ("GET", "/api/2.0/trackyard/permissions/mine"): _answers(OK),
+    ("GET", "/api/2.0/trackyard/permissions/experiments"): _answers(OK),
+    ("POST", "/api/2.0/mlflow/experiments/create"): _answers(TAKEN, NONE=OK),
+    # MANAGE deletes the model (registered-models/delete), so the admin makes it anew.
+    ("POST", "/api/2.0/mlflow/registered-models/create"): _answers(TAKEN, OK),
+    # StartTraceV3 needs EDIT on the experiment its trace names, checked in the handler.
+    ("POST", "/api/3.0/mlflow/traces"): _answers(OK, NONE=DENIED, READ=DENIED),
+    ("POST", "/ajax-api/3.0/mlflow/traces"): _answers(OK, NONE=DENIED, READ=DENIED),
+    ("POST", "/api/3.0/mlflow/traces/metrics"): _answers("501 NOT_IMPLEMENTED"),
+    ("POST", "/api/3.0/mlflow/traces/calculate-filter-correlation"): _answers(
+        "501 NOT_IMPLEMENTED"
+    ),
+    ("GET", "/graphql"): _answers("400"),
+    ("POST", "/graphql"): _answers("400"),
+    ("GET", "/ajax-api/graphql"): _answers("400"),
+    ("POST", "/ajax-api/graphql"): _answers("400"),
+}
+
+
+def _expected(rule: rules.Rule | None, caller: str, method: str, path: str) -> str:
+    """An exact answer ("status ERROR_CODE": the access layer's 401 or 403, a SIGNED_IN
+    route's own from SIGNED_IN_ANSWERS), or 'through' (neither 401 nor 403: the handler's)."""
     if rule is None:
         return "a declared rule"
     if rule.scope == rules.OPEN:
         return "through"
     if caller in ("anonymous", "wrong password", "revoked token"):
-        return "401"
+        return UNAUTHENTICATED
+    if rule.scope == rules.SIGNED_IN:
+        return SIGNED_IN_ANSWERS.get((method, path), {}).get(caller, "a declared answer")
     if caller == "admin":
         return "through"
-    if rule.scope == rules.SIGNED_IN:
-        return "signed in"
     if rule.scope == rules.FILTERED:
         return "through"
     if rule.scope == rules.ADMIN:
-        return "403"
+        return DENIED
     held = Level.NO_PERMISSIONS if caller == "NONE" else Level[caller]
-    return "through" if held >= rule.level else "403"
+    return "through" if held >= rule.level else DENIED
 
 
 def _credentials(caller: str, users: dict, revoked: str) -> dict:
@@ -160,7 +212,7 @@ def test_permission_matrix(world) -> None:
     wrong = []
     for caller in CALLERS:
         for method, path, rule in _routes():
-            expected = _expected(rule, caller)
+            expected = _expected(rule, caller, method, path)
             request = _request(method, path, ids)
             credentials = _credentials(caller, users, revoked)
             if "token" in credentials:
@@ -173,12 +225,22 @@ def test_permission_matrix(world) -> None:
             status = response.status_code
             # The access layer's 401 challenges; a handler's own (a failed sign-in) does not.
             challenged = status == 401 and "www-authenticate" in response.headers
+            answer = f"{status} {_error_code(response)}".strip()
             if (
-                expected == "a declared rule"
-                or (expected == "401" and status != 401)
-                or (expected == "403" and status != 403)
+                expected in ("a declared rule", "a declared answer")
                 or (expected == "through" and (status == 403 or challenged))
-                or (expected == "signed in" and status == 401)
+                or (expected[0].isdigit() and answer != expected)
             ):
-                wrong.append(f"{caller}: {method} {path} -> {status}, expected {expected}")
+                wrong.append(f"{caller}: {method} {path} -> {answer}, expected {expected}")
     assert not wrong, "\n".join(wrong)
+
+
+def _error_code(response: httpx.Response) -> str:
+    """MLflow's error_code of an error answer; empty for success or a body without one."""
+    if response.status_code < 400:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return body.get("error_code", "") if isinstance(body, dict) else ""
