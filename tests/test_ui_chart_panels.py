@@ -126,6 +126,39 @@ def test_reordered_panels_survive_a_reload_and_a_shared_url(
     ui.assert_clean()
 
 
+def drag(ui: SweepUI, source, target) -> None:
+    """Press on `source`, move onto `target` in steps (a drag must start before it arrives:
+    Playwright's drag_to starts none here), release."""
+    source.scroll_into_view_if_needed()
+    start, end = source.bounding_box(), target.bounding_box()
+    x, y = start["x"] + 20, start["y"] + start["height"] / 2
+    to_x, to_y = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
+    ui.page.mouse.move(x, y)
+    ui.page.mouse.down()
+    for step in range(1, 11):
+        ui.page.mouse.move(x + (to_x - x) * step / 10, y + (to_y - y) * step / 10)
+    ui.page.mouse.up()
+
+
+def test_panel_dragged_by_its_title_takes_the_place_of_another(ui: SweepUI, sweep: Sweep) -> None:
+    open_chart_view(ui, sweep)
+    assert section_keys(ui, "train") == ["train/loss", "train/accuracy"]
+    chart(ui, "train/accuracy").scroll_into_view_if_needed()
+    for key in ("val/accuracy", "train/loss", "train/accuracy"):  # no panel grows mid-drag
+        expect(chart(ui, key).locator(".chart-host[data-drawn]")).to_have_count(1)
+    drag(ui, chart(ui, "train/accuracy").locator(".chart-title"), chart(ui, "train/loss"))
+    assert section_keys(ui, "train") == ["train/accuracy", "train/loss"]
+    assert (
+        "train%2Faccuracy%2Ctrain%2Floss" in ui.page.url
+        or "train/accuracy,train/loss" in ui.page.url
+    )
+    # Not into another section.
+    drag(ui, chart(ui, "val/accuracy").locator(".chart-title"), chart(ui, "train/loss"))
+    assert section_keys(ui, "val") == ["val/loss", "val/accuracy"]
+    assert section_keys(ui, "train") == ["train/accuracy", "train/loss"]
+    ui.assert_clean()
+
+
 def test_reset_layout_restores_the_default(ui: SweepUI, sweep: Sweep) -> None:
     open_chart_view(ui, sweep, "panels=val%2Faccuracy%40s,val%2Floss,!best_val_accuracy")
     assert section_keys(ui, "val") == ["val/accuracy", "val/loss"]

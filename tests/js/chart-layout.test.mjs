@@ -5,6 +5,7 @@ import { test } from "node:test";
 
 import {
   arrangePanels,
+  dropPanel,
   hidePanel,
   layoutParam,
   movePanel,
@@ -97,4 +98,12 @@ test("entries of keys not shown now are kept for later, and new keys come last i
   const kept = resizePanel(fewer, layout, "val/loss", "s");
   assert.equal(readLayout(layoutParam(kept)).find((e) => e.key === "val/acc").hidden, true);
   assert.deepEqual(order([...KEYS, "val/new"], kept).slice(0, 3), ["val/loss", "val/acc", "val/new"]);
+});
+
+test("a panel dropped on another of its section takes its place", () => {
+  const keys = ["val/a", "val/b", "val/c", "train/a"];
+  assert.deepEqual(order(keys, dropPanel(keys, [], "val/a", "val/c")), ["val/b", "val/c", "val/a", "train/a"]);
+  assert.deepEqual(order(keys, dropPanel(keys, [], "val/c", "val/a")), ["val/c", "val/a", "val/b", "train/a"]);
+  assert.equal(dropPanel(keys, [], "val/a", "train/a"), null);
+  assert.equal(dropPanel(keys, [], "val/a", "val/a"), null);
 });

@@ -112,6 +112,21 @@ export const resizePanel = (keys, entries, key, size) => changePanel(keys, entri
 export const nextSize = (size) => SIZES[(SIZES.indexOf(size) + 1) % SIZES.length];
 
 /**
+ * The layout with a panel dropped on another of its section (dragged): it takes that panel's
+ * place, which moves one step towards where the panel came from. Null across sections.
+ */
+export function dropPanel(keys, entries, key, target) {
+  if (key === target || sectionOf(key) !== sectionOf(target) || !keys.includes(target)) return null;
+  const all = fixOrder(keys, entries);
+  const from = all.findIndex((e) => e.key === key);
+  const to = all.findIndex((e) => e.key === target);
+  if (from < 0) return null;
+  const [moved] = all.splice(from, 1);
+  all.splice(to, 0, moved);
+  return all;
+}
+
+/**
  * The layout with a panel moved past its shown neighbour in its section: earlier (step -1)
  * or later (+1). Null when it is already first (last) there, or not shown.
  */

@@ -1,11 +1,12 @@
 // The chart panels around metric-charts.js's charts: sections by metric prefix, a "Panels"
 // chooser (the metrics by section, a checkbox each, "Show all" and "Reset layout") and, on
 // each panel, buttons that move it earlier or later in its section, change its size and hide
-// it. Each change goes to `layout.save` (chart-layout.js's entries); the cards are moved,
+// it; a panel's title also drags it onto another panel of its section. Each change goes to `layout.save` (chart-layout.js's entries); the cards are moved,
 // never made again, so no chart is fetched or drawn again.
 
 import {
   arrangePanels,
+  dropPanel,
   hidePanel,
   layoutParam,
   movePanel,
@@ -13,6 +14,7 @@ import {
   readLayout,
   resizePanel,
   SIZE_NAMES,
+  sectionOf,
 } from "./chart-layout.js";
 import { h, icon, replace } from "./dom.js";
 import { plural } from "./format.js";
@@ -35,6 +37,7 @@ export function urlLayout() {
  */
 export function panelGrid({ keys, layout, makeCard, resized, lead, onCleanup }) {
   let entries = layout.entries;
+  let dragged = null; // the key of the panel being dragged by its title
   const cards = new Map();
   const body = h("div", { class: "col" });
   const hiddenCount = h("span", { class: "muted small", "data-role": "panels-hidden" });
@@ -82,8 +85,36 @@ export function panelGrid({ keys, layout, makeCard, resized, lead, onCleanup }) 
       ),
     );
     card.sizeButton = sizeButton;
+    dragByTitle(card, key);
     cards.set(key, card);
     return card;
+  };
+
+  /** Drag a panel by its title and drop it on another of its section to take its place. */
+  const dragByTitle = (card, key) => {
+    const title = card.querySelector(".chart-title");
+    title.draggable = true;
+    title.addEventListener("dragstart", (event) => {
+      dragged = key;
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", key);
+    });
+    title.addEventListener("dragend", () => {
+      dragged = null;
+    });
+    const accepts = () => dragged !== null && dragged !== key && sectionOf(dragged) === sectionOf(key);
+    card.addEventListener("dragover", (event) => {
+      if (!accepts()) return;
+      event.preventDefault();
+      card.classList.add("drop-target");
+    });
+    card.addEventListener("dragleave", () => card.classList.remove("drop-target"));
+    card.addEventListener("drop", (event) => {
+      card.classList.remove("drop-target");
+      if (!accepts()) return;
+      event.preventDefault();
+      change(dropPanel(keys, entries, dragged, key));
+    });
   };
 
   /** A shown panel's card, its size and its buttons as its place says. */
