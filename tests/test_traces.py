@@ -302,9 +302,3 @@ def test_batch_get_limited_to_experiments(experiment, http):
     elsewhere = http.get(url, params={"trace_ids": trace_id, "experiment_ids": "0"})
     assert [t["trace_info"]["trace_id"] for t in inside.json()["traces"]] == [trace_id]
     assert elsewhere.json() == {"traces": []}
-
-
-@pytest.mark.parametrize("path", ["metrics", "calculate-filter-correlation"])
-def test_trace_aggregations_are_not_implemented(http, path):
-    response = http.post(f"/api/3.0/mlflow/traces/{path}", json={})
-    assert_error(response, "NOT_IMPLEMENTED", 501)

@@ -87,3 +87,36 @@ def test_otlp_export_needs_edit_on_the_experiment(secured, owned):
     assert anonymous.status_code == 401
     accepted = secured.call("POST", "/v1/traces", owned["owner"], content=body, headers=headers)
     assert accepted.status_code == 200, accepted.text
+
+
+def test_trace_analytics_need_read_on_every_experiment_named(secured, owned):
+    """QueryTraceMetrics and CalculateTraceFilterCorrelation read traces: READ on each
+    experiment the request names, or 403 (one unreadable experiment refuses the request)."""
+    metrics = {
+        "view_type": "TRACES",
+        "metric_name": "trace_count",
+        "aggregations": [{"aggregation_type": "COUNT"}],
+    }
+    correlation = {"filter_string1": "trace.status = 'OK'", "filter_string2": "span.name = 'work'"}
+    own = owned["experiment"]
+    other = secured.ok("POST", "/api/2.0/mlflow/experiments/create", json={"name": f"x-{own}"})
+    secured.grant(owned["owner"][0], "experiment", other["experiment_id"], "DENY")
+    for path, body in (("metrics", metrics), ("calculate-filter-correlation", correlation)):
+        url = f"/api/3.0/mlflow/traces/{path}"
+        mine = secured.call("POST", url, owned["owner"], json={**body, "experiment_ids": [own]})
+        assert mine.status_code == 200, mine.text
+        both = [own, other["experiment_id"]]
+        mixed = secured.call("POST", url, owned["owner"], json={**body, "experiment_ids": both})
+        assert mixed.status_code == 403, mixed.text
+        outsider = secured.call(
+            "POST", url, owned["outsider"], json={**body, "experiment_ids": [own]}
+        )
+        assert outsider.status_code == 403, outsider.text
+        assert secured.call("POST", url, None, json=body).status_code == 401
+    counted = secured.call(
+        "POST",
+        "/api/3.0/mlflow/traces/metrics",
+        owned["owner"],
+        json={**metrics, "experiment_ids": [own]},
+    )
+    assert counted.json()["data_points"][0]["values"] == {"COUNT": 1.0}

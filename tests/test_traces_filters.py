@@ -141,7 +141,7 @@ def test_pages_of_a_filter_tested_on_span_content(tracking_uri, seeded):
         "feedback.score > 'high'",
         "feedback.score = 0.5",
         "feedback.score IN ('a')",
-        "feedback.score RLIKE 'x'",
+        "feedback.score RLIKE '('",
         "verdict.score = 'x'",
         "prompt = 'qa'",
         "prompt LIKE 'qa/%'",

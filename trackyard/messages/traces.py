@@ -196,6 +196,32 @@ class TraceArtifactRef(Message):
     trace_id: str = ""
 
 
+class MetricAggregation(Message):
+    aggregation_type: str | int | None = None  # AggregationType, by name or number
+    percentile_value: float | None = None
+
+
+class QueryTraceMetrics(Message):
+    experiment_ids: list[str] = []
+    view_type: str | int | None = None  # MetricViewType, by name or number
+    metric_name: str | None = None
+    aggregations: list[MetricAggregation] = []
+    dimensions: list[str] = []
+    filters: list[str] = []
+    time_interval_seconds: int | None = None
+    start_time_ms: int | None = None
+    end_time_ms: int | None = None
+    max_results: int | None = None
+    page_token: str | None = None
+
+
+class CalculateTraceFilterCorrelation(Message):
+    experiment_ids: list[str] = []
+    filter_string1: str | None = None
+    filter_string2: str | None = None
+    base_filter: str | None = None
+
+
 def timestamp(ms: int) -> str:
     """Milliseconds since the epoch as proto3 JSON writes a Timestamp."""
     seconds, millis = divmod(ms, 1000)

@@ -22,15 +22,17 @@ from ..access import rules as r
 from ..access.guard import Caller
 from ..artifacts.paths import join
 from ..dispatch import ApiRoutes
-from ..errors import ApiError, invalid
+from ..errors import invalid
 from ..limits import MAX_BODY_BYTES
 from ..messages import traces as m
+from ..messages.base import wire_float
 from ..paging import page
 from ..search.grammar import parse_filter, parse_order_by
 from ..search.schemas import TRACES
 from ..services import Services
 from ..store.db import now_ms
 from ..store.search_sql import is_id
+from ..store.trace_metrics import aggregation, metric_query
 from ..store.traces import ARTIFACT_LOCATION, NewTrace
 from ..wire import JSONResponse, read_message
 from .model_files import artifact_root
@@ -387,8 +389,10 @@ def create_assessment(services: Services, req: m.CreateAssessment) -> dict:
     trace_id = req.trace_id or assessment.trace_id or ""
     check.require(trace_id, "assessment.trace_id")
     check.require(assessment.assessment_name, "assessment.assessment_name")
-    if bool(assessment.feedback) == bool(assessment.expectation):
-        raise invalid("Exactly one of `feedback` or `expectation` must be specified.")
+    if [bool(assessment.feedback), bool(assessment.expectation), bool(assessment.issue)].count(
+        True
+    ) != 1:
+        raise invalid("Exactly one of `feedback`, `expectation`, or `issue` must be specified.")
     return {"assessment": services.traces.create_assessment(trace_id, assessment)}
 
 
@@ -439,14 +443,83 @@ def delete_assessment(services: Services, req: m.AssessmentRef) -> None:
     services.traces.delete_assessment(req.trace_id, req.assessment_id)
 
 
-def _not_supported(services: Services, req: m.TraceRef) -> None:
-    """Trace metrics and filter correlation (MLflow's aggregations for its GenAI views) are
-    not kept here: a clear 501, which the client does not retry, instead of a 405."""
-    raise ApiError(
-        "Trace metrics and filter correlation are not supported by this server.",
-        "NOT_IMPLEMENTED",
+# Trace analytics (MLflow's GenAI overview charts): READ on every experiment named, as
+# traces inherit their experiment's permissions. The route's rule checks the first; the
+# handler the rest, once the request is known to be well formed.
+_READ_EXPERIMENT = r.experiment(r.READ, lambda experiment_id: experiment_id)
+_READ_FIRST_EXPERIMENT = r.experiment(
+    r.READ, lambda req: req.experiment_ids[0] if req.experiment_ids else ""
+)
+
+
+def _readable(
+    services: Services, caller: Caller, experiment_ids: list[str], what: str
+) -> list[int]:
+    """The experiments a request names, as keys, once the caller may read each of them."""
+    check.require(experiment_ids, "experiment_ids")
+    check.experiment_ids(experiment_ids, what)
+    for experiment_id in experiment_ids:
+        text = str(experiment_id)
+        if not (text.isascii() and text.isdigit() and is_id(text)):
+            raise invalid(f"Invalid experiment ID format: {experiment_id}.")
+    if services.access is not None and caller.user is not None:
+        for experiment_id in experiment_ids:
+            services.access.authorize(caller.user, _READ_EXPERIMENT, experiment_id)
+    return sorted({int(e) for e in experiment_ids})
+
+
+@api.post(
+    BASE + "/metrics", m.QueryTraceMetrics, versions=V3, rule=_READ_FIRST_EXPERIMENT, caller=True
+)
+def query_trace_metrics(services: Services, req: m.QueryTraceMetrics, caller: Caller) -> dict:
+    """QueryTraceMetrics: aggregations of the experiments' traces, spans or assessments."""
+    query = metric_query(
+        experiment_ids=req.experiment_ids,
+        view_type=req.view_type,
+        metric_name=req.metric_name,
+        aggregations=[
+            aggregation(a.aggregation_type, a.percentile_value) for a in req.aggregations
+        ],
+        dimensions=req.dimensions,
+        filters=req.filters,
+        time_interval_seconds=req.time_interval_seconds,
+        start_time_ms=req.start_time_ms,
+        end_time_ms=req.end_time_ms,
+        max_results=req.max_results,
+        page_token=req.page_token,
     )
+    _readable(services, caller, req.experiment_ids, "QueryTraceMetrics")
+    points, token = services.traces.query_metrics(query)
+    answer = [
+        {
+            "metric_name": point.metric_name,
+            "dimensions": point.dimensions,
+            "values": {key: wire_float(value) for key, value in point.values.items()},
+        }
+        for point in points
+    ]
+    return page("data_points", answer, token)
 
 
-for _path in ("metrics", "calculate-filter-correlation"):
-    api.post(f"{BASE}/{_path}", m.TraceRef, versions=V3, rule=r.SIGNED_IN_RULE)(_not_supported)
+@api.post(
+    BASE + "/calculate-filter-correlation",
+    m.CalculateTraceFilterCorrelation,
+    versions=V3,
+    rule=_READ_FIRST_EXPERIMENT,
+    caller=True,
+)
+def calculate_trace_filter_correlation(
+    services: Services, req: m.CalculateTraceFilterCorrelation, caller: Caller
+) -> dict:
+    """CalculateTraceFilterCorrelation: the NPMI of two trace search filters, each tested
+    on the traces that pass `base_filter` (all of the experiments' traces without one)."""
+    check.require(req.filter_string1, "filter_string1")
+    check.require(req.filter_string2, "filter_string2")
+    first, second, base = (
+        check.filter_size(parse_filter(text, TRACES))
+        for text in (req.filter_string1, req.filter_string2, req.base_filter)
+    )
+    experiment_ids = _readable(
+        services, caller, req.experiment_ids, "CalculateTraceFilterCorrelation"
+    )
+    return services.traces.filter_correlation(experiment_ids, first, second, base).answer()

@@ -11,6 +11,8 @@ Value = str | float | int | tuple[str, ...] | None
 
 NUMERIC_COMPARATORS = frozenset({"=", "!=", ">", ">=", "<", "<="})
 STRING_COMPARATORS = frozenset({"=", "!=", "LIKE", "ILIKE"})
+# A regular expression search (MLflow's trace filters): PostgreSQL's `~`, Python's re on SQLite.
+REGEX_COMPARATOR = "RLIKE"
 NULL_COMPARATORS = frozenset({"IS NULL", "IS NOT NULL"})
 LIST_COMPARATORS = frozenset({"IN", "NOT IN"})
 ORDER_COMPARATORS = frozenset({">", ">=", "<", "<="})
@@ -27,7 +29,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-_KEYWORDS = {"AND", "LIKE", "ILIKE", "IN", "NOT", "IS", "NULL", "OR"}
+_KEYWORDS = {"AND", "LIKE", "ILIKE", "RLIKE", "IN", "NOT", "IS", "NULL", "OR"}
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ class _Parser:
         if token.kind == "op":
             return {"==": "=", "<>": "!="}.get(token.text, token.text)
         keyword = token.keyword
-        if keyword in ("LIKE", "ILIKE", "IN"):
+        if keyword in ("LIKE", "ILIKE", "RLIKE", "IN"):
             return keyword
         if keyword == "NOT":
             return "NOT " + self.take_keyword("IN")
@@ -187,7 +189,10 @@ class _Parser:
             return int(number) if entity == "attribute" and integral else number
         if token.kind != "string":
             raise self.error(f"expected a quoted string for {entity} '{key}', got {token.text}")
-        return unquote(token.text)
+        text = unquote(token.text)
+        if comparator == REGEX_COMPARATOR:
+            check_regex(text, self.error)
+        return text
 
     def string_list(self) -> tuple[str, ...]:
         if self.take().text != "(":
@@ -203,6 +208,21 @@ class _Parser:
                 return tuple(values)
             if closing != ",":
                 raise self.error("expected ',' or ')' in the list")
+
+
+# Python's named groups, which PostgreSQL's regular expressions do not take: refused on both
+# backends, so a filter means the same on each.
+_PYTHON_ONLY_REGEX = re.compile(r"\(\?P")
+
+
+def check_regex(pattern: str, error) -> None:
+    """A RLIKE pattern both backends take, or a 400."""
+    try:
+        re.compile(pattern)
+    except re.error as problem:
+        raise error(f"invalid regular expression '{pattern}': {problem}") from None
+    if _PYTHON_ONLY_REGEX.search(pattern):
+        raise error(f"regular expression '{pattern}' uses syntax PostgreSQL does not take")
 
 
 def identify(text: str, schema: Schema, error) -> tuple[str, str, str]:

@@ -7,6 +7,7 @@ from .grammar import (
     NULL_COMPARATORS,
     NUMERIC_COMPARATORS,
     ORDER_COMPARATORS,
+    REGEX_COMPARATOR,
     STRING_COMPARATORS,
     Schema,
 )
@@ -154,9 +155,11 @@ LOGGED_MODELS = Schema(
 # MLflow's trace search (SearchTraceUtils): `trace.` is an alias of attributes, `metadata.` of
 # request metadata; `name` is the trace name tag and `run_id` the run a trace belongs to;
 # `text` is any span's content, `prompt` a prompt version linked to the trace;
-# `feedback.<name>` and `expectation.<name>` are assessments.
+# `feedback.<name>` and `expectation.<name>` are assessments, `issue.id` an issue an assessment
+# links the trace to. String comparisons also take RLIKE, a regular expression.
 _TRACE_NUMERIC = ("timestamp_ms", "execution_time_ms", "end_time_ms")
-_ASSESSMENT_COMPARATORS = STRING_COMPARATORS | NULL_COMPARATORS | ORDER_COMPARATORS
+_TRACE_STRING = STRING_COMPARATORS | {REGEX_COMPARATOR}
+_ASSESSMENT_COMPARATORS = _TRACE_STRING | NULL_COMPARATORS | ORDER_COMPARATORS
 
 TRACES = Schema(
     name="traces",
@@ -170,6 +173,7 @@ TRACES = Schema(
         "span": "span",
         "feedback": "feedback",
         "expectation": "expectation",
+        "issue": "issue",
     },
     attributes={
         **{key: (key, "numeric") for key in _TRACE_NUMERIC},
@@ -184,13 +188,14 @@ TRACES = Schema(
         "prompt": ("prompt", "string"),
     },
     comparators={
-        "tag": STRING_COMPARATORS | NULL_COMPARATORS,
-        "request_metadata": STRING_COMPARATORS | NULL_COMPARATORS,
-        "span": STRING_COMPARATORS | LIST_COMPARATORS,
+        "tag": _TRACE_STRING | NULL_COMPARATORS,
+        "request_metadata": _TRACE_STRING | NULL_COMPARATORS,
+        "span": _TRACE_STRING | LIST_COMPARATORS,
         "text": frozenset({"LIKE", "ILIKE"}),
         "feedback": _ASSESSMENT_COMPARATORS,
         "expectation": _ASSESSMENT_COMPARATORS,
-        "string": STRING_COMPARATORS | LIST_COMPARATORS,
+        "issue": frozenset({"="}),
+        "string": _TRACE_STRING | LIST_COMPARATORS,
         "numeric": NUMERIC_COMPARATORS,
     },
     list_attributes=frozenset({"name", "status", "request_id", "client_request_id", "run_id"}),

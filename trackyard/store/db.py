@@ -61,6 +61,11 @@ class Dialect:
     def ilike(self, column: str) -> str:
         return f"LOWER({column}) LIKE LOWER(?)"
 
+    def regex(self, column: str) -> str:
+        """A regular expression search in the column (MLflow's RLIKE): Python's re, which
+        the connection registers as REGEXP."""
+        return f"{column} REGEXP ?"
+
     def is_number(self, column: str) -> str:
         """True for a stored double that is not NaN (SQLite stores NaN as NULL)."""
         return f"{column} IS NOT NULL"

@@ -51,6 +51,9 @@ class PostgresDialect(Dialect):
     def ilike(self, column: str) -> str:
         return f"{column} ILIKE ?"
 
+    def regex(self, column: str) -> str:
+        return f"{column} ~ ?"
+
     def is_number(self, column: str) -> str:
         # PostgreSQL keeps NaN, and sorts it above every number; MLflow treats it as missing.
         return f"({column} IS NOT NULL AND {column} <> CAST('NaN' AS DOUBLE PRECISION))"

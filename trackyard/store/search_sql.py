@@ -100,6 +100,8 @@ def compare(dialect: Dialect, column: str, comparator: str, value: Any) -> tuple
         return dialect.like(column), [value]
     if comparator == "ILIKE":
         return dialect.ilike(column), [value]
+    if comparator == "RLIKE":
+        return dialect.regex(column), [value]
     if comparator in ("IN", "NOT IN"):
         return f"{column} {comparator} ({placeholders(len(value))})", list(value)
     if comparator == "IS NULL":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from . import migrations
@@ -130,6 +132,7 @@ class SQLiteDatabase(Database):
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA case_sensitive_like=ON")
+        connection.create_function("regexp", 2, _regexp, deterministic=True)
         return connection
 
     def _connection(self) -> sqlite3.Connection:
@@ -269,3 +272,15 @@ class SQLiteDatabase(Database):
             self._writer = None
         finally:
             self._release()
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _regexp(pattern: str | None, text: str | None) -> bool:
+    """SQLite's `text REGEXP pattern` (filters check the pattern before it gets here)."""
+    if pattern is None or text is None:
+        return False
+    return _compiled(pattern).search(str(text)) is not None

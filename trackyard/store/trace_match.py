@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from ..errors import invalid
+from ..search.grammar import REGEX_COMPARATOR as REGEX
 from ..search.grammar import Clause
 from .span_codec import proto_json_value, unpack
 
@@ -102,6 +103,8 @@ def _span_clause_test(clause: Clause) -> Callable[[SpanView], bool]:
         return lambda span: test(span.text())
     name = attribute_name(key)
     value = clause.value
+    if clause.comparator == REGEX:
+        return _attribute_regex_test(name, str(value))
     if clause.comparator in _TEXT_COMPARATORS:
         # mlflow server matches `"<name>"<pattern>%` in the span's JSON: the pattern runs
         # from the value's JSON text (a string keeps its quotes) to any ending.
@@ -110,8 +113,26 @@ def _span_clause_test(clause: Clause) -> Callable[[SpanView], bool]:
     return lambda span: test(span.attributes.get(name))
 
 
+def _attribute_regex_test(name: str, pattern: str) -> Callable[[SpanView], bool]:
+    """RLIKE on a span attribute, as mlflow server matches it: the attribute must hold a
+    string, which the pattern is searched in (`^` and `$` anchor at its ends)."""
+    regex = re.compile(pattern)
+
+    def test(span: SpanView) -> bool:
+        text = span.attributes.get(name)
+        if text is None or not text.startswith('"'):
+            return False
+        value = json.loads(text)
+        return isinstance(value, str) and regex.search(value) is not None
+
+    return test
+
+
 def text_test(comparator: str, value: Any) -> Callable[[str | None], bool]:
     """SQL's comparison of a text column with a literal: NULL passes none."""
+    if comparator == REGEX:
+        regex = re.compile(str(value))
+        return lambda text: text is not None and regex.search(text) is not None
     if comparator in _TEXT_COMPARATORS:
         pattern = like_regex(str(value), comparator == "ILIKE")
         return lambda text: text is not None and pattern.fullmatch(text) is not None

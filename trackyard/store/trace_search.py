@@ -52,6 +52,9 @@ _FILTER_COLUMNS = {
 TRACE_NAME = "mlflow.traceName"
 SOURCE_RUN = "mlflow.sourceRun"
 LINKED_PROMPTS = "mlflow.linkedPrompts"  # a JSON list of {"name", "version"}
+SESSION = "mlflow.trace.session"
+# How a session's key reads in a stored assessment's JSON (its metadata).
+_SESSION_LIKE = f'%"{SESSION}":%'
 _DEFAULT_ORDER = [OrderKey("attribute", "timestamp_ms", False)]
 _TIE = SortTerm("t.trace_id", True, "str", nullable=False)
 
@@ -78,11 +81,8 @@ class TraceSearch:
         token if there is one."""
         if not experiment_ids:
             return [], None
-        query = Query()
-        query.add_where(
-            f"t.experiment_id IN ({placeholders(len(experiment_ids))})", *experiment_ids
-        )
-        checks = _filters(clauses, self.db.dialect, query)
+        query = _scoped(experiment_ids)
+        checks = _filters(clauses, self.db.dialect, query, experiment_ids)
         terms = _terms(order_by or _DEFAULT_ORDER)
         after = None
         if page_token:
@@ -97,6 +97,52 @@ class TraceSearch:
         if len(rows) > max_results:
             token = encode_keyset(0, list(rows[max_results - 1][-len(terms) :]))
         return infos, token
+
+    def keys(self, experiment_ids: Sequence[int], clauses: Sequence[Clause]) -> set[int]:
+        """The keys of the experiments' traces that pass every clause (unordered)."""
+        if not experiment_ids:
+            return set()
+        query = _scoped(experiment_ids)
+        checks = _filters(clauses, self.db.dialect, query, experiment_ids)
+        where, params = query.where_sql(), query.params
+        with self.db.read() as tx:
+            if not checks:
+                return {
+                    key for (key,) in tx.all(f"SELECT t.id FROM traces t WHERE {where}", params)
+                }
+            found: set[int] = set()
+            after = -1
+            while True:
+                rows = tx.all(
+                    f"SELECT t.id, t.trace_id FROM traces t WHERE {where} AND t.id > ? "
+                    "ORDER BY t.id LIMIT ?",
+                    [*params, after, SCAN_CHUNK],
+                )
+                passing = {row[0] for row in rows}
+                for check in checks:
+                    passing &= check(tx, [r for r in rows if r[0] in passing]) if passing else set()
+                found |= passing
+                if len(rows) < SCAN_CHUNK:
+                    return found
+                after = rows[-1][0]
+
+    def count(self, experiment_ids: Sequence[int], clauses: Sequence[Clause]) -> int:
+        """How many of the experiments' traces pass every clause."""
+        if not experiment_ids:
+            return 0
+        query = _scoped(experiment_ids)
+        if _filters(clauses, self.db.dialect, query, experiment_ids):
+            return len(self.keys(experiment_ids, clauses))
+        with self.db.read() as tx:
+            return int(
+                tx.scalar(f"SELECT COUNT(*) FROM traces t WHERE {query.where_sql()}", query.params)
+            )
+
+
+def _scoped(experiment_ids: Sequence[int]) -> Query:
+    query = Query()
+    query.add_where(f"t.experiment_id IN ({placeholders(len(experiment_ids))})", *experiment_ids)
+    return query
 
 
 def _page(
@@ -172,8 +218,11 @@ def _terms(order_by: Sequence[OrderKey]) -> list[SortTerm]:
     return terms
 
 
-def _filters(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> list[Check]:
-    """Add the clauses' SQL to the query; the tests left for Python."""
+def _filters(
+    clauses: Sequence[Clause], dialect: Dialect, query: Query, experiment_ids: Sequence[int]
+) -> list[Check]:
+    """Add the clauses' SQL to the query; the tests left for Python. `experiment_ids` are
+    the searched experiments, where a session's assessments are looked for."""
     checks: list[Check] = []
     spans = []
     for clause in clauses:
@@ -182,7 +231,9 @@ def _filters(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> list[
         elif clause.entity == "attribute" and clause.key == "text":
             spans.append(replace(clause, entity="span", key=CONTENT))
         elif clause.entity in ("feedback", "expectation"):
-            checks += _assessment_filter(clause, query)
+            checks += _assessment_filter(clause, query, experiment_ids)
+        elif clause.entity == "issue":
+            _issue_filter(clause, query)
         elif clause.entity == "attribute" and clause.key == "prompt":
             checks.append(_prompt_filter(clause, query))
         else:
@@ -245,20 +296,49 @@ def _span_filter(clauses: Sequence[Clause], dialect: Dialect, query: Query) -> l
     return [check]
 
 
-def _assessment_filter(clause: Clause, query: Query) -> list[Check]:
+def _assessment_filter(clause: Clause, query: Query, experiment_ids: Sequence[int]) -> list[Check]:
     """Traces with a valid assessment of the kind and name whose value passes (MLflow's
-    `feedback.<name>` / `expectation.<name>`); IS NULL: traces without one."""
-    exists = (
+    `feedback.<name>` / `expectation.<name>`); IS NULL: traces without one. An assessment
+    of a session (its metadata names `mlflow.trace.session`) counts for every trace of that
+    session in the searched experiments, as on mlflow server."""
+    own = (
         "EXISTS (SELECT 1 FROM assessments a WHERE a.trace_key = t.id AND a.kind = ? "
         "AND a.name = ? AND a.valid = 1)"
     )
+    marks = placeholders(len(experiment_ids))
+    # Sessions with a session assessment of this kind and name (SQL narrows by the metadata
+    # key's text; Python reads the metadata).
+    session_assessments = (
+        "FROM assessments a2 JOIN traces t2 ON t2.id = a2.trace_key "
+        "JOIN trace_metadata m2 ON m2.trace_key = a2.trace_key AND m2.key = ? "
+        f"WHERE t2.experiment_id IN ({marks}) AND a2.kind = ? AND a2.name = ? "
+        "AND a2.valid = 1 AND a2.content LIKE ?"
+    )
+    session_params = [SESSION, *experiment_ids, clause.entity, clause.key, _SESSION_LIKE]
+    in_session = (
+        "EXISTS (SELECT 1 FROM trace_metadata m WHERE m.trace_key = t.id AND m.key = ? "
+        f"AND m.value IN (SELECT m2.value {session_assessments}))"
+    )
+    any_params = [clause.entity, clause.key, SESSION, *session_params]
     if clause.comparator == "IS NULL":
-        query.add_where(f"NOT {exists}", clause.entity, clause.key)
+        query.add_where(f"NOT {own} AND NOT {in_session}", *any_params)
         return []
-    query.add_where(exists, clause.entity, clause.key)
+    query.add_where(f"({own} OR {in_session})", *any_params)
     if clause.comparator == "IS NOT NULL":
         return []
     test = assessment_test(clause)
+    sessions: list[set[str]] = []  # read once per search, on the first chunk
+
+    def passing_sessions(tx: Tx) -> set[str]:
+        if not sessions:
+            found = set()
+            for session, content in tx.all(
+                f"SELECT m2.value, a2.content {session_assessments}", session_params
+            ):
+                if _of_session(content) and test(content):
+                    found.add(session)
+            sessions.append(found)
+        return sessions[0]
 
     def check(tx: Tx, rows: Sequence[Row]) -> set[int]:
         keys = [row[0] for row in rows]
@@ -272,9 +352,38 @@ def _assessment_filter(clause: Clause, query: Query) -> list[Check]:
             ):
                 if test(content):
                     passing.add(key)
+        rest = [key for key in keys if key not in passing]
+        if rest and passing_sessions(tx):
+            matching = passing_sessions(tx)
+            for batch in chunks(rest):
+                for key, session in tx.all(
+                    "SELECT trace_key, value FROM trace_metadata WHERE trace_key IN "
+                    f"({placeholders(len(batch))}) AND key = ?",
+                    [*batch, SESSION],
+                ):
+                    if session in matching:
+                        passing.add(key)
         return passing
 
     return [check]
+
+
+def _of_session(content: str) -> bool:
+    """Whether a stored assessment belongs to a session (its metadata names one)."""
+    metadata = json.loads(content).get("metadata") or {}
+    return isinstance(metadata, dict) and SESSION in metadata
+
+
+def _issue_filter(clause: Clause, query: Query) -> None:
+    """`issue.id = '<id>'`: traces an issue assessment links to that issue (its name is the
+    issue's id). MLflow takes `id` and `=` alone."""
+    if clause.key != "id":
+        raise invalid(f"Invalid issue attribute '{clause.key}'. Supported attributes: id.")
+    query.add_where(
+        "EXISTS (SELECT 1 FROM assessments a WHERE a.trace_key = t.id AND a.kind = 'issue' "
+        "AND a.name = ?)",
+        clause.value,
+    )
 
 
 def _prompt_filter(clause: Clause, query: Query) -> Check:

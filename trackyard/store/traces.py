@@ -27,6 +27,7 @@ from .db import Database, NamedRow, Tx, chunks, now_ms, placeholders
 from .lifecycle import require_active_experiment
 from .span_codec import SpanRecord, artifact_span, unpack
 from .trace_infos import trace_infos
+from .trace_metrics import Correlation, DataPoint, MetricQuery, TraceMetrics, correlation
 from .trace_search import LINKED_PROMPTS, TRACE_NAME, TraceSearch
 
 SPANS_LOCATION = "mlflow.trace.spansLocation"
@@ -73,6 +74,7 @@ class TraceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._search = TraceSearch(db)
+        self._metrics = TraceMetrics(db)
 
     def search(
         self,
@@ -84,6 +86,23 @@ class TraceStore:
     ) -> tuple[list[TraceInfoV3], str | None]:
         """See TraceSearch.search."""
         return self._search.search(experiment_ids, clauses, order_by, max_results, page_token)
+
+    def query_metrics(self, query: MetricQuery) -> tuple[list[DataPoint], str | None]:
+        """See TraceMetrics.query."""
+        return self._metrics.query(query)
+
+    def filter_correlation(
+        self,
+        experiment_ids: Sequence[int],
+        first: Sequence[Clause],
+        second: Sequence[Clause],
+        base: Sequence[Clause],
+    ) -> Correlation:
+        """How two filters go together over the experiments' traces that pass `base`."""
+        one = self._search.keys(experiment_ids, [*base, *first])
+        two = self._search.keys(experiment_ids, [*base, *second])
+        total = self._search.count(experiment_ids, base)
+        return correlation(len(one & two), len(one), len(two), total)
 
     # --- writes -------------------------------------------------------------------------
 
@@ -347,7 +366,7 @@ class TraceStore:
                 stored.assessment_id,
                 key,
                 stored.assessment_name or "",
-                "expectation" if stored.expectation else "feedback",
+                assessment_kind(stored),
                 int(bool(stored.valid)),
                 now_ms(),
                 msgspec.json.encode(stored).decode(),
@@ -560,6 +579,13 @@ class TraceStore:
             ):
                 spans[trace_key].append(unpack(content, trace_ids[trace_key]))
         return spans
+
+
+def assessment_kind(assessment: Assessment) -> str:
+    """What an assessment holds: feedback, an expectation or an issue reference."""
+    if assessment.expectation:
+        return "expectation"
+    return "issue" if assessment.issue else "feedback"
 
 
 def _span_row(key: int, span: SpanRecord) -> tuple[Any, ...]:
