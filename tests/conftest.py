@@ -117,6 +117,7 @@ def _no_active_experiment_leaks(monkeypatch) -> None:
 from .artifact_fixtures import artifact_server, moto_s3, sshd  # noqa: E402, F401
 from .browser import browser  # noqa: E402, F401
 from .mariadb import mariadb  # noqa: E402, F401
+from .sweep_fixtures import sweep, sweep_server  # noqa: E402, F401
 
 # Markers by the fixtures or modules a test uses: one place, so a new test is marked alike.
 MARKERS_BY_FIXTURE = {"browser": "ui", "sshd": "sftp", "moto_s3": "s3", "mariadb": "mysql"}

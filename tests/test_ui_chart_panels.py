@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from . import test_ui_sweeps as sweeps
 from .browser import require_axe, serious_violations
 from .servers import ServerProcess
 from .test_ui_sweeps import SCREENSHOTS, SweepUI, chart, compare_path, open_ui, runs_page
@@ -20,10 +19,6 @@ from .ui_sweep_data import Sweep
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-
-# The sweep's server and its data (module-scoped fixtures: seeded once for this module).
-sweep_server = sweeps.sweep_server
-sweep = sweeps.sweep
 
 
 @pytest.fixture

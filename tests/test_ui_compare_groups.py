@@ -23,10 +23,8 @@ from .test_ui_sweeps import (
 )
 from .ui_sweep_data import OPTIMIZERS, TRIALS, Sweep
 
-# The sweep's server, its 63 runs and the page fixture, taken by name from test_ui_sweeps.py
-# (pytest finds fixtures in this module's namespace; module-scoped, seeded once here).
-sweep_server = sweeps.sweep_server
-sweep = sweeps.sweep
+# The page fixture, taken by name from test_ui_sweeps.py (pytest finds fixtures in this
+# module's namespace); the sweep's server and runs are session-wide (tests/sweep_fixtures.py).
 ui = sweeps.ui
 
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -16,28 +16,15 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric
 
 from .browser import require_axe, serious_violations
-from .servers import ServerProcess, start_server
+from .servers import ServerProcess
 from .test_ui import PAGES, UI, expand, row_names
 from .ui_data import Seeded, bulk_runs, seed
-from .ui_sweep_data import HOSTILE_IMAGE_KEY, Sweep, seed_sweep
+from .ui_sweep_data import HOSTILE_IMAGE_KEY, Sweep
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "ui-sweeps"
-
-
-@pytest.fixture(scope="module")
-def sweep_server(tmp_path_factory) -> Iterator[ServerProcess]:
-    data_dir = tmp_path_factory.mktemp("ui-sweep-server")
-    process = start_server(data_dir, f"sqlite:///{data_dir / 'trackyard.db'}")
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def sweep(sweep_server: ServerProcess) -> Sweep:
-    return seed_sweep(sweep_server.url)
 
 
 class SweepUI(UI):
