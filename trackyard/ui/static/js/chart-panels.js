@@ -1,8 +1,9 @@
 // The chart panels around metric-charts.js's charts: sections by metric prefix, a "Panels"
 // chooser (the metrics by section, a checkbox each, "Show all" and "Reset layout") and, on
 // each panel, buttons that move it earlier or later in its section, change its size and hide
-// it; a panel's title also drags it onto another panel of its section. Each change goes to `layout.save` (chart-layout.js's entries); the cards are moved,
-// never made again, so no chart is fetched or drawn again.
+// it; a panel's title also drags it onto another panel of its section. Each change goes to
+// `layout.save` (chart-layout.js's entries); the cards are moved, never made again, so no
+// chart is fetched or drawn again.
 
 import {
   arrangePanels,
