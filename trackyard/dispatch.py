@@ -20,11 +20,7 @@ the GIL passed twice), and with nothing else in flight nobody waits for the loop
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import queue
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partialmethod
@@ -42,6 +38,7 @@ from .access.accounts import User
 from .access.guard import ANONYMOUS, Access, Caller, admit, request_credential
 from .errors import ApiError, internal_error
 from .limits import BodyBudget
+from .store_threads import StoreThreads
 
 if TYPE_CHECKING:
     from .services import Services
@@ -314,47 +311,3 @@ class ApiApp:
         else:
             result = await self.threads.run(function, *args)
         return encode_json({} if result is None else result)
-
-
-class StoreThreads:
-    """Threads for the blocking store calls, answering straight into asyncio futures.
-
-    `loop.run_in_executor` chains a concurrent.futures.Future to an asyncio one through
-    callbacks and locks; here a thread hands its result to the event loop with one
-    `call_soon_threadsafe`, which halves the cost of the hop (~80 -> ~40 us of CPU a call on
-    this project's 2-core test machine). The threads are daemons, as no call outlives the
-    server that awaits it.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
-        for number in range(size):
-            name = f"trackyard-api-{number}"
-            threading.Thread(target=self._work, name=name, daemon=True).start()
-
-    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self.jobs.put((loop, future, function, args))
-        return await future
-
-    def _work(self) -> None:
-        while True:
-            loop, future, function, args = self.jobs.get()
-            outcome: tuple[Any, BaseException | None]
-            try:
-                outcome = (function(*args), None)
-            except BaseException as error:  # goes to the awaiting request, which answers it
-                outcome = (None, error)
-            # A loop closed meanwhile (the server stopped) leaves nobody to answer.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, future, *outcome)
-
-
-def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
-    if future.cancelled():  # the client went away and its request task was cancelled
-        return
-    if error is None:
-        future.set_result(result)
-    else:
-        future.set_exception(error)
