@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 from .browser import require_axe, serious_violations
 from .servers import ServerProcess, start_server
 from .test_ui import UI
-from .ui_trace_data import HOSTILE, WIDE_SPANS, Traces, seed_traces
+from .ui_trace_data import HOSTILE, ISSUE_ID, ISSUE_NAME, WIDE_SPANS, Traces, seed_traces
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -315,6 +315,29 @@ def test_feedback_logged_by_the_client_shows_on_the_trace(ui, seeded):
     ui.assert_clean()
 
 
+def test_an_issue_shows_as_an_issue_with_its_name_as_text_and_is_not_edited(ui, seeded):
+    ui.goto(trace_path(seeded, "chat"))
+    box = ui.page.locator("[data-role=assessments]")
+    issue = box.locator("tr[data-kind=issue]")
+    expect(issue).to_have_attribute("data-assessment", ISSUE_ID)
+    expect(issue.locator(".badge")).to_have_text("issue")
+    expect(issue.locator("td").first).to_contain_text(ISSUE_NAME)  # the markup, as text
+    expect(issue.locator("[data-role=issue]")).to_contain_text(f"Issue ID{ISSUE_ID}")
+    run = issue.locator("[data-role=issue] a")  # the run that found it, cut, whole in its title
+    expect(run).to_have_attribute("title", seeded.run_id)
+    expect(run).to_have_text(f"{seeded.run_id[:11]}…")
+    expect(run).to_have_attribute("href", re.compile(f"/runs/{seeded.run_id}$"))
+    expect(issue).to_contain_text("The answer names no source.")
+    expect(issue).to_contain_text("LLM_JUDGE · issue-scan")
+    expect(issue.get_by_role("button", name="Delete")).to_be_visible()
+    expect(issue.get_by_role("button", name="Edit")).to_have_count(0)
+    expectation = box.locator("tr[data-kind=expectation]")
+    expect(expectation).to_contain_text('"Paris"')
+    expect(expectation.get_by_role("button", name="Edit")).to_be_visible()
+    assert box.locator("b").count() == 0
+    ui.assert_clean()
+
+
 def _assessments(server: ServerProcess, trace_id: str) -> dict[str, object]:
     info = MlflowClient(server.url).get_trace(trace_id).info
     return {a.name: a for a in info.assessments}
@@ -392,6 +415,10 @@ def test_screenshots_of_the_traces_table_and_trace_page(
         span_row(ui, "chat").click()
         expect(ui.page.locator("[data-role=span-outputs] .chat-message")).to_be_visible()
         ui.shot("chat")
+        # the assessments (a feedback, an expectation, an issue) lie below the fold at 1024
+        assessments = ui.page.locator("[data-role=assessments]")
+        expect(assessments.locator("tr[data-kind=issue]")).to_be_visible()
+        assessments.screenshot(path=str(SCREENSHOTS / f"{ui.name}-assessments.png"))
         ui.goto(trace_path(seeded, "error"))
         expect(ui.page.locator("[data-role=span-exception]")).to_be_visible()
         ui.shot("error")

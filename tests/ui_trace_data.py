@@ -3,8 +3,9 @@
 
 One experiment holding: a retrieval-and-generation trace with chat-shaped inputs and outputs,
 a trace that raised, a trace made inside a run, a trace of 500 spans, and a trace whose span
-names and attributes are hostile HTML. Runnable by hand to fill a dev server:
-`python -m tests.ui_trace_data http://127.0.0.1:5000`.
+names and attributes are hostile HTML. The chat trace carries a feedback, an expectation and an
+issue (MLflow 3.17's link from a trace to a discovered issue, found in the run). Runnable by
+hand to fill a dev server: `python -m tests.ui_trace_data http://127.0.0.1:5000`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from dataclasses import dataclass, field
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import AssessmentSource, SpanType
+from mlflow.entities.assessment import IssueReference
+from mlflow.tracing.constant import AssessmentMetadataKey
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
 WIDE_SPANS = 500
+ISSUE_ID = "iss-3f2a"
+ISSUE_NAME = "Answers cite <b>no</b> source"
 
 
 @dataclass
@@ -88,7 +93,7 @@ def _last() -> str:
 
 
 def seed_traces(tracking_uri: str, prefix: str = "traces") -> Traces:
-    """The traces above, in a new experiment, each flushed; feedback on the chat trace."""
+    """The traces above, in a new experiment, each flushed; assessments on the chat trace."""
     mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient(tracking_uri)
     experiment_id = client.create_experiment(f"{prefix}-{uuid.uuid4().hex[:6]}")
@@ -115,6 +120,19 @@ def seed_traces(tracking_uri: str, prefix: str = "traces") -> Traces:
     traces.ids["wide"] = _last()
     hostile()
     traces.ids["hostile"] = _last()
+    mlflow.log_expectation(trace_id=traces.ids["chat"], name="expected_answer", value="Paris")
+    # mlflow.log_issue would first look the issue up; log_assessment links it as given
+    mlflow.log_assessment(
+        traces.ids["chat"],
+        IssueReference(
+            issue_id=ISSUE_ID,
+            issue_name=ISSUE_NAME,
+            # the run that found it, where MLflow's evaluation harness records one
+            metadata={AssessmentMetadataKey.SOURCE_RUN_ID: traces.run_id},
+            rationale="The answer names no source.",
+            source=AssessmentSource(source_type="LLM_JUDGE", source_id="issue-scan"),
+        ),
+    )
     return traces
 
 

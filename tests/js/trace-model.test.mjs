@@ -167,6 +167,29 @@ test("assessment values: feedback, its error, expectations plain or serialized",
   assert.deepEqual(assessmentValue({ expectation: { serialized_value: { value: "[1, 2]" } } }).value, [1, 2]);
 });
 
+test("an issue assessment is an issue: its id is the name, its name the value, its run from metadata", () => {
+  const issue = {
+    assessment_name: "iss-1",
+    issue: { issue_name: "Slow <b>answers</b>" },
+    rationale: "took 9 s",
+    metadata: { "mlflow.assessment.sourceRunId": "r1" },
+  };
+  assert.deepEqual(assessmentValue(issue), {
+    kind: "issue",
+    value: "Slow <b>answers</b>",
+    error: null,
+    issue: { id: "iss-1", name: "Slow <b>answers</b>", runId: "r1" },
+  });
+  // an empty issue_name (proto3 leaves it out) falls back to the id, as MLflow's UI does
+  assert.deepEqual(assessmentValue({ assessment_name: "iss-2", issue: {} }).issue, {
+    id: "iss-2",
+    name: "iss-2",
+    runId: null,
+  });
+  // neither feedback nor issue: still an expectation, even with nothing in it
+  assert.equal(assessmentValue({ assessment_name: "x" }).kind, "expectation");
+});
+
 test("typed values are JSON when they parse, else the text", () => {
   assert.equal(parseTyped("true"), true);
   assert.equal(parseTyped(" 0.5 "), 0.5);

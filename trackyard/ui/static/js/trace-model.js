@@ -202,11 +202,24 @@ export function shortValue(value, max = 60) {
   return oneLine(typeof value === "string" ? value : JSON.stringify(value), max);
 }
 
-/** An assessment's kind and value: feedback (or its error) or an expectation. */
+const SOURCE_RUN_ID = "mlflow.assessment.sourceRunId";
+
+/**
+ * An assessment's kind and value: feedback (or its error), an expectation, or an issue (MLflow
+ * 3.17's reference from a trace to a discovered issue: the issue's id is the assessment's name,
+ * `issue.issue_name` its name; its value here is that name, and `issue` says what is known of
+ * it, with the run that found it when the metadata names one).
+ */
 export function assessmentValue(assessment) {
   if (assessment.feedback) {
     const { value, error } = assessment.feedback;
     return { kind: "feedback", value: error ? undefined : value, error: error || null };
+  }
+  if (assessment.issue) {
+    const id = assessment.assessment_name || "";
+    const name = assessment.issue.issue_name || id;
+    const runId = assessment.metadata?.[SOURCE_RUN_ID] || null;
+    return { kind: "issue", value: name, error: null, issue: { id, name, runId } };
   }
   const expectation = assessment.expectation || {};
   const serialized = expectation.serialized_value;

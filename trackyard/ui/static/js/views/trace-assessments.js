@@ -1,11 +1,14 @@
 // A trace's assessments: feedback (a judgement, with a rationale) and expectations (the
 // right answer), listed with their source, and added, edited and deleted through the
-// assessments endpoints. Feedback another one overrode shows as "overridden".
+// assessments endpoints. Feedback another one overrode shows as "overridden". Issues (MLflow
+// 3.17's links from a trace to a discovered issue) show their name, id and the run that found
+// them; like MLflow's own UI this one does not edit them, it only deletes them.
 
 import { traces } from "../api.js";
 import { h, replace } from "../dom.js";
 import { formatTime } from "../format.js";
 import { jsonView } from "../json-view.js";
+import { href, seg } from "../router.js";
 import { assessmentValue, parseTyped, timeMs } from "../trace-model.js";
 import { confirmDialog, dialog } from "../widgets.js";
 
@@ -13,11 +16,12 @@ const SOURCE = { source_type: "HUMAN", source_id: "trackyard web UI" };
 const VALUE_HINT = 'true, 0.8, "text" or any JSON';
 
 /**
- * The assessments panel's body; `reload()` fetches the trace's info again and redraws it.
+ * The assessments panel's body (`experimentId` for links to runs); `reload()` fetches the
+ * trace's info again and redraws it.
  * `may` ({edit, manage}) says which controls to offer: adding and editing need EDIT on the
  * trace's experiment, deleting MANAGE.
  */
-export function assessmentsBox({ traceId, assessments, reload, may }) {
+export function assessmentsBox({ experimentId, traceId, assessments, reload, may }) {
   const box = h("div", { class: "col", "data-role": "assessments" });
   replace(
     box,
@@ -37,7 +41,7 @@ export function assessmentsBox({ traceId, assessments, reload, may }) {
           h(
             "tbody",
             null,
-            assessments.map((a) => assessmentRow(a, { traceId, reload, may })),
+            assessments.map((a) => assessmentRow(a, { experimentId, traceId, reload, may })),
           ),
         )
       : h("div", { class: "muted" }, "No assessments yet."),
@@ -61,17 +65,20 @@ export function assessmentsBox({ traceId, assessments, reload, may }) {
   return box;
 }
 
-function assessmentRow(assessment, { traceId, reload, may }) {
-  const { kind, value, error } = assessmentValue(assessment);
+function assessmentRow(assessment, { experimentId, traceId, reload, may }) {
+  const { kind, value, error, issue } = assessmentValue(assessment);
   const source = assessment.source || {};
   const overridden = assessment.valid === false;
   return h(
     "tr",
-    { class: overridden ? "overridden" : null, dataset: { assessment: assessment.assessment_name || "" } },
+    {
+      class: overridden ? "overridden" : null,
+      dataset: { assessment: assessment.assessment_name || "", kind },
+    },
     h(
       "td",
       null,
-      h("div", null, assessment.assessment_name),
+      h("div", null, issue ? issue.name : assessment.assessment_name),
       h(
         "div",
         { class: "row small" },
@@ -84,7 +91,9 @@ function assessmentRow(assessment, { traceId, reload, may }) {
       { class: "value" },
       error
         ? h("span", { class: "danger-text" }, error.error_message || error.error_code || "error")
-        : valueCell(value),
+        : issue
+          ? issueCell(issue, experimentId)
+          : valueCell(value),
     ),
     h("td", { class: "value" }, assessment.rationale || ""),
     h("td", { class: "small" }, [source.source_type, source.source_id].filter(Boolean).join(" · ")),
@@ -92,13 +101,31 @@ function assessmentRow(assessment, { traceId, reload, may }) {
     h(
       "td",
       { class: "nowrap" },
-      may.edit
+      may.edit && kind !== "issue"
         ? h("button", { class: "link", onclick: () => edit({ traceId, reload, kind, assessment }) }, "Edit")
         : null,
       may.manage
         ? h("button", { class: "link danger", onclick: () => remove({ traceId, reload, assessment }) }, "Delete")
         : null,
     ),
+  );
+}
+
+const cut = (id) => (id.length > 12 ? `${id.slice(0, 11)}…` : id);
+
+/**
+ * An issue's id and the run that found it (a link to the run), each cut to 12 characters to
+ * fit the cell, whole in its title.
+ */
+function issueCell(issue, experimentId) {
+  const runHref = issue.runId ? href(`/experiments/${seg(experimentId)}/runs/${seg(issue.runId)}`) : null;
+  return h(
+    "div",
+    { class: "small", "data-role": "issue" },
+    h("div", { class: "muted" }, "Issue ID"),
+    h("div", { class: "mono nowrap", title: issue.id }, cut(issue.id)),
+    runHref ? h("div", { class: "muted" }, "Found in run") : null,
+    runHref ? h("a", { class: "mono nowrap", title: issue.runId, href: runHref }, cut(issue.runId)) : null,
   );
 }
 

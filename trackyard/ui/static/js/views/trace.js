@@ -52,7 +52,7 @@ export async function traceView(container, ctx) {
   function drawTrace(current) {
     replace(
       assessmentsBody,
-      assessmentsBox({ traceId, assessments: current.assessments || [], reload: reloadInfo, may }),
+      assessmentsBox({ experimentId, traceId, assessments: current.assessments || [], reload: reloadInfo, may }),
     );
     replace(
       tagsBody,

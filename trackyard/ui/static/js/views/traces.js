@@ -284,8 +284,9 @@ function assessmentChips(assessments) {
   const labels = [];
   const kinds = [];
   for (const assessment of valid) {
-    const { value, error } = assessmentValue(assessment);
-    labels.push(`${assessment.assessment_name}: ${error ? "error" : shortValue(value, 24)}`);
+    const { kind, value, error } = assessmentValue(assessment);
+    const name = kind === "issue" ? "issue" : assessment.assessment_name;
+    labels.push(`${name}: ${error ? "error" : kind === "issue" ? oneLine(value, 24) : shortValue(value, 24)}`);
     kinds.push(value === true ? "ok" : value === false || error ? "danger" : null);
   }
   return chips(labels, kinds);
