@@ -118,12 +118,17 @@ def postgres_available() -> bool:
 
 @contextmanager
 def postgres_database() -> Iterator[str]:
-    """A fresh, uniquely named database, dropped afterwards; yields its URI."""
+    """A fresh, uniquely named database, dropped afterwards; yields its URI.
+
+    Its commits do not wait for the WAL flush (`synchronous_commit = off`): the tests kill
+    trackyard servers, never PostgreSQL, so what they check is unchanged (a commit is seen by
+    every session at once), while the suite stops waiting on this machine's slow fsync."""
     import psycopg
 
     name = f"trackyard_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URI, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     base, _, _ = POSTGRES_URI.rpartition("/")
     try:
         yield f"{base}/{name}"
