@@ -10,9 +10,10 @@ import psycopg
 import pytest
 
 from trackyard.store import open_database
-from trackyard.store.db import Database
+from trackyard.store.db import Database, Plan
 
 NOT_NULL_VIOLATION = (sqlite3.IntegrityError, psycopg.errors.NotNullViolation)
+NO_SUCH_TABLE = (sqlite3.OperationalError, psycopg.errors.UndefinedTable)
 
 
 @pytest.fixture
@@ -83,3 +84,36 @@ def test_a_failed_one_statement_write_leaves_later_transactions_whole(database):
         tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("rolled back",))
         raise RuntimeError("the caller gives up")
     assert _keys(database) == []
+
+
+def test_a_read_apart_sees_what_was_committed(database):
+    with database.write() as tx:
+        tx.many("INSERT INTO metric_keys (key) VALUES (?)", [("a",), ("b",)])
+    with database.read_apart() as tx:
+        query = ("SELECT key FROM metric_keys ORDER BY key", ())
+        assert tx.batch([query, query], Plan.BY_INDEX) == [[("a",), ("b",)]] * 2
+        assert tx.all(*query) == [("a",), ("b",)]
+
+
+def test_a_failed_read_apart_leaves_later_transactions_whole(database):
+    """On PostgreSQL a read apart runs in autocommit: the connection goes back to the pool
+    out of it, or a later write would commit statement by statement."""
+    with pytest.raises(NO_SUCH_TABLE), database.read_apart() as tx:
+        tx.batch([("SELECT * FROM no_such_table", ())], Plan.BY_INDEX)
+    with pytest.raises(RuntimeError), database.write() as tx:
+        tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("rolled back",))
+        raise RuntimeError("the caller gives up")
+    assert _keys(database) == []
+
+
+def test_a_plan_holds_for_its_own_batch_only(database):
+    """Its settings end with the batch: in a transaction by a savepoint, in a read apart
+    with the pipeline's implicit transaction."""
+    if database.dialect.name != "postgresql":
+        pytest.skip("plans are PostgreSQL settings")
+    setting = ("SELECT current_setting('enable_seqscan')", ())
+    for read in (database.read, database.read_apart):
+        with read() as tx:
+            assert tx.batch([setting, setting], Plan.BY_INDEX) == [[("off",)], [("off",)]]
+            assert tx.scalar(*setting) == "on"
+            assert tx.batch([setting], None) == [[("on",)]]

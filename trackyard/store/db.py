@@ -196,6 +196,14 @@ class Database(ABC):
     def read(self) -> AbstractContextManager[Tx]:
         """A consistent snapshot for several reads."""
 
+    def read_apart(self) -> AbstractContextManager[Tx]:
+        """Reads that share no snapshot: each statement, or each batch, sees what was
+        committed when it started (what PostgreSQL's READ COMMITTED gives a transaction's
+        statements anyway). A search page's queries need no more: its page token carries
+        its place. PostgreSQL then sends no BEGIN and no COMMIT, two round trips of three
+        or four; elsewhere this is `read`."""
+        return self.read()
+
     @abstractmethod
     def write(self) -> AbstractContextManager[Tx]:
         """A transaction that commits durably on success and rolls back on any error."""

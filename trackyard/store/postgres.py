@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Dumper
 from psycopg.postgres import types as pg_types
-from psycopg.pq import Format
+from psycopg.pq import Format, TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -122,6 +122,7 @@ def _array_layout(code: str, count: int) -> struct.Struct:
 
 
 _BYTEA_OID = _oid("bytea")
+IDLE = TransactionStatus.IDLE
 
 
 def _array_param(column: Sequence[Any], column_type: str) -> Any:
@@ -158,6 +159,9 @@ _PLAN_SETTINGS = {
         ("enable_bitmapscan", "off"),
         ("enable_seqscan", "off"),
         ("join_collapse_limit", "1"),
+        # Each probe is for another run (a run has one entry of a key): a cache of the
+        # probes' results never hits and costs a hash insert for each.
+        ("enable_memoize", "off"),
     ),
     Plan.BY_INDEX: (("max_parallel_workers_per_gather", "0"), ("enable_seqscan", "off")),
 }
@@ -170,14 +174,19 @@ class PostgresTx(Tx):
 
     def batch(self, statements: Sequence[Statement], plan: Plan | None = None) -> list[list[Row]]:
         """All statements in one pipeline, each on a cursor of its own. A plan's settings
-        come first, scoped to these statements by a savepoint: rolling back to it undoes
-        them (and nothing else, as the statements only read)."""
+        come first, scoped to these statements: by the pipeline's own implicit transaction
+        outside a transaction (`read_apart`), else by a savepoint, rolling back to which
+        undoes them (and nothing else, as the statements only read)."""
+        connection = self.cursor.connection
         if plan is not None:
             settings = ", ".join(f"set_config('{k}', '{v}', true)" for k, v in _PLAN_SETTINGS[plan])
+            if connection.autocommit and connection.info.transaction_status == IDLE:
+                # Outside a transaction, the pipeline's statements run as one implicit
+                # transaction up to its Sync, at which the local settings end.
+                return self.batch([(f"SELECT {settings}", ()), *statements])[1:]
             head = [("SAVEPOINT plan", ()), (f"SELECT {settings}", ())]
             tail = [("ROLLBACK TO SAVEPOINT plan", ()), ("RELEASE SAVEPOINT plan", ())]
             return self.batch([*head, *statements, *tail])[len(head) : -len(tail)]
-        connection = self.cursor.connection
         with connection.pipeline():
             # Rows in binary: numbers need no parsing from text (a page's rows: ~1 ms less).
             cursors = [connection.cursor(binary=True) for _ in statements]
@@ -233,6 +242,18 @@ class PostgresDatabase(Database):
     def read(self) -> Iterator[Tx]:
         with self.pool.connection() as connection:
             yield PostgresTx(connection.cursor(), self.dialect, self.column_types)
+
+    @contextmanager
+    def read_apart(self) -> Iterator[Tx]:
+        """In autocommit: no BEGIN (its own round trip before the first statement) and no
+        COMMIT (another after the last)."""
+        with self.pool.connection() as connection:
+            connection.autocommit = True
+            try:
+                yield PostgresTx(connection.cursor(), self.dialect, self.column_types)
+            finally:
+                if not connection.broken:  # the pool replaces a broken connection
+                    connection.autocommit = False
 
     @contextmanager
     def write(self) -> Iterator[Tx]:

@@ -49,7 +49,7 @@ class RunSearch:
         scope = _scope(experiment_ids, view_type)
         if scope is None:
             return [], None
-        with self.db.read() as tx:
+        with self.db.read_apart() as tx:
             query, key_ids = self._filtered(tx, scope, clauses, order_by)
             segments = q.run_ordering(order_by, self.db.dialect, key_ids.get, query)
             rows: list[tuple[int, Row]] = []
