@@ -71,12 +71,18 @@ class _Worker:
         self.job = job
         self.wake.release()
 
+    def _take(self) -> Job:
+        """Sleep until a call is handed over, and take it."""
+        self.wake.acquire()
+        job, self.job = self.job, None
+        assert job is not None  # `give` fills the slot before it wakes the thread
+        return job
+
     def serve(self) -> None:
         job: Job | None = None
         while True:
             if job is None:
-                self.wake.acquire()
-                job = self.job
+                job = self._take()
             loop, future, function, args = job
             outcome = _outcome(function, args)
             # Idle again before answering: the awaiting request may send its next call at
