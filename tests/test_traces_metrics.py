@@ -21,15 +21,6 @@ from mlflow.tracing.client import TracingClient
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from trackyard.store import open_database
-from trackyard.store.trace_metrics import (
-    TraceMetrics,
-    _grouped,
-    _token_count,
-    aggregation,
-    metric_query,
-)
-
 from .helpers import assert_error
 from .test_traces_otlp import export
 
@@ -287,100 +278,6 @@ def test_token_usage_from_the_trace_metadata(http, world):
         http, world, "TRACES", "total_tokens", aggregations, dimensions=["trace_name"]
     )
     assert _points(response) == [({"trace_name": "chat"}, {"SUM": 90.0, "AVG": 30.0})]
-
-
-# Usage documents whose reading differs between SQL's JSON and Python's: the answer must be
-# the one Python's reading (_token_count) gives, whether SQL aggregates or hands over.
-USAGE_DOCUMENTS = [
-    '{"input_tokens": 5, "output_tokens": 7}',
-    '{"input_tokens": -3}',
-    '{"input_tokens": 5.0}',
-    '{"input_tokens": 2e3}',
-    '{"input_tokens": 1e-400}',
-    '{"input_tokens": 5.5}',
-    '{"input_tokens": 1e400}',
-    '{"input_tokens": 12345678901234567890123}',
-    '{"input_tokens": 9007199254740993}',
-    '{"input_tokens": true}',
-    '{"input_tokens": "5"}',
-    '{"input_tokens": null}',
-    '{"input_tokens": 5, "cost": NaN}',
-    '{"input_tokens": 1, "input_tokens": 2}',
-    '{"input\\u005ftokens": 4}',
-    '{"usage": {"input_tokens": 6}}',
-    "[5]",
-    "5",
-    "not json",
-]
-
-
-@pytest.mark.parametrize("document", USAGE_DOCUMENTS)
-def test_token_usage_is_read_as_python_reads_it(http, document):
-    made = http.post(
-        "/api/2.0/mlflow/experiments/create", json={"name": f"usage-{uuid.uuid4().hex[:8]}"}
-    )
-    experiment = made.json()["experiment_id"]
-    usage = "mlflow.trace.tokenUsage"
-    _trace(http, experiment, T0, 100, "OK", "chat", {usage: '{"input_tokens": 10}'}, [])
-    _trace(http, experiment, T0 + MINUTE, 100, "OK", "chat", {usage: document}, [])
-    kinds = ["SUM", "AVG", "MIN", "MAX"]
-    aggregations = [{"aggregation_type": kind} for kind in kinds]
-    world = {"experiment": experiment}
-    found = _points(_query(http, world, "TRACES", "input_tokens", aggregations))
-    read = _token_count(document, "input_tokens")
-    values = [10.0] + ([read] if read is not None else [])
-    total = math.fsum(values)
-    expected = {"SUM": total, "AVG": total / len(values), "MIN": min(values), "MAX": max(values)}
-    assert found == [({}, expected)]
-
-
-def test_plain_token_usage_is_aggregated_in_sql(database_uri):
-    """In process: usage as the stock client writes it takes the SQL path (no hand-over to
-    Python), and its answer is the Python reading's."""
-    db = open_database(database_uri)
-    try:
-        with db.write() as tx:
-            tx.execute(
-                "INSERT INTO experiments (name, artifact_location, lifecycle_stage) "
-                "VALUES ('usage', '/tmp/usage', 'active')"
-            )
-            experiment = tx.scalar("SELECT MAX(experiment_id) FROM experiments")
-            for key in (1, 2, 3):
-                tx.execute(
-                    "INSERT INTO traces (id, trace_id, experiment_id, request_time, state, "
-                    "finalized) VALUES (?, ?, ?, ?, 'OK', 1)",
-                    [key, f"tr-{key}", experiment, T0 + key * MINUTE],
-                )
-                usage = {"input_tokens": key * 7, "output_tokens": 1, "total_tokens": key * 7 + 1}
-                tx.execute(
-                    "INSERT INTO trace_metadata (trace_key, key, value) VALUES (?, ?, ?)",
-                    [key, "mlflow.trace.tokenUsage", json.dumps(usage)],
-                )
-        kinds = ["SUM", "AVG", "MIN", "MAX"]
-        query = metric_query(
-            experiment_ids=[str(experiment)],
-            view_type="TRACES",
-            metric_name="total_tokens",
-            aggregations=[aggregation(kind, None) for kind in kinds],
-            dimensions=[],
-            filters=[],
-            time_interval_seconds=60,
-            start_time_ms=T0,
-            end_time_ms=T0 + 10 * MINUTE,
-            max_results=2,
-            page_token=None,
-        )
-        metrics = TraceMetrics(db)
-        grouped = _grouped(query, db.dialect)
-        assert grouped is not None
-        in_sql = metrics._tokens_in_sql(query, *grouped)
-        assert in_sql is not None
-        assert in_sql == metrics._in_python(query)
-        points, token = in_sql
-        assert [p.values for p in points] == [dict.fromkeys(kinds, 8.0), dict.fromkeys(kinds, 15.0)]
-        assert token is not None
-    finally:
-        db.close()
 
 
 def test_sessions_are_counted_once(http, world):

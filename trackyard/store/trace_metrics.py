@@ -4,13 +4,12 @@ assessments, grouped by dimensions and time buckets) and CalculateTraceFilterCor
 (the NPMI of two trace filters).
 
 SQL narrows the rows (experiments, time range, filters, rows without the value or a
-dimension left out) and reads only the columns a query needs. Counts, latencies and token
-usage (trace metadata `mlflow.trace.tokenUsage`, JSON read by the database) are grouped and
-aggregated in SQL where the result is the one Python gives (see _tokens_in_sql); the rest
-in Python, the same on both backends: percentiles interpolate linearly between the closest
-ranks, as PostgreSQL's percentile_cont and mlflow server do. Span costs and models (span
-attributes `mlflow.llm.cost`, `mlflow.llm.model`, `mlflow.llm.provider`, in the packed span
-content) and assessment values are JSON read in Python from the rows SQL lets through.
+dimension left out) and reads only the columns a query needs; the groups and their
+aggregations are computed in Python, the same on both backends: percentiles interpolate
+linearly between the closest ranks, as PostgreSQL's percentile_cont and mlflow server do.
+Token usage (trace metadata `mlflow.trace.tokenUsage`), span costs and models (span
+attributes `mlflow.llm.cost`, `mlflow.llm.model`, `mlflow.llm.provider`) and assessment values
+are JSON, read in Python from the rows SQL lets through.
 """
 
 from __future__ import annotations
@@ -301,14 +300,7 @@ class TraceMetrics:
         over columns are grouped in SQL; the rest in Python over the rows SQL narrows."""
         grouped = _grouped(query, self.db.dialect)
         if grouped is not None:
-            if query.metric not in _TOKENS:
-                return self._grouped(query, *grouped)
-            found = self._tokens_in_sql(query, *grouped)
-            if found is not None:
-                return found
-        return self._in_python(query)
-
-    def _in_python(self, query: MetricQuery) -> tuple[list[DataPoint], str | None]:
+            return self._grouped(query, *grouped)
         sql, params, read = _plan(query)
         groups: dict[tuple[Any, ...], Any] = {}
         distinct = query.metric == "session_count"
@@ -332,40 +324,11 @@ class TraceMetrics:
         token = encode_token(end) if end < len(points) else None
         return points[query.offset : end], token
 
-    def _tokens_in_sql(
-        self, query: MetricQuery, sql: str, params: list[Any]
-    ) -> tuple[list[DataPoint], str | None] | None:
-        """A token metric's page grouped in SQL, or None where SQL's answer could differ
-        from Python's (_token_count reading the JSON, math.fsum adding): a group holding a
-        usage document SQLite's JSON reads otherwise than Python's json (see _token_sql),
-        one PostgreSQL refuses (invalid JSON, NaN, a number beyond a double: a data error),
-        or a group whose sum might not be exact in doubles (count x largest |value| reaching
-        2**53). The groups checked include the one past the page, which decides the token."""
-        try:
-            with self.db.read() as tx:
-                rows = tx.all(sql, [*params, query.max_results + 1, query.offset])
-        except Exception as error:  # the database's own data errors, on either backend
-            if str(getattr(error, "sqlstate", "") or "").startswith("22"):
-                return None  # SQLSTATE class 22: data exception
-            if "malformed JSON" in str(error):
-                return None
-            raise
-        for row in rows:
-            count, largest, odd = row[-3:]
-            if odd or (count and float(largest) * count >= 2**53):
-                return None
-        return self._points(query, [row[:-3] for row in rows])
-
     def _grouped(
         self, query: MetricQuery, sql: str, params: list[Any]
     ) -> tuple[list[DataPoint], str | None]:
         with self.db.read() as tx:
             rows = tx.all(sql, [*params, query.max_results + 1, query.offset])
-        return self._points(query, rows)
-
-    def _points(
-        self, query: MetricQuery, rows: Sequence[Sequence[Any]]
-    ) -> tuple[list[DataPoint], str | None]:
         keys = len(rows[0]) - len(query.aggregations) if rows else 0
         points = []
         for row in rows[: query.max_results]:
@@ -412,7 +375,6 @@ _SQL_DIMENSIONS = {
     "assessment_name": "a.name",
 }
 _SQL_AGGREGATIONS = {"COUNT", "AVG", "MIN", "MAX"}
-_SQL_TOKEN_AGGREGATIONS = {"SUM", "AVG", "MIN", "MAX"}
 _MAX_SQL_BUCKET = 2**61  # so the bucket arithmetic stays within 64-bit integers
 
 
@@ -428,13 +390,11 @@ def _grouped(query: MetricQuery, dialect: Dialect) -> tuple[str, list[Any]] | No
     """The query as one grouped SQL statement (its parameters end with LIMIT and OFFSET),
     or None when it needs Python (percentiles, JSON values or dimensions)."""
     view, metric = query.view, query.metric
-    tokens = view == "TRACES" and metric in _TOKENS
-    if (view, metric) not in _SQL_VALUES and not tokens:
+    if (view, metric) not in _SQL_VALUES:
         return None
     if any(d not in _SQL_DIMENSIONS for d in query.dimensions):
         return None
-    allowed = _SQL_TOKEN_AGGREGATIONS if tokens else _SQL_AGGREGATIONS
-    if any(a.kind not in allowed for a in query.aggregations):
+    if any(a.kind not in _SQL_AGGREGATIONS for a in query.aggregations):
         return None
     step = (query.interval_ms or 0) * (_NS_PER_MS if view == "SPANS" else 1)
     if step > _MAX_SQL_BUCKET:
@@ -450,88 +410,29 @@ def _grouped(query: MetricQuery, dialect: Dialect) -> tuple[str, list[Any]] | No
     for dimension in query.dimensions:
         columns.append(_SQL_DIMENSIONS[dimension])
         where.append(f"{_SQL_DIMENSIONS[dimension]} IS NOT NULL")
+    value = _SQL_VALUES[(view, metric)]
+    if value is None:
+        value = "tm.value"  # joined in _scope
+    elif value == "":
+        value = f"{_floor('s.end_ns - s.start_ns', _NS_PER_MS)} / {_NS_PER_MS}"
+    where.append(f"{value} IS NOT NULL")
     names = [f"g{index}" for index in range(len(columns))]
-    groups = [f"{c} AS {n}" for c, n in zip(columns, names, strict=True)]
-    having = ""
-    if tokens:
-        # The usage row read once (a subquery LIMIT/OFFSET keeps both planners from
-        # folding it into the aggregates, which would read the JSON once per aggregate),
-        # and rows whose usage has no such count kept until the groups are made: a filter
-        # on the JSON could run on other metadata rows first. A group needs one count, as in
-        # Python, or a row Python must read (o).
-        value, odd = _token_sql(metric, dialect)
-        keep = "OFFSET 0" if dialect.name == "postgresql" else "LIMIT -1"
-        usage = (
-            f"SELECT {', '.join([*groups, *_token_raw(metric, dialect)])} FROM {scope.source} "
-            f"WHERE {' AND '.join(where)} {keep}"
-        )
-        inner = f"SELECT {', '.join([*names, f'{value} AS v', f'{odd} AS o'])} FROM ({usage}) r"
-        inner += f" {keep}"
-        having = " HAVING COUNT(v) > 0 OR MAX(o) > 0"
-    else:
-        column = _SQL_VALUES[(view, metric)]
-        if column is None:
-            value = "tm.value"  # joined in _scope
-        elif column == "":
-            value = f"{_floor('s.end_ns - s.start_ns', _NS_PER_MS)} / {_NS_PER_MS}"
-        else:
-            value = column
-        where.append(f"{value} IS NOT NULL")
-        inner = (
-            f"SELECT {', '.join([*groups, f'{value} AS v'])} FROM {scope.source} "
-            f"WHERE {' AND '.join(where)}"
-        )
+    inner = ", ".join(
+        [*(f"{c} AS {n}" for c, n in zip(columns, names, strict=True)), f"{value} AS v"]
+    )
     counted = "COUNT(DISTINCT v)" if metric == "session_count" else "COUNT(v)"
     aggregates = ", ".join(
         counted if a.kind == "COUNT" else f"{a.kind}(v)" for a in query.aggregations
     )
-    if tokens:  # what _tokens_in_sql checks the sums by
-        aggregates += ", COUNT(v), MAX(ABS(v)), MAX(o)"
     collate = ' COLLATE "C"' if dialect.name == "postgresql" else ""
     order = [names[0]] if query.interval_ms else []
     order += [f"{n}{collate}" for n in names[len(order) :]]
-    grouping = f" GROUP BY {', '.join(names)}" if names else ""
-    grouping += having + (f" ORDER BY {', '.join(order)}" if names else "")
-    sql = f"SELECT {', '.join([*names, aggregates])} FROM ({inner}) q{grouping} LIMIT ? OFFSET ?"
-    return sql, scope.params
-
-
-def _token_raw(key: str, dialect: Dialect) -> list[str]:
-    """What _token_sql reads: PostgreSQL's count as json (j); SQLite's usage text (j)
-    and the count's JSON text, NULL for invalid JSON (x)."""
-    if dialect.name == "postgresql":
-        return [f"CAST(tm.value AS json) -> {_literal(key)} AS j"]
-    path = _literal(f"$.{key}")
-    return ["tm.value AS j", f"CASE WHEN json_valid(tm.value) THEN tm.value -> {path} END AS x"]
-
-
-def _token_sql(key: str, dialect: Dialect) -> tuple[str, str]:
-    """A token count read from _token_raw's columns as a double, NULL where _token_count
-    has none: invalid JSON, not an object, no such key, not a number (true and false are
-    not), a number that is not whole; and whether Python must read the row instead (o).
-
-    PostgreSQL raises a data error on invalid JSON, NaN or a number beyond a double, and
-    takes a repeated key's last value as Python does (json, cheaper than jsonb to read).
-    Where SQLite's JSON may read a usage document otherwise than Python's json, the row is
-    marked: a backslash (an escape in a key), NaN or Infinity (Python reads them, json_valid
-    says no), a count with a fraction or exponent (SQLite's own decimal conversion), or the
-    key more than once (SQLite reads the first, Python the last)."""
-    if dialect.name == "postgresql":
-        number = "CAST(CAST(j AS text) AS DOUBLE PRECISION)"
-        value = (
-            f"CASE WHEN json_typeof(j) = 'number' THEN "
-            f"CASE WHEN {number} = TRUNC({number}) THEN {number} END END"
-        )
-        return value, "0"
-    value = "CASE WHEN x GLOB '[0-9]*' OR x GLOB '-[0-9]*' THEN CAST(x AS REAL) END"
-    quoted = _literal(f'"{key}"')
-    twice = f"instr(substr(j, instr(j, {quoted}) + {len(key) + 2}), {quoted}) > 0"
-    odd = (
-        "(instr(j, '\\') > 0 OR CASE WHEN x IS NULL THEN NOT json_valid(j) "
-        "AND (instr(j, 'NaN') > 0 OR instr(j, 'Infinity') > 0) "
-        f"ELSE x GLOB '*[0-9][.eE]*' OR {twice} END)"
+    grouping = f" GROUP BY {', '.join(names)} ORDER BY {', '.join(order)}" if names else ""
+    sql = (
+        f"SELECT {', '.join([*names, aggregates])} FROM (SELECT {inner} FROM {scope.source} "
+        f"WHERE {' AND '.join(where)}) q{grouping} LIMIT ? OFFSET ?"
     )
-    return value, odd
+    return sql, scope.params
 
 
 def _bucket_time(ms: int) -> str:
