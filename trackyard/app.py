@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -81,14 +82,26 @@ class UnexpectedErrors:
 
 
 @asynccontextmanager
-async def _closing(database: Database, services: Services, app: Starlette) -> AsyncIterator[None]:
-    """Close the stores when the server stops: SQLite then folds its write-ahead log into
-    the database file, and pooled connections say goodbye instead of being dropped."""
+async def _lifespan(database: Database, services: Services, app: Starlette) -> AsyncIterator[None]:
+    """Before serving, freeze the start-up's objects; close the stores when the server
+    stops: SQLite then folds its write-ahead log into the database file, and pooled
+    connections say goodbye instead of being dropped."""
+    freeze_startup_objects()
     yield
     repository = services.artifacts
     if repository is not None:
         await run_in_threadpool(repository.close)
     await run_in_threadpool(database.close)
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now (modules, routes, the stores' caches: some 46,000 in a
+    fresh server, living as long as it) out of the garbage collector's reach, so that a full
+    collection walks only what came after. Under the team workload (issue 23) the readers'
+    pages made full collections frequent, about one every 1.5 s, and each held the
+    interpreter for 24-72 ms, stopping every request; frozen, they take 1-4 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(config: ServerConfig, database: Database | None = None) -> ASGIApp:
@@ -110,7 +123,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         routes=[route for area in AREAS for route in area.routes()],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[Middleware(UnexpectedErrors)],
-        lifespan=partial(_closing, database, services),
+        lifespan=partial(_lifespan, database, services),
     )
     app.state.services = services
     app.state.body_budget = BodyBudget(config.max_body_memory_mb * 2**20)
