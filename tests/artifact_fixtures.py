@@ -65,23 +65,32 @@ def sshd(tmp_path_factory) -> Iterator[Sshd]:
 def moto_s3() -> Iterator[MotoS3]:
     s3 = MotoS3()
     s3.start()
-    client = s3.client()
-    client.create_bucket(Bucket=BUCKET)
-    for key in ("canary.txt", "rootx/canary.txt", "outside/secret.txt"):
-        client.put_object(Bucket=BUCKET, Key=key, Body=CANARY.encode())
+    s3.client().create_bucket(Bucket=BUCKET)
     yield s3
     s3.stop()
 
 
-def start_s3_server(data_dir: Path, moto: MotoS3, *extra: str) -> ServerProcess:
-    """A server on s3://BUCKET/root; boto3 in the server reads credentials from the env."""
+def zoned_bucket(moto: MotoS3) -> str:
+    """A new bucket with canaries around its `root` prefix. Each server gets its own: pytest
+    may start a parametrized session fixture again after other parameters ran, and a new
+    server's new database would reuse experiment ids under the old server's objects."""
+    bucket = f"{BUCKET}-{secrets.token_hex(4)}"
+    client = moto.client()
+    client.create_bucket(Bucket=bucket)
+    for key in ("canary.txt", "rootx/canary.txt", "outside/secret.txt"):
+        client.put_object(Bucket=bucket, Key=key, Body=CANARY.encode())
+    return bucket
+
+
+def start_s3_server(data_dir: Path, moto: MotoS3, bucket: str, *extra: str) -> ServerProcess:
+    """A server on s3://bucket/root; boto3 in the server reads credentials from the env."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in S3_CREDENTIALS.items():
             patch.setenv(name, value)
         return start_server(
             data_dir,
             f"sqlite:///{data_dir}/t.db",
-            "--artifacts-destination", f"s3://{BUCKET}/root",
+            "--artifacts-destination", f"s3://{bucket}/root",
             "--s3-endpoint-url", moto.endpoint,
             *extra,
         )  # fmt: skip
@@ -100,8 +109,9 @@ def _start(kind: str, base: Path, request) -> ArtifactServer:
         server = start_server(data_dir, backend, *daemon.server_args(root))
         return ArtifactServer(kind, server, FolderView(root), root.parent)
     moto: MotoS3 = request.getfixturevalue("moto_s3")
-    server = start_s3_server(data_dir, moto)
-    return ArtifactServer(kind, server, BucketView(moto.client(), BUCKET, "root"))
+    bucket = zoned_bucket(moto)
+    server = start_s3_server(data_dir, moto, bucket)
+    return ArtifactServer(kind, server, BucketView(moto.client(), bucket, "root"))
 
 
 @pytest.fixture(scope="session", params=DESTINATIONS)

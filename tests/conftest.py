@@ -103,14 +103,18 @@ def experiment_id(client: MlflowClient, request) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _no_active_experiment_leaks(monkeypatch) -> None:
-    """`mlflow.set_experiment` sets process-wide state; each test starts without it."""
+def _no_client_state_leaks(monkeypatch) -> None:
+    """`mlflow.set_experiment` and `mlflow.set_tracking_uri` set process-wide state, which
+    would outlive the test (a set tracking URI wins over MLFLOW_TRACKING_URI); each test
+    starts without it, whichever modules its worker process ran before."""
     if "mlflow" not in sys.modules:  # nothing imported it, so nothing set it
         return
+    import mlflow.tracking._tracking_service.utils as tracking_utils
     import mlflow.tracking.fluent as fluent
 
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.setattr(fluent, "_active_experiment_id", None)
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
 
 
 # Artifact destinations (local folder, SFTP via a real sshd, S3 via moto): shared fixtures.

@@ -106,11 +106,10 @@ def test_a_failed_read_apart_leaves_later_transactions_whole(database):
     assert _keys(database) == []
 
 
+@pytest.mark.parametrize("database_uri", ["postgres"], indirect=True)  # plans are its settings
 def test_a_plan_holds_for_its_own_batch_only(database):
     """Its settings end with the batch: in a transaction by a savepoint, in a read apart
     with the pipeline's implicit transaction."""
-    if database.dialect.name != "postgresql":
-        pytest.skip("plans are PostgreSQL settings")
     setting = ("SELECT current_setting('enable_seqscan')", ())
     for read in (database.read, database.read_apart):
         with read() as tx:
