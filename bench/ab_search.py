@@ -22,9 +22,9 @@ import signal
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from ab import POSTGRES, TICKS, Server, call, postgres, start
+from ab import POSTGRES, Server, call, postgres, start
+from servers import CLOCK_TICKS, cpu_ticks
 from workloads import SEARCH_FILTER, SEARCH_ORDER, SEARCH_PAGE, _expected_page, _seed_run_data
 
 
@@ -67,14 +67,7 @@ def backend_cpu_seconds(database: str) -> float:
         pids = connection.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
         ).fetchall()
-    total = 0.0
-    for (pid,) in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
+    return sum(cpu_ticks(pid) for (pid,) in pids) / CLOCK_TICKS
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import { h, replace } from "../dom.js";
 import { formatTime } from "../format.js";
 import { jsonView } from "../json-view.js";
 import { href, seg } from "../router.js";
-import { assessmentValue, parseTyped, timeMs } from "../trace-model.js";
+import { assessmentValue, oneLine, parseTyped, timeMs } from "../trace-model.js";
 import { confirmDialog, dialog } from "../widgets.js";
 
 const SOURCE = { source_type: "HUMAN", source_id: "trackyard web UI" };
@@ -111,8 +111,6 @@ function assessmentRow(assessment, { experimentId, traceId, reload, may }) {
   );
 }
 
-const cut = (id) => (id.length > 12 ? `${id.slice(0, 11)}…` : id);
-
 /**
  * An issue's id and the run that found it (a link to the run), each cut to 12 characters to
  * fit the cell, whole in its title.
@@ -123,9 +121,9 @@ function issueCell(issue, experimentId) {
     "div",
     { class: "small", "data-role": "issue" },
     h("div", { class: "muted" }, "Issue ID"),
-    h("div", { class: "mono nowrap", title: issue.id }, cut(issue.id)),
+    h("div", { class: "mono nowrap", title: issue.id }, oneLine(issue.id, 12)),
     runHref ? h("div", { class: "muted" }, "Found in run") : null,
-    runHref ? h("a", { class: "mono nowrap", title: issue.runId, href: runHref }, cut(issue.runId)) : null,
+    runHref ? h("a", { class: "mono nowrap", title: issue.runId, href: runHref }, oneLine(issue.runId, 12)) : null,
   );
 }
 

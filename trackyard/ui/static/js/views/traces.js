@@ -245,7 +245,8 @@ function traceRow(info, experimentId) {
       "td",
       { class: "trace-name" },
       h("a", { href: href(`/experiments/${seg(experimentId)}/traces/${seg(info.trace_id)}`) }, name),
-      h("div", { class: "mono muted small", title: info.trace_id }, shortId(info.trace_id)),
+      // "tr-" and 12 hex digits: enough to tell traces apart in a list; the title has all.
+      h("div", { class: "mono muted small", title: info.trace_id }, oneLine(info.trace_id, 16)),
     ),
     h("td", null, preview(info.request_preview)),
     h("td", null, preview(info.response_preview)),
@@ -256,9 +257,6 @@ function traceRow(info, experimentId) {
     h("td", null, assessmentChips(info.assessments || [])),
   );
 }
-
-/** "tr-" and 12 hex digits: enough to tell traces apart in a list; the title has all. */
-const shortId = (id) => (id.length > 16 ? `${id.slice(0, 15)}…` : id);
 
 const preview = (text) => h("div", { class: "preview", title: oneLine(text, 1000) }, oneLine(text));
 
