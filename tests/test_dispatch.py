@@ -1,4 +1,5 @@
-"""Where an API call runs: on the event loop when it is quick and alone, else on a store thread.
+"""Where an API call runs: on the event loop when it is quick and alone, else on a store thread;
+and how the indexed router finds a raw route.
 
 These drive `ApiApp` in process with handlers that report their thread; what each call does
 over HTTP against real stores is specified by the other suites, which run both ways.
@@ -11,8 +12,11 @@ import threading
 
 import httpx
 import msgspec
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
-from trackyard.dispatch import ApiApp, ApiRoutes
+from trackyard.dispatch import ApiApp, ApiRoutes, IndexedRouter
 from trackyard.errors import not_found
 from trackyard.limits import BodyBudget
 
@@ -127,3 +131,55 @@ def test_a_bug_on_the_event_loop_is_an_internal_error_and_the_app_serves_on():
     assert broken.json()["error_code"] == "INTERNAL_ERROR"
     assert after.json()["thread"] == EVENT_LOOP
     assert harness.app.in_flight == 0
+
+
+# --- IndexedRouter: fixed paths by lookup, in Starlette's order --------------------------
+
+
+def _named(name: str):
+    async def endpoint(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"{name} {request.path_params}")
+
+    return endpoint
+
+
+def _indexed_app() -> IndexedRouter:
+    return IndexedRouter(
+        [
+            Route("/items/{item_id}", _named("item"), methods=["GET"]),
+            Route("/items/search", _named("search"), methods=["GET", "POST"]),
+            Route("/v1/export", _named("export-get"), methods=["GET"]),
+            Route("/v1/export", _named("export-post"), methods=["POST"]),
+            Route("/later/{rest:path}", _named("later"), methods=["GET"]),
+        ]
+    )
+
+
+def _request(router: IndexedRouter, method: str, path: str) -> httpx.Response:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=router)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.request(method, path)
+
+    return asyncio.run(call())
+
+
+def test_the_indexed_router_finds_a_fixed_path_by_lookup_and_serves_each_method():
+    router = _indexed_app()
+    assert set(router.fixed) == {"/v1/export"}
+    assert _request(router, "GET", "/v1/export").text == "export-get {}"
+    assert _request(router, "POST", "/v1/export").text == "export-post {}"
+
+
+def test_a_fixed_path_an_earlier_pattern_matches_goes_where_starlette_sends_it():
+    router = _indexed_app()
+    assert "/items/search" not in router.fixed
+    assert _request(router, "GET", "/items/search").text == "item {'item_id': 'search'}"
+    assert _request(router, "POST", "/items/search").text == "search {}"
+
+
+def test_the_indexed_router_answers_405_and_404_as_starlette_does():
+    router = _indexed_app()
+    assert _request(router, "DELETE", "/v1/export").status_code == 405
+    assert _request(router, "GET", "/nowhere").status_code == 404
+    assert _request(router, "GET", "/later/a/b").text == "later {'rest': 'a/b'}"

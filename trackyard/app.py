@@ -23,7 +23,7 @@ from .access.guard import Access
 from .access.options import default_level
 from .artifacts import experiment_root, open_repository
 from .config import ServerConfig
-from .dispatch import ApiApp
+from .dispatch import ApiApp, IndexedRouter
 from .errors import ApiError, http_error, internal_error
 from .limits import BodyBudget
 from .prefix import PathPrefix
@@ -120,9 +120,11 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         access=Access(database, default_level(config)) if config.auth else None,
     )
     app = Starlette(
-        routes=[route for area in AREAS for route in area.routes()],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[Middleware(UnexpectedErrors)],
+    )
+    app.router = IndexedRouter(
+        [route for area in AREAS for route in area.routes()],
         lifespan=partial(_lifespan, database, services),
     )
     app.state.services = services

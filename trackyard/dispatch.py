@@ -10,7 +10,8 @@ for other requests.
 Endpoints with fixed paths, which is nearly all of them and every one a training loop calls, are
 served by `ApiApp` in front of Starlette: one dict lookup and raw ASGI messages, because
 Starlette's pattern-by-pattern routing, request objects and anyio thread hop cost more than the
-rest of a log-metric call. Paths with parameters are served by Starlette routes.
+rest of a log-metric call. The rest are Starlette routes, where `IndexedRouter` finds a fixed
+path's route by a dict lookup too.
 
 An endpoint declared `quick` (bounded work: a training loop's log and get calls) runs on the
 event loop itself when it is the only request in flight and the database lives in this process
@@ -30,7 +31,7 @@ import msgspec
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .access import rules
@@ -224,6 +225,44 @@ def _guarded(endpoint: RawEndpoint, rule: rules.Rule) -> RawEndpoint:
 
     guarded.__name__ = endpoint.__name__
     return guarded
+
+
+class IndexedRouter(Router):
+    """Starlette's router, but a request for a fixed path finds its route by one dict lookup.
+
+    Starlette tries its routes' patterns one by one: `/v1/traces`, past 200 routes, took
+    ~120 us to route, a twentieth of an OTLP export's server time. A fixed path whose request
+    an earlier route could also match (`traces/{trace_id}` before `traces/search`) is left to
+    the scan, so every request reaches the route that Starlette's order gives it.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute], **options: Any) -> None:
+        super().__init__(list(routes), **options)
+        self.fixed: dict[str, list[Route]] = {}
+        for index, route in enumerate(self.routes):
+            if not isinstance(route, Route) or "{" in route.path:
+                continue
+            if not any(_may_match(earlier, route) for earlier in self.routes[:index]):
+                self.fixed.setdefault(route.path, []).append(route)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self.fixed.get(scope["path"], ()):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+def _may_match(earlier: BaseRoute, route: Route) -> bool:
+    """Whether `earlier` could take a request for `route`'s fixed path (any method)."""
+    if isinstance(earlier, Route):
+        return "{" in earlier.path and earlier.path_regex.match(route.path) is not None
+    return True  # a mount or a host: the scan decides
 
 
 class ApiApp:
