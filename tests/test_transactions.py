@@ -4,6 +4,7 @@ block returns, and each statement's result its own, whatever the driver batches.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 
 import psycopg
@@ -116,3 +117,29 @@ def test_a_plan_holds_for_its_own_batch_only(database):
             assert tx.batch([setting, setting], Plan.BY_INDEX) == [[("off",)], [("off",)]]
             assert tx.scalar(*setting) == "on"
             assert tx.batch([setting], None) == [[("on",)]]
+
+
+def test_closing_sqlite_waits_for_the_write_in_progress_and_keeps_it(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'close.db'}")
+    writing, finish = threading.Event(), threading.Event()
+
+    def slow_write() -> None:
+        with db.write() as tx:
+            tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("kept",))
+            writing.set()
+            finish.wait(10)
+
+    writer = threading.Thread(target=slow_write)
+    writer.start()
+    writing.wait(10)
+    closer = threading.Thread(target=db.close)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive()  # still waiting for the write
+    finish.set()
+    writer.join(10)
+    closer.join(10)
+    assert not closer.is_alive()
+    reopened = open_database(f"sqlite:///{tmp_path / 'close.db'}")
+    assert _keys(reopened) == ["kept"]
+    reopened.close()
