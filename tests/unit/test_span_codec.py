@@ -6,6 +6,7 @@ import gzip
 import math
 import os
 import time
+import zlib
 
 import msgspec
 import pytest
@@ -68,6 +69,28 @@ def test_stored_content_reads_back_with_the_trace_id_and_without_the_request_id(
     ]
     assert read == expected
     assert (record.type, record.status, record.trace_id) == ("LLM", "ERROR", trace_id)
+
+
+def test_unknown_enum_values_are_numbers_as_in_protobufs_json():
+    span = a_span()
+    span.kind, span.status.code = 99, 7
+    assert span_codec.span_json(span) == MessageToDict(span, preserving_proto_field_name=True)
+
+
+@pytest.mark.parametrize("words", [1, 1_000, 50_000])
+def test_content_of_any_size_reads_back_as_does_content_of_zlibs_default_window(words):
+    """Each span is deflated with a window fitted to its size; spans stored before that,
+    with zlib's default window, read back the same."""
+    span = a_span(text=" ".join(str(n) for n in range(words)))
+    trace_id = "tr-" + span.trace_id.hex()
+    record = span_codec.records(_request(span))[0]
+    expected = MessageToDict(span, preserving_proto_field_name=True)
+    data = msgspec.json.encode({k: v for k, v in expected.items() if k != "trace_id"})
+    compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS, zdict=span_codec._ZDICT)
+    first_stored = b"d" + compressor.compress(data) + compressor.flush()
+    assert record.content[:1] == b"d"
+    for content in (record.content, first_stored):
+        assert msgspec.json.decode(span_codec.unpack(content, trace_id)) == expected
 
 
 def test_a_small_span_is_stored_smaller_than_its_json():
