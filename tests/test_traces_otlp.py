@@ -234,6 +234,18 @@ def test_a_partial_trace_is_read_only_when_asked_for(http, experiment_id):
     assert len(partial.json()["trace"]["spans"]) == 1
 
 
+def test_a_span_kind_and_status_code_newer_than_the_protocol_are_stored_as_numbers(
+    http, experiment_id
+):
+    newer = span(ROOT)
+    newer.kind, newer.status.code = 9, 5
+    assert post(http, export(newer), experiment_id).status_code == 200
+    stored = http.get(
+        "/api/3.0/mlflow/traces/get", params={"trace_id": trace_id(), "allow_partial": "True"}
+    ).json()["trace"]["spans"][0]
+    assert (stored["kind"], stored["status"]["code"]) == (9, 5)
+
+
 def otlp_json(*spans: Span) -> bytes:
     """OTLP JSON as senders write it: camelCase names and hex ids."""
     from google.protobuf.json_format import MessageToJson
