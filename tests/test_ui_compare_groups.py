@@ -21,11 +21,12 @@ from .test_ui_sweeps import (
     open_table,
     runs_page,
 )
-from .ui_sweep_data import OPTIMIZERS, TRIALS, Sweep
+from .ui_sweep_data import LONG_VALUE, OPTIMIZERS, TRIALS, Sweep
 
 # The page fixture, taken by name from test_ui_sweeps.py (pytest finds fixtures in this
 # module's namespace); the sweep's server and runs are session-wide (tests/sweep_fixtures.py).
 ui = sweeps.ui
+narrow_ui = sweeps.narrow_ui
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -113,8 +114,9 @@ def test_parallel_colour_by_a_metric_colours_lines_on_a_scale(ui: SweepUI, sweep
     scale = page.locator("[data-role=color-scale]")
     expect(scale).to_be_visible()
     expect(scale).to_contain_text("val/accuracy")
-    low = float(scale.locator("[data-role=color-scale-min]").inner_text())
-    high = float(scale.locator("[data-role=color-scale-max]").inner_text())
+    ends = [scale.locator(f"[data-role=color-scale-{end}]").inner_text() for end in ("min", "max")]
+    assert all(re.fullmatch(r"0\.\d{1,3}", end) for end in ends), f"3 significant digits: {ends}"
+    low, high = map(float, ends)
     assert 0 < low < high < 1
     assert canvas.evaluate("c => c.toDataURL()") != by_run, "the lines changed colour"
 
@@ -146,6 +148,24 @@ def test_parallel_colour_by_a_metric_colours_lines_on_a_scale(ui: SweepUI, sweep
     assert max(abs(a - b) for a, b in zip(channels, wanted, strict=True)) <= 12, (shown, expected)
     ui.shot()
     ui.assert_clean()
+
+
+def test_parallel_long_category_is_cut_and_whole_on_hover(narrow_ui: SweepUI, sweep: Sweep) -> None:
+    """At 1024 px a category too long for the room before the next axis is cut; hovering
+    its label shows the whole value (trial 0's transforms, the only run with it)."""
+    page = narrow_ui.page
+    params = ("transforms", "optimizer", "lr", "batch_size", "dropout")
+    axes = ",".join([*(f"param:{name}" for name in params), "metric:val/loss"])
+    narrow_ui.goto(compare_path(sweep, 60, tab="parallel", axes=axes))
+    expect(page.locator("[data-role=parallel][data-drawn]")).to_have_count(1)
+    box = page.locator("[data-role=parallel] canvas").bounding_box()
+    # The first axis is 70 px in, its one category halfway down the 344 px between 52 and 396;
+    # its label starts right of the axis, away from trial 0's line, which falls to "adam".
+    page.mouse.move(box["x"] + 130, box["y"] + 52 + 344 / 2 - 2)
+    tip = page.locator(".plot-tooltip:not(.hidden)")
+    expect(tip).to_have_text(LONG_VALUE)
+    narrow_ui.shot()
+    narrow_ui.assert_clean()
 
 
 def test_parallel_colours_by_the_first_metric_by_default(ui: SweepUI, sweep: Sweep) -> None:

@@ -7,10 +7,14 @@ import { cssVar, h } from "./dom.js";
 import { formatNumber } from "./format.js";
 
 const FONT = "11px system-ui, -apple-system, Segoe UI, sans-serif";
+const LABEL_GAP = 20; // px between tick labels' baselines: an 11px line boxed, and the lines between them
+const X_LABEL_WIDTH = 96; // px a scatter plot's x tick label may take, centred on its tick
 
 /**
  * An axis over values (strings or numbers; undefined = missing) mapping to [0, 1]. `log`: a
  * numeric axis whose values are all positive is drawn on a log10 scale, ticked at powers of 10.
+ * A category axis has a tick per category, its whole text: the plot thins and cuts them to
+ * the room it has (thinTicks, fitText).
  */
 export function makeAxis(name, values, { log = false } = {}) {
   const present = values.filter((v) => v !== undefined && v !== null && v !== "");
@@ -40,16 +44,38 @@ export function makeAxis(name, values, { log = false } = {}) {
   const categories = [...new Set(present.map(String))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   const step = categories.length > 1 ? 1 / (categories.length - 1) : 0;
   const index = new Map(categories.map((c, i) => [c, categories.length > 1 ? i * step : 0.5]));
-  const every = Math.max(1, Math.ceil(categories.length / 12));
   return {
     name,
     numeric: false,
     categories,
     pos: (v) => (v === undefined || v === null || v === "" ? null : (index.get(String(v)) ?? null)),
-    ticks: categories
-      .filter((_, i) => i % every === 0)
-      .map((c) => ({ at: index.get(c), label: c.length > 18 ? `${c.slice(0, 17)}…` : c })),
+    ticks: categories.map((c) => ({ at: index.get(c), label: c })),
   };
+}
+
+/**
+ * The ticks to label on an axis `length` px long so that labels `gap` px apart never touch:
+ * every k-th from the lowest, and the highest always (the one kept before it gives way when
+ * the two would touch), so both ends of the axis stay named.
+ */
+export function thinTicks(ticks, length, gap) {
+  const sorted = [...ticks].sort((a, b) => a.at - b.at);
+  if (sorted.length < 2) return sorted;
+  const step = Math.min(...sorted.slice(1).map((t, i) => t.at - sorted[i].at)) * length;
+  const every = step > 0 ? Math.max(1, Math.ceil(gap / step - 1e-9)) : sorted.length; // 9.999.. px is 10
+  const kept = sorted.filter((_, i) => i % every === 0);
+  const last = sorted[sorted.length - 1];
+  const apart = (a, b) => (b.at - a.at) * length >= gap - 1e-6;
+  if (kept[kept.length - 1] === last) return kept;
+  if (kept.length > 1 && !apart(kept[kept.length - 1], last)) kept.pop();
+  if (apart(kept[kept.length - 1], last)) kept.push(last);
+  return kept;
+}
+
+/** A short number for labels beside a scale: 3 significant digits, in formatNumber's forms. */
+export function shortNumber(value) {
+  const n = Number(value);
+  return formatNumber(Number.isFinite(n) && n !== 0 ? Number(n.toPrecision(3)) : value);
 }
 
 function logAxis(name, numbers) {
@@ -134,8 +160,10 @@ function responsiveCanvas(host, height, draw) {
 
 /**
  * Parallel coordinates. `axes`: [{name, values}] (one value per run), `runs`: [{name, color}].
- * Hovering highlights the nearest run's line. Dragging along an axis brushes a range: runs
- * outside every brushed range fade (a click on the axis clears its brush). Axis names fit
+ * Hovering highlights the nearest run's line, or shows a cut tick label's whole text.
+ * Dragging along an axis brushes a range: runs outside every brushed range fade (a click on
+ * the axis clears its brush). Tick labels sit right of their axis on a box of the panel's
+ * colour, thinned so none touch (both ends kept) and cut to the room. Axis names fit
  * the space between axes, on two staggered rows when axes are close, and stay inside the
  * canvas at both ends. `colorBy` ({name, values}, one value per run): lines take their colour
  * from a continuous scale of that value instead of the run's colour (runs without it grey,
@@ -156,6 +184,7 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
   let lines = [];
   let xs = [];
   let innerH = 0;
+  let cut = []; // tick labels drawn cut short: {x, y, width, text}, for their whole text on hover
   const yOf = (at) => pad.top + (1 - at) * innerH;
   const atOf = (y) => Math.min(1, Math.max(0, 1 - (y - pad.top) / innerH));
   const inBrushes = (r) =>
@@ -170,6 +199,7 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
     const panel = cssVar("--panel");
     const accent = cssVar("--accent");
     innerH = plotHeight - pad.top - pad.bottom;
+    cut = [];
     xs = scaled.map(
       (_, i) =>
         pad.left +
@@ -232,24 +262,27 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
       const x = Math.min(width - half - 4, Math.max(half + 4, xs[i]));
       ctx.fillText(label, x, pad.top - (stagger && i % 2 ? 16 : 32));
       ctx.font = FONT;
-      ctx.fillStyle = muted;
-      ctx.strokeStyle = panel; // a halo keeps labels readable over the lines
-      ctx.lineWidth = 3;
-      ctx.lineJoin = "round";
-      ctx.textAlign = i === scaled.length - 1 ? "left" : "right";
-      for (const tick of axis.ticks) {
+      // Tick labels sit right of their axis (the last axis' in the right margin), cut to the
+      // room before the next axis, each on a panel-coloured box: many lines meet at a tick's
+      // value, and text over them, or over the axis, is hard to read.
+      const room = (i === scaled.length - 1 ? pad.right : spacing) - 14;
+      ctx.textAlign = "left";
+      for (const tick of thinTicks(axis.ticks, innerH, LABEL_GAP)) {
         const y = yOf(tick.at);
-        const tx = xs[i] + (i === scaled.length - 1 ? 6 : -6);
-        ctx.strokeText(tick.label, tx, y + 4);
-        ctx.fillText(tick.label, tx, y + 4);
+        const tx = xs[i] + 7;
+        const label = fitText(ctx, tick.label, room);
+        const labelWidth = ctx.measureText(label).width;
         ctx.strokeStyle = border;
         ctx.lineWidth = 1;
         ctx.beginPath();
         ctx.moveTo(xs[i] - 3, y);
         ctx.lineTo(xs[i] + 3, y);
         ctx.stroke();
-        ctx.strokeStyle = panel;
-        ctx.lineWidth = 3;
+        ctx.fillStyle = panel;
+        ctx.fillRect(tx - 2, y - 7, labelWidth + 4, 14);
+        ctx.fillStyle = muted;
+        ctx.fillText(label, tx, y + 4);
+        if (label !== tick.label) cut.push({ x: tx, y: y - 7, width: labelWidth, text: tick.label });
       }
     });
     host.dataset.brushed = String(runs.filter((_, r) => inBrushes(r)).length);
@@ -302,11 +335,16 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
       hover = best;
       plot.paint();
     }
-    const value = best >= 0 && colorBy ? colorBy.values[best] : undefined;
+    if (best < 0) {
+      const label = cut.find((c) => x >= c.x && x <= c.x + c.width && y >= c.y && y <= c.y + 14);
+      plot.showTip(x, y, label ? [label.text] : null);
+      return;
+    }
+    const value = colorBy ? colorBy.values[best] : undefined;
     const shown =
       value === undefined || value === "" ? "—" : Number.isFinite(Number(value)) ? formatNumber(value) : value;
     const name = [h("span", { class: "swatch", style: `background:${colors[best]}` }), " ", runs[best]?.name];
-    plot.showTip(x, y, best < 0 ? null : colorBy ? [name, `${colorBy.name}: ${shown}`] : [name]);
+    plot.showTip(x, y, colorBy ? [name, `${colorBy.name}: ${shown}`] : [name]);
   });
   plot.canvas.addEventListener("mouseleave", () => {
     hover = -1;
@@ -337,7 +375,7 @@ function colorBar(scale, colorBy, dark) {
     h("span", { class: "color-scale-name" }, colorBy.name, scale.log ? h("span", { class: "muted" }, " (log)") : null),
     scale.numeric
       ? [
-          h("span", { class: "mono", "data-role": "color-scale-min" }, formatNumber(range[0])),
+          h("span", { class: "mono", "data-role": "color-scale-min" }, shortNumber(range[0])),
           h(
             "span",
             { class: "color-scale-bar", style: `background:${scaleGradient(dark)}` },
@@ -345,7 +383,7 @@ function colorBar(scale, colorBy, dark) {
               h("span", { class: "color-scale-tick", style: `left:${(tick.at * 100).toFixed(2)}%` }, tick.label),
             ),
           ),
-          h("span", { class: "mono", "data-role": "color-scale-max" }, formatNumber(range[1])),
+          h("span", { class: "mono", "data-role": "color-scale-max" }, shortNumber(range[1])),
         ]
       : [
           scale.categories
@@ -353,7 +391,7 @@ function colorBar(scale, colorBy, dark) {
             .map((c) =>
               h(
                 "span",
-                { class: "color-scale-category" },
+                { class: "color-scale-category", title: c.length > 24 ? c : null },
                 h("span", { class: "swatch", style: `background:${scaleColor(scale.pos(c), dark)}` }),
                 c.length > 24 ? `${c.slice(0, 23)}…` : c,
               ),
@@ -390,22 +428,23 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
     ctx.fillStyle = muted;
     ctx.lineWidth = 1;
     ctx.textAlign = "center";
-    for (const tick of xAxis.ticks) {
+    // Category ticks, one per category, are thinned to labels that do not touch and cut to fit.
+    for (const tick of thinTicks(xAxis.ticks, innerW * 0.92, X_LABEL_WIDTH)) {
       const x = px(tick.at);
       ctx.beginPath();
       ctx.moveTo(x, pad.top);
       ctx.lineTo(x, pad.top + innerH);
       ctx.stroke();
-      ctx.fillText(tick.label, x, pad.top + innerH + 16);
+      ctx.fillText(fitText(ctx, tick.label, X_LABEL_WIDTH - 8), x, pad.top + innerH + 16);
     }
     ctx.textAlign = "right";
-    for (const tick of yAxis.ticks) {
+    for (const tick of thinTicks(yAxis.ticks, innerH * 0.92, LABEL_GAP)) {
       const y = py(tick.at);
       ctx.beginPath();
       ctx.moveTo(pad.left, y);
       ctx.lineTo(pad.left + innerW, y);
       ctx.stroke();
-      ctx.fillText(tick.label, pad.left - 6, y + 4);
+      ctx.fillText(fitText(ctx, tick.label, pad.left - 30), pad.left - 6, y + 4);
     }
     ctx.fillStyle = text;
     ctx.textAlign = "center";

@@ -1,0 +1,61 @@
+// compare-plots.js: the pure parts of the compare view's plots (axes, their ticks and labels).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { makeAxis, shortNumber, thinTicks } from "../../trackyard/ui/static/js/compare-plots.js";
+
+const ticks = (count) => Array.from({ length: count }, (_, i) => ({ at: i / (count - 1), label: `c${i}` }));
+const labels = (kept) => kept.map((t) => t.label);
+const gaps = (kept, length) => kept.slice(1).map((t, i) => Math.round((t.at - kept[i].at) * length * 1e6) / 1e6);
+
+test("ticks with room for every label are all kept", () => {
+  assert.deepEqual(labels(thinTicks(ticks(5), 344, 20)), ["c0", "c1", "c2", "c3", "c4"]);
+});
+
+test("60 categories on a 344 px axis keep the first and last, and no two labels touch", () => {
+  const kept = thinTicks(ticks(60), 344, 20);
+  assert.equal(kept[0].label, "c0");
+  assert.equal(kept[kept.length - 1].label, "c59");
+  assert.ok(kept.length >= 10, `${kept.length} labels`);
+  for (const gap of gaps(kept, 344)) assert.ok(gap >= 20, `${gap} px`);
+});
+
+test("the label before the last gives way when it would touch the last", () => {
+  // 11 ticks 10 px apart, every 2nd kept: c0, c2 ... c10 ends on the last; 12 ticks do not.
+  const kept = thinTicks(ticks(12), 110, 20);
+  assert.deepEqual(labels(kept), ["c0", "c2", "c4", "c6", "c8", "c11"]);
+  for (const gap of gaps(kept, 110)) assert.ok(gap >= 20, `${gap} px`);
+});
+
+test("an axis too short for two labels keeps only the first; one or no tick is kept as it is", () => {
+  assert.deepEqual(labels(thinTicks(ticks(3), 10, 20)), ["c0"]);
+  assert.deepEqual(thinTicks([{ at: 0.5, label: "only" }], 344, 20), [{ at: 0.5, label: "only" }]);
+  assert.deepEqual(thinTicks([], 344, 20), []);
+});
+
+test("ticks come back in axis order whatever order they came in", () => {
+  const shuffled = [ticks(3)[2], ticks(3)[0], ticks(3)[1]];
+  assert.deepEqual(labels(thinTicks(shuffled, 344, 20)), ["c0", "c1", "c2"]);
+});
+
+test("a category axis ticks every category with its whole text, for the plot to thin and cut", () => {
+  const long = "augmentations=RandomResizedCrop(size=96,scale=(0.08,1.0))";
+  const axis = makeAxis("p", ["b", long, "a", "b", undefined]);
+  assert.deepEqual(labels(axis.ticks), ["a", "augmentations=RandomResizedCrop(size=96,scale=(0.08,1.0))", "b"]);
+  assert.deepEqual(
+    axis.ticks.map((t) => t.at),
+    [0, 0.5, 1],
+  );
+});
+
+test("labels beside a scale have 3 significant digits, in formatNumber's forms", () => {
+  assert.equal(shortNumber(0.149352), "0.149");
+  assert.equal(shortNumber(0.668505), "0.669");
+  assert.equal(shortNumber(12345.678), "12300");
+  assert.equal(shortNumber(-2.7149), "-2.71");
+  assert.equal(shortNumber(42), "42");
+  assert.equal(shortNumber(0), "0");
+  assert.equal(shortNumber("0.5"), "0.5");
+  assert.equal(shortNumber(3e12), "3000000000000");
+});
