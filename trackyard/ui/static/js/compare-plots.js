@@ -8,6 +8,7 @@ import { formatNumber } from "./format.js";
 
 const FONT = "11px system-ui, -apple-system, Segoe UI, sans-serif";
 const LABEL_GAP = 20; // px between tick labels' baselines: an 11px line boxed, and the lines between them
+const LABEL_BOX = 14; // px high: the box behind a parallel-coordinates tick label, and its hover area
 const X_LABEL_WIDTH = 96; // px a scatter plot's x tick label may take, centred on its tick
 
 /**
@@ -279,10 +280,11 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
         ctx.lineTo(xs[i] + 3, y);
         ctx.stroke();
         ctx.fillStyle = panel;
-        ctx.fillRect(tx - 2, y - 7, labelWidth + 4, 14);
+        const top = y - LABEL_BOX / 2;
+        ctx.fillRect(tx - 2, top, labelWidth + 4, LABEL_BOX);
         ctx.fillStyle = muted;
         ctx.fillText(label, tx, y + 4);
-        if (label !== tick.label) cut.push({ x: tx, y: y - 7, width: labelWidth, text: tick.label });
+        if (label !== tick.label) cut.push({ x: tx, y: top, width: labelWidth, text: tick.label });
       }
     });
     host.dataset.brushed = String(runs.filter((_, r) => inBrushes(r)).length);
@@ -336,7 +338,7 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
       plot.paint();
     }
     if (best < 0) {
-      const label = cut.find((c) => x >= c.x && x <= c.x + c.width && y >= c.y && y <= c.y + 14);
+      const label = cut.find((c) => x >= c.x && x <= c.x + c.width && y >= c.y && y <= c.y + LABEL_BOX);
       plot.showTip(x, y, label ? [label.text] : null);
       return;
     }
