@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from trackyard.dispatch import ApiApp, ApiRoutes, IndexedRouter
-from trackyard.errors import not_found
+from trackyard.dispatch import ApiApp, ApiRoutes, IndexedRouter, Reply
+from trackyard.errors import invalid, not_found
 from trackyard.limits import BodyBudget
 
 EVENT_LOOP = threading.main_thread().name
@@ -48,7 +48,24 @@ def _area(slow_started: threading.Event, slow_release: threading.Event) -> ApiRo
         slow_release.wait(10)
         return {"thread": threading.current_thread().name}
 
+    @area.post("/v1/echo", Echo, reader=_read_echo)
+    def echo(services: object, req: Echo) -> Reply:
+        return Reply(req.body[::-1], req.media_type)
+
     return area
+
+
+class Echo(msgspec.Struct):
+    media_type: str
+    body: bytes
+
+
+def _read_echo(scope, body: bytes) -> Echo:
+    """A reader sees the raw body and the headers, whatever the media type."""
+    media_type = dict(scope["headers"]).get(b"content-type", b"").decode()
+    if not media_type:
+        raise invalid("no media type")
+    return Echo(media_type, body)
 
 
 async def _unrouted(scope, receive, send) -> None:
@@ -131,6 +148,27 @@ def test_a_bug_on_the_event_loop_is_an_internal_error_and_the_app_serves_on():
     assert broken.json()["error_code"] == "INTERNAL_ERROR"
     assert after.json()["thread"] == EVENT_LOOP
     assert harness.app.in_flight == 0
+
+
+def _post_echo(body: bytes, headers: dict[str, str]) -> httpx.Response:
+    async def call() -> httpx.Response:
+        async with Harness(quick_inline=True).client() as client:
+            return await client.post("/v1/echo", content=body, headers=headers)
+
+    return asyncio.run(call())
+
+
+def test_an_endpoint_with_its_own_reader_gets_the_raw_body_at_its_own_url():
+    response = _post_echo(b"\x00\x01 not json", {"content-type": "application/x-protobuf"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-protobuf"
+    assert response.content == b"nosj ton \x01\x00"
+
+
+def test_a_readers_refusal_is_answered_in_mlflow_shape():
+    response = _post_echo(b"data", {"content-type": ""})
+    assert response.status_code == 400
+    assert response.json() == {"error_code": "INVALID_PARAMETER_VALUE", "message": "no media type"}
 
 
 # --- IndexedRouter: fixed paths by lookup, in Starlette's order --------------------------

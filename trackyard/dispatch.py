@@ -10,7 +10,9 @@ for other requests.
 Endpoints with fixed paths, which is nearly all of them and every one a training loop calls, are
 served by `ApiApp` in front of Starlette: one dict lookup and raw ASGI messages, because
 Starlette's pattern-by-pattern routing, request objects and anyio thread hop cost more than the
-rest of a log-metric call. The rest are Starlette routes, where `IndexedRouter` finds a fixed
+rest of a log-metric call. An endpoint whose body is not a JSON message (OTLP's protobuf
+export) declares a `reader` that builds its message from the raw body and headers, and may
+answer with a `Reply` of its own media type. The rest are Starlette routes, where `IndexedRouter` finds a fixed
 path's route by a dict lookup too.
 
 An endpoint declared `quick` (bounded work: a training loop's log and get calls) runs on the
@@ -49,7 +51,6 @@ from .wire import (
     encode_json,
     error_headers,
     read_body,
-    read_message,
     refuse_nul,
 )
 
@@ -58,9 +59,20 @@ M = TypeVar("M")
 # Caller, for an endpoint declared to want it), a message out.
 Handler = Callable[..., object]
 RawEndpoint = Callable[[Request], Awaitable[Response]]
+# Builds an endpoint's message from its request's scope (headers) and raw body, for a body
+# that is not a JSON message (OTLP's protobuf); it must not block: it runs on the event loop.
+Reader = Callable[[Scope, bytes], Any]
 logger = logging.getLogger("trackyard")
 # Worker threads for store calls; more than the PostgreSQL pool, so the pool is what queues.
 API_THREADS = 32
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer that is not JSON: sent as it is."""
+
+    body: bytes
+    media_type: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,7 @@ class Endpoint(Generic[M]):
     rule: rules.Rule | None = None
     # The handler takes a third argument, the `Caller` (filtered searches, the auth API).
     wants_caller: bool = False
+    reader: Reader | None = None
 
     def call(self, services: Services, message: Any, user: User | None) -> object:
         """The handler, behind the access layer when the server runs with --auth: `user`
@@ -109,26 +122,38 @@ class Endpoint(Generic[M]):
         return "{" in self.path
 
     def urls(self) -> list[str]:
+        if self.path.startswith("/"):  # a URL of its own, outside the versioned API
+            return [self.path]
         return [
             f"/{prefix}/{version}/{self.path}"
             for prefix in ("api", "ajax-api")
             for version in self.versions
         ]
 
-    def starlette_routes(self) -> list[Route]:
-        request_type, handler = self.request_type, self.handler
+    async def read(self, scope: Scope, receive: Receive, budget: BodyBudget) -> Any:
+        """The request's message: decoded from its query or JSON body, or built by the
+        endpoint's own `reader` from its raw body."""
+        if self.reader is not None:
+            return self.reader(scope, await read_body(scope, receive, budget, json_only=False))
+        body = b"" if scope["method"] == "GET" else await read_body(scope, receive, budget)
+        query = scope["query_string"].decode("latin-1")
+        return decode_message(scope["method"], query, body, self.request_type)
 
+    def starlette_routes(self) -> list[Route]:
         async def endpoint(request: Request) -> Response:
             services = request.app.state.services
             user = await signed_in(services.access, self.rule, request.scope, run_in_threadpool)
-            message: Any = await read_message(request, request_type)
+            budget = request.app.state.body_budget
+            message = await self.read(request.scope, request.receive, budget)
             if request.path_params:
                 refuse_nul(request.path_params)
                 message = msgspec.structs.replace(message, **request.path_params)
             result = await run_in_threadpool(self.call, services, message, user)
+            if isinstance(result, Reply):
+                return Response(result.body, media_type=result.media_type)
             return JSONResponse({} if result is None else result)
 
-        endpoint.__name__ = handler.__name__
+        endpoint.__name__ = self.handler.__name__
         return [Route(url, endpoint, methods=[self.method]) for url in self.urls()]
 
 
@@ -150,15 +175,19 @@ class ApiRoutes:
         quick: bool = False,
         rule: rules.Rule | None = None,
         caller: bool = False,
+        reader: Reader | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Declare the decorated handler as `method path`; `quick`: see the module's docstring;
-        `rule`: who may call it; `caller`: the handler takes the `Caller` as a third argument
-        (always so for a FILTERED rule)."""
+        """Declare the decorated handler as `method path` (under /api/<version>/, or the URL
+        itself if it starts with "/"); `quick`: see the module's docstring; `rule`: who may
+        call it; `caller`: the handler takes the `Caller` as a third argument (always so for
+        a FILTERED rule); `reader`: how its message is built from a body that is not JSON."""
 
         def decorate(handler: Handler) -> Handler:
             wants_caller = caller or (rule is not None and rule.scope == rules.FILTERED)
             self.endpoints.append(
-                Endpoint(method, path, request_type, handler, versions, quick, rule, wants_caller)
+                Endpoint(
+                    method, path, request_type, handler, versions, quick, rule, wants_caller, reader
+                )
             )
             return handler
 
@@ -312,8 +341,13 @@ class ApiApp:
             await self.fallback(scope, receive, send)
             return
         extra: list[tuple[bytes, bytes]] = []
+        media_type = b"application/json"
         try:
-            status, body = 200, await self._call(endpoint, scope, receive)
+            status, result = 200, await self._call(endpoint, scope, receive)
+            if isinstance(result, Reply):
+                media_type, body = result.media_type.encode(), result.body
+            else:
+                body = encode_json({} if result is None else result)
         except ClientDisconnect:
             return
         except Exception as error:
@@ -324,29 +358,22 @@ class ApiApp:
             found = error_headers(error, scope["path"])
             extra = [(k.lower().encode(), v.encode()) for k, v in found.items()]
         headers = [
-            (b"content-type", b"application/json"),
+            (b"content-type", media_type),
             (b"content-length", b"%d" % len(body)),
             *extra,
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _call(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> bytes:
+    async def _call(self, endpoint: Endpoint, scope: Scope, receive: Receive) -> object:
         user = None
         if self.access is not None:
             user = await signed_in(self.access, endpoint.rule, scope, self.threads.run)
-        if scope["method"] == "GET":
-            body = b""
-        else:
-            body = await read_body(scope, receive, self.body_budget)
-        query = scope["query_string"].decode("latin-1")
-        message: Any = decode_message(scope["method"], query, body, endpoint.request_type)
+        message = await endpoint.read(scope, receive, self.body_budget)
         function: Callable[..., Any] = endpoint.handler
         args: tuple[Any, ...] = (self.services, message)
         if self.access is not None or endpoint.wants_caller:
             function, args = endpoint.call, (self.services, message, user)
         if endpoint.quick and self.quick_inline and self.in_flight == 1:
-            result = function(*args)
-        else:
-            result = await self.threads.run(function, *args)
-        return encode_json({} if result is None else result)
+            return function(*args)
+        return await self.threads.run(function, *args)

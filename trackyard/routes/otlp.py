@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import zlib
 
+import msgspec
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import Scope
 
 from ..access import rules as r
-from ..dispatch import ApiRoutes
+from ..dispatch import ApiRoutes, Reply
 from ..errors import ApiError, invalid
 from ..limits import MAX_BODY_BYTES
 from ..services import Services
 from ..store import span_codec
-from ..wire import read_body
 
 api = ApiRoutes()
 
@@ -31,6 +29,7 @@ EXPERIMENT_HEADER = "x-mlflow-experiment-id"
 RUN_HEADER = "x-mlflow-run-id"
 # zlib window settings: gzip framing, zlib framing, raw deflate.
 _GZIP, _ZLIB, _RAW = 16 + zlib.MAX_WBITS, zlib.MAX_WBITS, -zlib.MAX_WBITS
+_EMPTY_RESPONSE = ExportTraceServiceResponse().SerializeToString()
 
 
 def decompress(body: bytes, encoding: str | None) -> bytes:
@@ -64,8 +63,30 @@ def _inflate(body: bytes, window_settings: tuple[int, ...], encoding: str) -> by
     raise invalid(f"Failed to decompress {encoding} payload: the body is not valid {encoding}.")
 
 
-def _media_type(request: Request) -> str:
-    content_type = request.headers.get("content-type", "")
+class SpanExport(msgspec.Struct, frozen=True):
+    """One export request as it came: checked, decompressed, parsed and stored on a store
+    thread, after the caller's permission on the experiment (so a caller without it hears
+    403, whatever they sent)."""
+
+    experiment_id: str
+    run_id: str | None
+    content_type: str
+    encoding: str | None
+    body: bytes
+
+
+def read_export(scope: Scope, body: bytes) -> SpanExport:
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
+    return SpanExport(
+        experiment_id=headers.get(EXPERIMENT_HEADER, "").strip(),
+        run_id=headers.get(RUN_HEADER, "").strip() or None,
+        content_type=headers.get("content-type", ""),
+        encoding=headers.get("content-encoding"),
+        body=body,
+    )
+
+
+def _media_type(content_type: str) -> str:
     media_type = content_type.partition(";")[0].strip().lower()
     if media_type not in (PROTOBUF, JSON):
         raise invalid(
@@ -74,34 +95,18 @@ def _media_type(request: Request) -> str:
     return media_type
 
 
-def _ingest(
-    services: Services, body: bytes, media_type: str, experiment_id: str, run_id: str | None
-) -> None:
-    """Parse and store one export request (CPU and database work: a worker thread's)."""
-    request = span_codec.parse_request(body, media_type)
-    spans = span_codec.records(request)
+# Logging spans writes to the experiment: EDIT on it.
+@api.post("/v1/traces", SpanExport, rule=r.experiment(r.EDIT), reader=read_export)
+def export_traces(services: Services, export: SpanExport) -> Reply:
+    """Store one export request whole (CPU and database work: a store thread's)."""
+    media_type = _media_type(export.content_type)
+    if not export.experiment_id:
+        raise invalid(f"Missing header {EXPERIMENT_HEADER}: the experiment to log spans to.")
+    body = decompress(export.body, export.encoding)
+    spans = span_codec.records(span_codec.parse_request(body, media_type))
     if not spans:
         raise invalid("Invalid OpenTelemetry format - no spans found")
-    services.traces.log_spans(experiment_id, spans, run_id)
-
-
-def _header_experiment(request: Request) -> str:
-    return request.headers.get(EXPERIMENT_HEADER, "").strip()
-
-
-# Logging spans writes to the experiment: EDIT on it.
-@api.route("/v1/traces", methods=("POST",), rule=r.on("experiment", r.EDIT, _header_experiment))
-async def export_traces(request: Request) -> Response:
-    media_type = _media_type(request)
-    experiment_id = _header_experiment(request)
-    if not experiment_id:
-        raise invalid(f"Missing header {EXPERIMENT_HEADER}: the experiment to log spans to.")
-    run_id = request.headers.get(RUN_HEADER, "").strip() or None
-    budget = request.app.state.body_budget
-    body = await read_body(request.scope, request.receive, budget, json_only=False)
-    body = decompress(body, request.headers.get("content-encoding"))
-    services = request.app.state.services
-    await run_in_threadpool(_ingest, services, body, media_type, experiment_id, run_id)
+    services.traces.log_spans(export.experiment_id, spans, export.run_id)
     if media_type == JSON:
-        return Response(b"{}", media_type=JSON)
-    return Response(ExportTraceServiceResponse().SerializeToString(), media_type=PROTOBUF)
+        return Reply(b"{}", JSON)
+    return Reply(_EMPTY_RESPONSE, PROTOBUF)
