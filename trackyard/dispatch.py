@@ -12,8 +12,8 @@ served by `ApiApp` in front of Starlette: one dict lookup and raw ASGI messages,
 Starlette's pattern-by-pattern routing, request objects and anyio thread hop cost more than the
 rest of a log-metric call. An endpoint whose body is not a JSON message (OTLP's protobuf
 export) declares a `reader` that builds its message from the raw body and headers, and may
-answer with a `Reply` of its own media type. The rest are Starlette routes, where `IndexedRouter` finds a fixed
-path's route by a dict lookup too.
+answer with a `Reply` of its own media type. The rest are Starlette routes, where
+`IndexedRouter` finds a fixed path's route by a dict lookup too.
 
 An endpoint declared `quick` (bounded work: a training loop's log and get calls) runs on the
 event loop itself when it is the only request in flight and the database lives in this process
