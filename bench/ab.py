@@ -27,9 +27,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from servers import CLOCK_TICKS, cpu_ticks
+
 API = "/api/2.0/mlflow"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
@@ -54,9 +54,7 @@ class Server:
     sampled_us: list[float] = field(default_factory=list)
 
     def cpu_seconds(self) -> float:
-        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        return cpu_ticks(self.process.pid) / CLOCK_TICKS
 
 
 def free_port() -> int:

@@ -34,8 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.servers import (
+    CLOCK_TICKS,
     MLFLOW_VERSION,
     Server,
+    cpu_ticks,
     create_pg_database,
     dist_version,
     drop_pg_database,
@@ -81,20 +83,11 @@ def call(port: int, method: str, path: str, body: dict, headers: dict[str, str])
     return json.loads(data or b"{}")
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
 def cpu_seconds(server: Server) -> float:
     """User + system CPU of the server's process tree, from /proc: unlike throughput, it
     barely moves when other work shares the machine."""
-    total = 0
-    for pid in process_tree(server.proc.pid if server.proc else 0):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+    pids = process_tree(server.proc.pid if server.proc else 0)
+    return sum(map(cpu_ticks, pids)) / CLOCK_TICKS
 
 
 def log_metrics(port: int, headers: dict[str, str], run_id: str, count: int) -> float:
