@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Param
 
 from .browser import require_axe, serious_violations
 from .servers import ServerProcess
@@ -846,6 +846,108 @@ def test_scatter_log_axes(ui: SweepUI, sweep: Sweep) -> None:
     page.reload()
     expect(page.locator("[data-role=slx]")).to_be_checked()
     ui.shot()
+    ui.assert_clean()
+
+
+# 21 model names, long like real ones and alike in the first words a cut label keeps; the
+# first in sort order is markup, which the plot's hover tip must show as text.
+MODELS = (
+    "<b>model</b>-from-a-notebook",
+    *(
+        f"{arch}-{how}-{data}"
+        for arch in ("convnext-base", "efficientnet-b4", "resnet50", "resnet101", "vit-b16")
+        for how in ("finetuned", "pretrained")
+        for data in ("imagenet1k", "imagenet21k")
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def models(sweep_server: ServerProcess) -> tuple[str, list[str]]:
+    """60 runs of a new experiment, each a model (3 runs a model) and its accuracy:
+    the experiment's id and the run ids."""
+    client = MlflowClient(sweep_server.url)
+    experiment_id = client.create_experiment("ui-sweeps-models")
+    now = int(time.time() * 1000)
+    run_ids = []
+    for i in range(60):
+        run_id = client.create_run(experiment_id, run_name=f"model-{i:02d}").info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric("accuracy", 0.6 + 0.3 * (i * 37 % 60) / 60, now, 0)],
+            params=[Param("model", MODELS[i % len(MODELS)])],
+        )
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    return experiment_id, run_ids
+
+
+def models_scatter(models: tuple[str, list[str]], x: str, y: str) -> str:
+    experiment_id, run_ids = models
+    return (
+        f"#/compare?runs={','.join(run_ids)}&experiments={experiment_id}&tab=scatter&sx={x}&sy={y}"
+    )
+
+
+def category_tip(ui: SweepUI, x: float, y: float):
+    """The scatter plot's hover tip with the mouse at (x, y) px in its canvas."""
+    box = ui.page.locator("[data-role=scatter] canvas").bounding_box()
+    ui.page.mouse.move(box["x"] + x, box["y"] + y)
+    return ui.page.locator("[data-role=scatter] .plot-tooltip:not(.hidden)")
+
+
+def test_scatter_long_categories_are_cut_and_whole_on_hover(
+    narrow_ui: SweepUI, models: tuple[str, list[str]]
+) -> None:
+    """At 1024 px a model name is cut to the 50 px left of the y axis (the 88 px under an
+    x tick); hovering its label shows the whole name, markup as text. The plot is 420 px
+    high, framed 80 px from the left, 16 from the top and 48 from the bottom, its data
+    inset 4 % of the frame: the first category is 357.76 px down, the last 30.24."""
+    page = narrow_ui.page
+    narrow_ui.goto(models_scatter(models, "metric:accuracy", "param:model"))
+    expect(page.locator("[data-role=scatter][data-drawn]")).to_have_count(1)
+    tip = category_tip(narrow_ui, 60, 30.24)
+    expect(tip).to_have_text(MODELS[-1])  # vit-b16-pretrained-imagenet21k, the last
+    narrow_ui.shot("y")
+    tip = category_tip(narrow_ui, 60, 357.76)
+    expect(tip).to_have_text(MODELS[0])
+    expect(tip.locator("b")).to_have_count(0)
+    expect(category_tip(narrow_ui, 10, 357.76)).to_have_count(0)  # left of the label: no tip
+    page.locator("[data-role=scatter-x]").select_option("param:model")
+    page.locator("[data-role=scatter-y]").select_option("metric:accuracy")
+    width = page.locator("[data-role=scatter] canvas").bounding_box()["width"]
+    # The x axis' last category is 4 % of the frame in from its right end, 24 px from the edge;
+    # its label's middle 12 px under the frame (420 - 48).
+    tip = category_tip(narrow_ui, width - 24 - 0.04 * (width - 104), 384)
+    expect(tip).to_have_text(MODELS[-1])
+    narrow_ui.shot("x")
+    narrow_ui.assert_clean()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_scatter_category_axis_screenshots(
+    ui: SweepUI, models: tuple[str, list[str]], theme: str
+) -> None:
+    """Screenshots (not compared): 60 runs' model names on the y axis, then the x axis, at
+    1440 and 1024 px; the labels are thinned so none overlap, each cut to its room."""
+    page = ui.page
+    page.add_init_script(f"localStorage.setItem('trackyard.theme', '{theme}')")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for axis, (x, y) in {
+        "y": ("metric:accuracy", "param:model"),
+        "x": ("param:model", "metric:accuracy"),
+    }.items():
+        ui.goto(models_scatter(models, x, y))
+        for width in (1440, 1024):
+            page.set_viewport_size({"width": width, "height": 900})
+            plot = page.locator("[data-role=scatter][data-drawn]")
+            expect(plot).to_have_count(1)
+            # Redrawn at the new width: the canvas' pixels are as wide as it is shown.
+            page.wait_for_function(
+                "c => Math.abs(c.width / devicePixelRatio - c.clientWidth) < 3",
+                arg=plot.locator("canvas").element_handle(),
+            )
+            plot.screenshot(path=str(SCREENSHOTS / f"scatter-models-{axis}-{width}-{theme}.png"))
     ui.assert_clean()
 
 

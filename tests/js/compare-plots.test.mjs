@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { makeAxis, shortNumber, thinTicks } from "../../trackyard/ui/static/js/compare-plots.js";
+import { labelAt, labelBox, makeAxis, shortNumber, thinTicks } from "../../trackyard/ui/static/js/compare-plots.js";
 
 const ticks = (count) => Array.from({ length: count }, (_, i) => ({ at: i / (count - 1), label: `c${i}` }));
 const labels = (kept) => kept.map((t) => t.label);
@@ -58,4 +58,23 @@ test("labels beside a scale have 3 significant digits, in formatNumber's forms",
   assert.equal(shortNumber(0), "0");
   assert.equal(shortNumber("0.5"), "0.5");
   assert.equal(shortNumber(3e12), "3000000000000");
+});
+
+test("a label's box lies where its text align puts it, 14 px high around its middle", () => {
+  assert.deepEqual(labelBox("left", 100, 50, 40), { x: 100, y: 43, width: 40, height: 14 });
+  assert.deepEqual(labelBox("right", 74, 50, 40), { x: 34, y: 43, width: 40, height: 14 });
+  assert.deepEqual(labelBox("center", 100, 50, 40), { x: 80, y: 43, width: 40, height: 14 });
+});
+
+test("the pointer over a cut label's box finds that label, off every box none", () => {
+  const cut = [
+    { ...labelBox("right", 74, 50, 48), text: "resnet50-pretrained-imagenet21k" },
+    { ...labelBox("center", 300, 384, 86), text: "vit-b16-pretrained-imagenet21k" },
+  ];
+  assert.equal(labelAt(cut, 30, 50)?.text, "resnet50-pretrained-imagenet21k");
+  assert.equal(labelAt(cut, 74, 57)?.text, "resnet50-pretrained-imagenet21k"); // its corner
+  assert.equal(labelAt(cut, 257, 390)?.text, "vit-b16-pretrained-imagenet21k");
+  assert.equal(labelAt(cut, 20, 50), undefined); // left of the first
+  assert.equal(labelAt(cut, 30, 58), undefined); // under it
+  assert.equal(labelAt([], 30, 50), undefined);
 });

@@ -8,7 +8,7 @@ import { formatNumber } from "./format.js";
 
 const FONT = "11px system-ui, -apple-system, Segoe UI, sans-serif";
 const LABEL_GAP = 20; // px between tick labels' baselines: an 11px line boxed, and the lines between them
-const LABEL_BOX = 14; // px high: the box behind a parallel-coordinates tick label, and its hover area
+const LABEL_BOX = 14; // px high: a tick label's box (drawn behind it in parallel coordinates) and its hover area
 const X_LABEL_WIDTH = 96; // px a scatter plot's x tick label may take, centred on its tick
 
 /**
@@ -110,6 +110,37 @@ function fitText(ctx, text, width) {
   return `${cut}…`;
 }
 
+/**
+ * The box of a label `width` px wide drawn at x in the given canvas textAlign, its middle at y:
+ * where the pointer is over it (and where parallel coordinates paints its background).
+ */
+export function labelBox(align, x, y, width) {
+  const left = align === "right" ? x - width : align === "center" ? x - width / 2 : x;
+  return { x: left, y: y - LABEL_BOX / 2, width, height: LABEL_BOX };
+}
+
+/** The label among `labels` ({x, y, width, height, text}) whose box holds the point, if any. */
+export function labelAt(labels, x, y) {
+  return labels.find((l) => x >= l.x && x <= l.x + l.width && y >= l.y && y <= l.y + l.height);
+}
+
+/**
+ * Draws a tick label cut to `room` px, at x in the context's textAlign, its middle at y, on a
+ * box of `background` when given. A cut label's box and whole text go to `cut`: a canvas has
+ * no title to hover, so the plot shows the whole text when the pointer is over that box.
+ */
+function tickLabel(ctx, text, x, y, room, { color, background = null, cut }) {
+  const label = fitText(ctx, text, room);
+  const box = labelBox(ctx.textAlign, x, y, ctx.measureText(label).width);
+  if (background) {
+    ctx.fillStyle = background;
+    ctx.fillRect(box.x - 2, box.y, box.width + 4, box.height);
+  }
+  ctx.fillStyle = color;
+  ctx.fillText(label, x, y + 4);
+  if (label !== text) cut.push({ ...box, text });
+}
+
 export function niceTicks(min, max, count) {
   const span = max - min;
   if (!(span > 0)) return [min];
@@ -185,7 +216,7 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
   let lines = [];
   let xs = [];
   let innerH = 0;
-  let cut = []; // tick labels drawn cut short: {x, y, width, text}, for their whole text on hover
+  let cut = []; // tick labels drawn cut short: their boxes and whole text, shown on hover
   const yOf = (at) => pad.top + (1 - at) * innerH;
   const atOf = (y) => Math.min(1, Math.max(0, 1 - (y - pad.top) / innerH));
   const inBrushes = (r) =>
@@ -270,21 +301,13 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
       ctx.textAlign = "left";
       for (const tick of thinTicks(axis.ticks, innerH, LABEL_GAP)) {
         const y = yOf(tick.at);
-        const tx = xs[i] + 7;
-        const label = fitText(ctx, tick.label, room);
-        const labelWidth = ctx.measureText(label).width;
         ctx.strokeStyle = border;
         ctx.lineWidth = 1;
         ctx.beginPath();
         ctx.moveTo(xs[i] - 3, y);
         ctx.lineTo(xs[i] + 3, y);
         ctx.stroke();
-        ctx.fillStyle = panel;
-        const top = y - LABEL_BOX / 2;
-        ctx.fillRect(tx - 2, top, labelWidth + 4, LABEL_BOX);
-        ctx.fillStyle = muted;
-        ctx.fillText(label, tx, y + 4);
-        if (label !== tick.label) cut.push({ x: tx, y: top, width: labelWidth, text: tick.label });
+        tickLabel(ctx, tick.label, xs[i] + 7, y, room, { color: muted, background: panel, cut });
       }
     });
     host.dataset.brushed = String(runs.filter((_, r) => inBrushes(r)).length);
@@ -338,7 +361,7 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
       plot.paint();
     }
     if (best < 0) {
-      const label = cut.find((c) => x >= c.x && x <= c.x + c.width && y >= c.y && y <= c.y + LABEL_BOX);
+      const label = labelAt(cut, x, y);
       plot.showTip(x, y, label ? [label.text] : null);
       return;
     }
@@ -411,12 +434,16 @@ function segmentDistance(x, y, [x1, y1], [x2, y2]) {
   return Math.hypot(x - (x1 + t * dx), y - (y1 + t * dy));
 }
 
-/** Scatter of one value against another, a point per run; hover shows the run. */
+/**
+ * Scatter of one value against another, a point per run; hover shows the run, or a cut
+ * category label's whole text.
+ */
 export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height = 420, logX = false, logY = false }) {
   const xAxis = makeAxis(xName, xValues, { log: logX });
   const yAxis = makeAxis(yName, yValues, { log: logY });
   const pad = { left: 80, right: 24, top: 16, bottom: 48 };
   let points = [];
+  let cut = []; // tick labels drawn cut short: their boxes and whole text, shown on hover
   const draw = (ctx, width, plotHeight) => {
     const muted = cssVar("--muted");
     const border = cssVar("--border");
@@ -426,8 +453,8 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
     // Inset the data so points at the extremes are not cut by the frame.
     const px = (at) => pad.left + (0.04 + at * 0.92) * innerW;
     const py = (at) => pad.top + (1 - (0.04 + at * 0.92)) * innerH;
+    cut = [];
     ctx.strokeStyle = border;
-    ctx.fillStyle = muted;
     ctx.lineWidth = 1;
     ctx.textAlign = "center";
     // Category ticks, one per category, are thinned to labels that do not touch and cut to fit.
@@ -437,7 +464,7 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
       ctx.moveTo(x, pad.top);
       ctx.lineTo(x, pad.top + innerH);
       ctx.stroke();
-      ctx.fillText(fitText(ctx, tick.label, X_LABEL_WIDTH - 8), x, pad.top + innerH + 16);
+      tickLabel(ctx, tick.label, x, pad.top + innerH + 12, X_LABEL_WIDTH - 8, { color: muted, cut });
     }
     ctx.textAlign = "right";
     for (const tick of thinTicks(yAxis.ticks, innerH * 0.92, LABEL_GAP)) {
@@ -446,7 +473,7 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
       ctx.moveTo(pad.left, y);
       ctx.lineTo(pad.left + innerW, y);
       ctx.stroke();
-      ctx.fillText(fitText(ctx, tick.label, pad.left - 30), pad.left - 6, y + 4);
+      tickLabel(ctx, tick.label, pad.left - 6, y, pad.left - 30, { color: muted, cut });
     }
     ctx.fillStyle = text;
     ctx.textAlign = "center";
@@ -486,11 +513,12 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
         best = point;
       }
     }
-    plot.showTip(
-      x,
-      y,
-      best ? [runs[best.r].name, `${xName}: ${xValues[best.r]}`, `${yName}: ${yValues[best.r]}`] : null,
-    );
+    if (!best) {
+      const label = labelAt(cut, x, y);
+      plot.showTip(x, y, label ? [label.text] : null);
+      return;
+    }
+    plot.showTip(x, y, [runs[best.r].name, `${xName}: ${xValues[best.r]}`, `${yName}: ${yValues[best.r]}`]);
   });
   plot.canvas.addEventListener("mouseleave", () => plot.showTip(0, 0, null));
   return { points: () => points.length, destroy: plot.destroy };
