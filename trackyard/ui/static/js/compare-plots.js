@@ -152,15 +152,20 @@ export function niceTicks(min, max, count) {
   return ticks;
 }
 
-/** A canvas that redraws at the host's width (and device pixel ratio) on resize. */
+/**
+ * A canvas that redraws at the width it is shown at (and the device pixel ratio) on resize.
+ * Its own width, not the host's: the host's padding counted in would squeeze the drawing
+ * into the narrower box shown, and the pointer would miss what it is over by up to the padding.
+ */
 function responsiveCanvas(host, height, draw) {
   const canvas = h("canvas", { class: "plot-canvas", "data-role": "plot" });
   const tooltip = h("div", { class: "plot-tooltip hidden" });
   host.style.position = "relative";
   host.replaceChildren(canvas, tooltip);
+  const shown = () => Math.max(320, canvas.clientWidth);
   let width = 0;
   const paint = () => {
-    width = Math.max(320, host.clientWidth);
+    width = shown();
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
@@ -173,7 +178,7 @@ function responsiveCanvas(host, height, draw) {
     host.dataset.drawn = "1";
   };
   const observer = new ResizeObserver(() => {
-    if (Math.abs(host.clientWidth - width) > 2) paint();
+    if (Math.abs(shown() - width) > 2) paint();
   });
   observer.observe(host);
   paint();
