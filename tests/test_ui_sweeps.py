@@ -896,28 +896,87 @@ def category_tip(ui: SweepUI, x: float, y: float):
     return ui.page.locator("[data-role=scatter] .plot-tooltip:not(.hidden)")
 
 
+# The columns inked left of a scatter plot's frame in the 12 px band around a y label's middle,
+# up to the gap before the frame: the label's two ends, in px from the canvas' left.
+Y_LABEL_INK = """([canvas, y]) => {
+  const r = devicePixelRatio;
+  const ctx = canvas.getContext("2d");
+  const band = ctx.getImageData(0, Math.round((y - 6) * r), canvas.width, 12 * r);
+  const rows = [...Array(band.height).keys()];
+  const inked = (x) => rows.some((row) => band.data[(row * band.width + x) * 4 + 3]);
+  let from = 0;
+  while (!inked(from)) from++;
+  let to = from;
+  while ([1, 2, 3].some((k) => inked(to + k))) to++;
+  return [from / r, (to + 1) / r];
+}"""
+
+
+def y_label_ink(ui: SweepUI, y: float) -> tuple[float, float]:
+    """Where the y label whose middle is y px down the scatter plot's canvas is drawn."""
+    canvas = ui.page.locator("[data-role=scatter] canvas").element_handle()
+    return tuple(ui.page.evaluate(Y_LABEL_INK, [canvas, y]))
+
+
+def text_width(ui: SweepUI, text: str) -> float:
+    """The width of text in the plots' 11 px tick label font."""
+    return ui.page.evaluate(
+        """text => {
+          const ctx = document.createElement("canvas").getContext("2d");
+          ctx.font = "11px system-ui, -apple-system, Segoe UI, sans-serif";
+          return ctx.measureText(text).width;
+        }""",
+        text,
+    )
+
+
+def test_scatter_category_labels_whole_where_they_fit(
+    ui: SweepUI, models: tuple[str, list[str]]
+) -> None:
+    """At 1440 px the y axis' model names get the room of the widest (a fixed 50 px cut them
+    all to "resnet…"): the last category's, 30 characters, is drawn whole and has no hover
+    tip. The plot is 420 px high, framed 16 px from the top and 48 from the bottom, its data
+    inset 4 % of the frame: the last category is 30.24 px down."""
+    page = ui.page
+    ui.goto(models_scatter(models, "metric:accuracy", "param:model"))
+    expect(page.locator("[data-role=scatter][data-drawn]")).to_have_count(1)
+    start, end = y_label_ink(ui, 30.24)
+    assert abs((end - start) - text_width(ui, MODELS[-1])) < 3, (start, end)
+    expect(category_tip(ui, (start + end) / 2, 30.24)).to_have_count(0)
+    ui.assert_clean()
+
+
 def test_scatter_long_categories_are_cut_and_whole_on_hover(
     narrow_ui: SweepUI, models: tuple[str, list[str]]
 ) -> None:
-    """At 1024 px a model name is cut to the 50 px left of the y axis (the 88 px under an
-    x tick); hovering its label shows the whole name, markup as text. The plot is 420 px
-    high, framed 80 px from the left, 16 from the top and 48 from the bottom, its data
-    inset 4 % of the frame: the first category is 357.76 px down, the last 30.24."""
+    """A model name wider than a quarter of the plot is cut to that quarter left of the y
+    axis (the 88 px under an x tick); hovering its label shows the whole name, markup as
+    text. At 1024 px every name fits; at 720 a quarter of the 656 px plot, 164 px, is less
+    than any name's (the last's is 177). The first category is 357.76 px down, the last 30.24."""
     page = narrow_ui.page
     narrow_ui.goto(models_scatter(models, "metric:accuracy", "param:model"))
     expect(page.locator("[data-role=scatter][data-drawn]")).to_have_count(1)
-    tip = category_tip(narrow_ui, 60, 30.24)
+    start, end = y_label_ink(narrow_ui, 30.24)
+    expect(category_tip(narrow_ui, (start + end) / 2, 30.24)).to_have_count(0)  # whole
+    page.set_viewport_size({"width": 720, "height": 900})
+    canvas = page.locator("[data-role=scatter] canvas")
+    page.wait_for_function(
+        "c => Math.abs(c.width / devicePixelRatio - c.clientWidth) < 3", arg=canvas.element_handle()
+    )
+    room = canvas.bounding_box()["width"] // 4  # the labels end 24 px right of it
+    tip = category_tip(narrow_ui, room + 20, 30.24)
     expect(tip).to_have_text(MODELS[-1])  # vit-b16-pretrained-imagenet21k, the last
     narrow_ui.shot("y")
-    tip = category_tip(narrow_ui, 60, 357.76)
+    tip = category_tip(narrow_ui, room + 20, 357.76)
     expect(tip).to_have_text(MODELS[0])
     expect(tip.locator("b")).to_have_count(0)
     expect(category_tip(narrow_ui, 10, 357.76)).to_have_count(0)  # left of the label: no tip
+    page.set_viewport_size({"width": 1024, "height": 900})
     page.locator("[data-role=scatter-x]").select_option("param:model")
     page.locator("[data-role=scatter-y]").select_option("metric:accuracy")
     width = page.locator("[data-role=scatter] canvas").bounding_box()["width"]
     # The x axis' last category is 4 % of the frame in from its right end, 24 px from the edge;
-    # its label's middle 12 px under the frame (420 - 48).
+    # its label's middle 12 px under the frame (420 - 48). A number's y labels take 80 px.
     tip = category_tip(narrow_ui, width - 24 - 0.04 * (width - 104), 384)
     expect(tip).to_have_text(MODELS[-1])
     narrow_ui.shot("x")

@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { labelAt, labelBox, makeAxis, shortNumber, thinTicks } from "../../trackyard/ui/static/js/compare-plots.js";
+import {
+  categoryLabelRoom,
+  labelAt,
+  labelBox,
+  makeAxis,
+  shortNumber,
+  thinTicks,
+} from "../../trackyard/ui/static/js/compare-plots.js";
 
 const ticks = (count) => Array.from({ length: count }, (_, i) => ({ at: i / (count - 1), label: `c${i}` }));
 const labels = (kept) => kept.map((t) => t.label);
@@ -77,4 +84,13 @@ test("the pointer over a cut label's box finds that label, off every box none", 
   assert.equal(labelAt(cut, 20, 50), undefined); // left of the first
   assert.equal(labelAt(cut, 30, 58), undefined); // under it
   assert.equal(labelAt([], 30, 50), undefined);
+});
+
+test("category y labels get the widest one's room, up to a quarter of the plot, never under 50 px", () => {
+  const models = [176.83, 218.57, 184.63]; // px: vit-b16-pretrained-imagenet21k, efficientnet-b4-..., a markup name
+  assert.equal(categoryLabelRoom(models, 1376), 219); // 1440 px: every name whole
+  assert.equal(categoryLabelRoom(models, 960), 219); // 1024 px: a quarter is 240, still whole
+  assert.equal(categoryLabelRoom(models, 720), 180); // the longer two cut, whole on hover
+  assert.equal(categoryLabelRoom([12, 30.2], 1376), 50); // short names keep a number's room
+  assert.equal(categoryLabelRoom([], 1376), 50);
 });

@@ -10,6 +10,8 @@ const FONT = "11px system-ui, -apple-system, Segoe UI, sans-serif";
 const LABEL_GAP = 20; // px between tick labels' baselines: an 11px line boxed, and the lines between them
 const LABEL_BOX = 14; // px high: a tick label's box (drawn behind it in parallel coordinates) and its hover area
 const X_LABEL_WIDTH = 96; // px a scatter plot's x tick label may take, centred on its tick
+const Y_LABEL_ROOM = 50; // px left of a scatter plot's y axis for a number, and the least for categories
+const Y_LABEL_SHARE = 0.25; // of a scatter plot's width, the most its category y labels take
 
 /**
  * An axis over values (strings or numbers; undefined = missing) mapping to [0, 1]. `log`: a
@@ -122,6 +124,16 @@ export function labelBox(align, x, y, width) {
 /** The label among `labels` ({x, y, width, height, text}) whose box holds the point, if any. */
 export function labelAt(labels, x, y) {
   return labels.find((l) => x >= l.x && x <= l.x + l.width && y >= l.y && y <= l.y + l.height);
+}
+
+/**
+ * The room left of a scatter plot `width` px wide for its category y labels, given the widths
+ * of those shown: the widest's, so long names alike in their first words (model names) are not
+ * all cut to the same few letters, but at most a quarter of the plot, which keeps the points
+ * most of the width (a label longer is cut, whole on hover), and at least a number's 50 px.
+ */
+export function categoryLabelRoom(widths, width) {
+  return Math.max(Y_LABEL_ROOM, Math.min(Math.ceil(Math.max(0, ...widths)), Math.floor(width * Y_LABEL_SHARE)));
 }
 
 /**
@@ -441,22 +453,27 @@ function segmentDistance(x, y, [x1, y1], [x2, y2]) {
 
 /**
  * Scatter of one value against another, a point per run; hover shows the run, or a cut
- * category label's whole text.
+ * category label's whole text. The frame starts right of the y labels: a number's 50 px, or
+ * the room category labels need (categoryLabelRoom).
  */
 export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height = 420, logX = false, logY = false }) {
   const xAxis = makeAxis(xName, xValues, { log: logX });
   const yAxis = makeAxis(yName, yValues, { log: logY });
-  const pad = { left: 80, right: 24, top: 16, bottom: 48 };
+  const pad = { right: 24, top: 16, bottom: 48 }; // the left one fits the y labels
   let points = [];
   let cut = []; // tick labels drawn cut short: their boxes and whole text, shown on hover
   const draw = (ctx, width, plotHeight) => {
     const muted = cssVar("--muted");
     const border = cssVar("--border");
     const text = cssVar("--text");
-    const innerW = width - pad.left - pad.right;
     const innerH = plotHeight - pad.top - pad.bottom;
+    const yTicks = thinTicks(yAxis.ticks, innerH * 0.92, LABEL_GAP);
+    const widths = yTicks.map((tick) => ctx.measureText(tick.label).width);
+    const room = yAxis.numeric ? Y_LABEL_ROOM : categoryLabelRoom(widths, width);
+    const left = room + 30; // the labels end 6 px off the axis; the axis name takes 24 px
+    const innerW = width - left - pad.right;
     // Inset the data so points at the extremes are not cut by the frame.
-    const px = (at) => pad.left + (0.04 + at * 0.92) * innerW;
+    const px = (at) => left + (0.04 + at * 0.92) * innerW;
     const py = (at) => pad.top + (1 - (0.04 + at * 0.92)) * innerH;
     cut = [];
     ctx.strokeStyle = border;
@@ -472,18 +489,18 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
       tickLabel(ctx, tick.label, x, pad.top + innerH + 12, X_LABEL_WIDTH - 8, { color: muted, cut });
     }
     ctx.textAlign = "right";
-    for (const tick of thinTicks(yAxis.ticks, innerH * 0.92, LABEL_GAP)) {
+    for (const tick of yTicks) {
       const y = py(tick.at);
       ctx.beginPath();
-      ctx.moveTo(pad.left, y);
-      ctx.lineTo(pad.left + innerW, y);
+      ctx.moveTo(left, y);
+      ctx.lineTo(left + innerW, y);
       ctx.stroke();
-      tickLabel(ctx, tick.label, pad.left - 6, y, pad.left - 30, { color: muted, cut });
+      tickLabel(ctx, tick.label, left - 6, y, room, { color: muted, cut });
     }
     ctx.fillStyle = text;
     ctx.textAlign = "center";
     ctx.font = `600 ${FONT}`;
-    ctx.fillText(xName, pad.left + innerW / 2, plotHeight - 8);
+    ctx.fillText(xName, left + innerW / 2, plotHeight - 8);
     ctx.save();
     ctx.translate(14, pad.top + innerH / 2);
     ctx.rotate(-Math.PI / 2);
