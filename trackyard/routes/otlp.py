@@ -14,6 +14,7 @@ import zlib
 
 import msgspec
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from ..access import rules as r
@@ -82,7 +83,7 @@ class SpanExport(msgspec.Struct, frozen=True):
 
 
 def read_export(scope: Scope, body: bytes) -> SpanExport:
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
+    headers = Headers(scope=scope)
     return SpanExport(
         experiment_id=headers.get(EXPERIMENT_HEADER, "").strip(),
         run_id=headers.get(RUN_HEADER, "").strip() or None,
