@@ -126,6 +126,12 @@ export function labelAt(labels, x, y) {
   return labels.find((l) => x >= l.x && x <= l.x + l.width && y >= l.y && y <= l.y + l.height);
 }
 
+/** The tooltip over a point off every run: the whole text of a cut label there, or none. */
+function cutLabelTip(cut, x, y) {
+  const label = labelAt(cut, x, y);
+  return label ? [label.text] : null;
+}
+
 /**
  * The room left of a scatter plot `width` px wide for its category y labels, given the widths
  * of those shown: the widest's, so long names alike in their first words (model names) are not
@@ -378,8 +384,7 @@ export function parallelCoordinates(host, { axes, runs, colorBy = null, height =
       plot.paint();
     }
     if (best < 0) {
-      const label = labelAt(cut, x, y);
-      plot.showTip(x, y, label ? [label.text] : null);
+      plot.showTip(x, y, cutLabelTip(cut, x, y));
       return;
     }
     const value = colorBy ? colorBy.values[best] : undefined;
@@ -536,8 +541,7 @@ export function scatterPlot(host, { xName, yName, xValues, yValues, runs, height
       }
     }
     if (!best) {
-      const label = labelAt(cut, x, y);
-      plot.showTip(x, y, label ? [label.text] : null);
+      plot.showTip(x, y, cutLabelTip(cut, x, y));
       return;
     }
     plot.showTip(x, y, [runs[best.r].name, `${xName}: ${xValues[best.r]}`, `${yName}: ${yValues[best.r]}`]);
