@@ -3,9 +3,10 @@
     .venv/bin/python bench/run.py [--quick] [--only trackyard|mlflow]
                                   [--backend sqlite|postgresql] [--out docs/benchmarks.md]
 
-Each server is started on a free loopback port with a fresh store, every workload in
-``ALL_WORKLOADS`` (workloads.py and traces.py) runs against it, then it is stopped (its whole
-process group is killed, also on Ctrl-C, SIGTERM, errors and the overall time limit).
+Both servers are started on free loopback ports with fresh stores, then every workload in
+``ALL_WORKLOADS`` (workloads.py and traces.py) runs on one and then the other, side by side;
+at the end they are stopped (each whole process group is killed, also on Ctrl-C, SIGTERM,
+errors and the overall time limit).
 See bench/README.md.
 """
 
@@ -18,6 +19,10 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -48,6 +53,8 @@ from workloads import (
     WORKLOADS,
     ApiError,
     Measurement,
+    Measuring,
+    Outcome,
     Target,
     Workload,
     new_http_client,
@@ -123,68 +130,114 @@ def report_failure(res: ServerResults, server: str, workload: str, message: str)
     print(f"{bar}\n{server} / {workload} FAILED\n{message}\n{bar}", file=sys.stderr, flush=True)
 
 
-def run_workloads(
-    target: Target, server: Server, workloads: list[tuple[str, Workload]], res: ServerResults
-) -> None:
-    """Run each workload once; a failure skips only that workload, a dead server all."""
-    for index, (name, fn) in enumerate(workloads):
-        if name in TRACKYARD_ONLY and target.name != "trackyard":
-            res.not_measured.add(name)
-            log(f"{target.name}: {name} not measured (trackyard only)")
-            continue
-        t0 = time.perf_counter()
-        try:
-            server.check_alive()
-            measurements: list[Measurement] = fn(target)
-        except ServerError as exc:
-            report_failure(res, target.name, name, str(exc))
-            for later, _ in workloads[index + 1 :]:
-                res.failures[later] = "not run: the server had died"
-            return
-        except ApiError as exc:
-            report_failure(res, target.name, name, str(exc))
-            continue
-        except Exception:  # e.g. a malformed answer the checks did not anticipate
-            report_failure(res, target.name, name, traceback.format_exc())
-            continue
-        res.measurements += [(name, m) for m in measurements]
-        shown = ", ".join(f"{m.label} = {m.value:.2f} {m.unit}" for m in measurements)
-        log(f"{target.name}: {name} done in {time.perf_counter() - t0:.1f}s: {shown}")
+@dataclass
+class Bench:
+    """One server under test as the run drives it."""
+
+    name: str
+    server: Server
+    target: Target
+    results: ServerResults = field(default_factory=ServerResults)
+    dead: bool = False
 
 
-def bench_server(name: str, args: argparse.Namespace, mlflow_python: Path | None) -> ServerResults:
-    """Start one server, measure start-up and run all workloads against it, stop it."""
-    res = ServerResults()
-    sizes = QUICK if args.quick else FULL
-    server = make_server(name, args.backend, mlflow_python, args.mlflow_workers, args.keep)
+def attempt(bench: Bench, workload: str, step: Callable[[], Outcome]) -> Outcome | None:
+    """Run one step of a workload; a failure is recorded and gives None, a dead server also
+    marks the server so its later workloads are not run."""
     try:
-        log(f"{name}: starting: {shlex.join(server.argv)}")
-        try:
-            startup_s = server.start()
-        except ServerError as exc:
-            report_failure(res, name, "start-up", str(exc))
-            return res
-        res.measurements.append(
-            ("start-up", Measurement("start-up: spawn to first 200 /health", startup_s, "s", False))
-        )
-        log(f"{name}: healthy after {startup_s:.2f}s on {server.base_url} (data {server.data_dir})")
-        with new_http_client(server.base_url) as http:
-            target = Target(
-                name,
-                server.base_url,
-                http,
-                sizes,
-                sys.executable,
-                server.rss_mib,
-                settle=lambda: settle_store(server.store_uri),
-                store_bytes=lambda: store_bytes(server.store_uri),
-                cpu_seconds=server.cpu_seconds,
-            )
-            run_workloads(target, server, selected_workloads(args), res)
-    finally:
-        server.close()
-        log(f"{name}: stopped")
-    return res
+        bench.server.check_alive()
+        return step()
+    except ServerError as exc:
+        report_failure(bench.results, bench.name, workload, str(exc))
+        bench.dead = True
+    except ApiError as exc:
+        report_failure(bench.results, bench.name, workload, str(exc))
+    except Exception:  # e.g. a malformed answer the checks did not anticipate
+        report_failure(bench.results, bench.name, workload, traceback.format_exc())
+    return None
+
+
+def record(bench: Bench, workload: str, measurements: list[Measurement], t0: float) -> None:
+    bench.results.measurements += [(workload, m) for m in measurements]
+    shown = ", ".join(f"{m.label} = {m.value:.2f} {m.unit}" for m in measurements)
+    log(f"{bench.name}: {workload} done in {time.perf_counter() - t0:.1f}s: {shown}")
+
+
+def run_side_by_side(benches: list[Bench], workloads: list[tuple[str, Workload]]) -> None:
+    """Run each workload on every server before the next workload, the first server taking
+    turns. A workload that prepares first (seeding) is prepared on every server before any is
+    measured, so its measurements sit next to each other in time: this shared machine has
+    slow phases minutes long, and one falling on one server's half alone moved ratios 2x."""
+    for index, (name, workload) in enumerate(workloads):
+        order = benches if index % 2 == 0 else benches[::-1]
+        measuring: list[tuple[Bench, Measuring, float]] = []
+        for bench in order:
+            if bench.dead:
+                bench.results.failures[name] = "not run: the server had died"
+                continue
+            if name in TRACKYARD_ONLY and bench.name != "trackyard":
+                bench.results.not_measured.add(name)
+                log(f"{bench.name}: {name} not measured (trackyard only)")
+                continue
+            t0 = time.perf_counter()
+            outcome = attempt(bench, name, partial(workload, bench.target))
+            if callable(outcome):
+                log(f"{bench.name}: {name} prepared in {time.perf_counter() - t0:.1f}s")
+                measuring.append((bench, outcome, t0))
+            elif outcome is not None:
+                record(bench, name, outcome, t0)
+        for bench, measure, t0 in measuring:
+            measured = attempt(bench, name, measure)
+            if isinstance(measured, list):
+                record(bench, name, measured, t0)
+
+
+def start_bench(
+    name: str, args: argparse.Namespace, mlflow_python: Path | None, stack: ExitStack
+) -> Bench:
+    """Start one server (measuring its start-up) and its keep-alive client; ``stack`` closes
+    both. Raises ServerError when the server does not come up."""
+    server = make_server(name, args.backend, mlflow_python, args.mlflow_workers, args.keep)
+    stack.callback(lambda: (server.close(), log(f"{name}: stopped")))
+    log(f"{name}: starting: {shlex.join(server.argv)}")
+    startup_s = server.start()
+    log(f"{name}: healthy after {startup_s:.2f}s on {server.base_url} (data {server.data_dir})")
+    http = stack.enter_context(new_http_client(server.base_url))
+    target = Target(
+        name,
+        server.base_url,
+        http,
+        QUICK if args.quick else FULL,
+        sys.executable,
+        server.rss_mib,
+        settle=lambda: settle_store(server.store_uri),
+        store_bytes=lambda: store_bytes(server.store_uri),
+        cpu_seconds=server.cpu_seconds,
+    )
+    bench = Bench(name, server, target)
+    startup = Measurement("start-up: spawn to first 200 /health", startup_s, "s", False)
+    bench.results.measurements.append(("start-up", startup))
+    return bench
+
+
+def bench_servers(
+    names: list[str], args: argparse.Namespace, mlflow_python: Path | None
+) -> dict[str, ServerResults]:
+    """Start every server, one at a time, then run the workloads on them side by side."""
+    results: dict[str, ServerResults] = {}
+    benches = []
+    with ExitStack() as stack:
+        for name in names:
+            try:
+                bench = start_bench(name, args, mlflow_python, stack)
+            except ServerError as exc:
+                results[name] = ServerResults()
+                report_failure(results[name], name, "start-up", str(exc))
+                continue
+            benches.append(bench)
+            results[name] = bench.results
+        run_side_by_side(benches, selected_workloads(args))
+    return results
 
 
 def server_setup_line(args: argparse.Namespace) -> str:
@@ -209,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             dist_version(mlflow_python, "mlflow") if mlflow_python else None,
             server_setup_line(args),
         )
-        results = {name: bench_server(name, args, mlflow_python) for name in servers}
+        results = bench_servers(servers, args, mlflow_python)
     except TimeLimitReached as exc:
         log(f"ABORTED: {exc}; servers stopped, nothing written")
         return 3

@@ -27,6 +27,7 @@ from workloads import (
     FULL,
     ApiError,
     Measurement,
+    Measuring,
     Target,
     _run_checked,
     create_experiment,
@@ -299,36 +300,42 @@ def _median_s(action: Any) -> float:
     return statistics.median(times)
 
 
-def trace_search(target: Target, count: int) -> list[Measurement]:
-    """A search page of 100 (newest first) over `count` traces, without and with spans; and
-    the server's CPU time a page, which the machine's other load moves far less."""
+def trace_search(target: Target, count: int) -> Measuring:
+    """Seed `count` traces; measuring: a search page of 100 (newest first), without and with
+    spans, and the server's CPU time a page, which the machine's other load moves far less."""
     experiment = create_experiment(target, f"bench-trace-search-{count}")
     _seed_traces(target, experiment, count)
     target.settle()
-    _search_page(target, experiment)  # warm-up
-    cpu_before = target.cpu_seconds()
-    times = []
-    for _ in range(SEARCH_PAGES):
-        started = time.perf_counter()
-        _search_page(target, experiment)
-        times.append(time.perf_counter() - started)
-    cpu = (target.cpu_seconds() - cpu_before) / SEARCH_PAGES
-    infos = statistics.median(times)
-    spans = _median_s(lambda: _with_spans(target, experiment))
-    return [
-        Measurement("trace search page of 100", infos * 1000, "ms", False, "trace-search", count),
-        Measurement(
-            "... the server's CPU a page", cpu * 1000, "ms", False, "trace-search-cpu", count
-        ),
-        Measurement(
-            "... with the page's spans (batchGet by 10)",
-            spans * 1000,
-            "ms",
-            False,
-            "trace-search-spans",
-            count,
-        ),
-    ]
+
+    def measure() -> list[Measurement]:
+        _search_page(target, experiment)  # warm-up
+        cpu_before = target.cpu_seconds()
+        times = []
+        for _ in range(SEARCH_PAGES):
+            started = time.perf_counter()
+            _search_page(target, experiment)
+            times.append(time.perf_counter() - started)
+        cpu = (target.cpu_seconds() - cpu_before) / SEARCH_PAGES
+        infos = statistics.median(times)
+        spans = _median_s(lambda: _with_spans(target, experiment))
+        return [
+            Measurement(
+                "trace search page of 100", infos * 1000, "ms", False, "trace-search", count
+            ),
+            Measurement(
+                "... the server's CPU a page", cpu * 1000, "ms", False, "trace-search-cpu", count
+            ),
+            Measurement(
+                "... with the page's spans (batchGet by 10)",
+                spans * 1000,
+                "ms",
+                False,
+                "trace-search-spans",
+                count,
+            ),
+        ]
+
+    return measure
 
 
 def get_large_trace(target: Target) -> list[Measurement]:

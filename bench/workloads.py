@@ -133,7 +133,11 @@ class Measurement:
     size: int = 0
 
 
-Workload = Callable[[Target], list[Measurement]]
+Measuring = Callable[[], list[Measurement]]
+# A workload measures at once, or prepares (seeding a store takes minutes) and returns its
+# measuring step, which run.py runs next to the other server's (see run_side_by_side).
+Outcome = list[Measurement] | Measuring
+Workload = Callable[[Target], Outcome]
 
 
 class ApiError(RuntimeError):
@@ -559,18 +563,14 @@ def _search_point(page_s: float, n_runs: int) -> Measurement:
     return Measurement(label, page_s * 1000, "ms", False, "search page", n_runs)
 
 
-def search_runs(target: Target) -> list[Measurement]:
-    """Seed an experiment, then time a filtered+ordered page and a full paging pass."""
+def search_runs(target: Target) -> Measuring:
+    """Seed an experiment; measuring: a filtered+ordered page and a full paging pass."""
     sizes = target.sizes
     n = sizes.search_runs
     seeded = seed_search_experiment(target, n, sizes.seed_sequential_runs)
     target.settle()
-    page_s = _median_search_page_s(target, seeded)
-    paged = [
-        _timed_page_all(target, seeded.experiment_id, n) for _ in range(sizes.page_all_repeats)
-    ]
     head, rest = seeded.sequential_runs, n - seeded.sequential_runs
-    measurements = [
+    seeding = [
         Measurement(
             f"seed runs one by one, first {head} (create + log-batch)",
             head / seeded.sequential_s,
@@ -580,30 +580,38 @@ def search_runs(target: Target) -> list[Measurement]:
     ]
     if rest:
         label = f"seed {rest} more runs over {sizes.seed_clients} connections in parallel"
-        measurements.append(Measurement(label, rest / seeded.parallel_s, "runs/s", True))
-    return [
-        *measurements,
-        Measurement(
-            f"search {n} runs: filter + order, {SEARCH_PAGE}/page (median)",
-            page_s * 1000,
-            "ms",
-            False,
-        ),
-        Measurement(
-            f"search: page all {n} runs by {PAGE_ALL_SIZE} (median)",
-            statistics.median(paged) * 1000,
-            "ms",
-            False,
-        ),
-        _search_point(page_s, n),
-    ]
+        seeding.append(Measurement(label, rest / seeded.parallel_s, "runs/s", True))
+
+    def measure() -> list[Measurement]:
+        page_s = _median_search_page_s(target, seeded)
+        paged = [
+            _timed_page_all(target, seeded.experiment_id, n) for _ in range(sizes.page_all_repeats)
+        ]
+        return [
+            *seeding,
+            Measurement(
+                f"search {n} runs: filter + order, {SEARCH_PAGE}/page (median)",
+                page_s * 1000,
+                "ms",
+                False,
+            ),
+            Measurement(
+                f"search: page all {n} runs by {PAGE_ALL_SIZE} (median)",
+                statistics.median(paged) * 1000,
+                "ms",
+                False,
+            ),
+            _search_point(page_s, n),
+        ]
+
+    return measure
 
 
-def search_scaling(target: Target, n_runs: int) -> list[Measurement]:
+def search_scaling(target: Target, n_runs: int) -> Measuring:
     """The search page alone at another experiment size (seeded fully in parallel)."""
     seeded = seed_search_experiment(target, n_runs, 0)
     target.settle()
-    return [_search_point(_median_search_page_s(target, seeded), n_runs)]
+    return lambda: [_search_point(_median_search_page_s(target, seeded), n_runs)]
 
 
 def _write_metric(target: Target, run_id: str, key: str, points: int) -> None:
