@@ -38,6 +38,10 @@ def _area(slow_started: threading.Event, slow_release: threading.Event) -> ApiRo
             raise RuntimeError("a bug")
         return {"thread": threading.current_thread().name}
 
+    @area.post("test/sometimes", Ping, quick=lambda req: req.name == "small")
+    def sometimes(services: object, req: Ping) -> dict:
+        return {"thread": threading.current_thread().name}
+
     @area.post("test/plain", Ping)
     def plain(services: object, req: Ping) -> dict:
         return {"thread": threading.current_thread().name}
@@ -85,10 +89,10 @@ class Harness:
         return httpx.AsyncClient(transport=transport, base_url="http://test")
 
 
-def _thread_of(path: str, quick_inline: bool = True) -> str:
+def _thread_of(path: str, quick_inline: bool = True, body: dict | None = None) -> str:
     async def call() -> str:
         async with Harness(quick_inline).client() as client:
-            response = await client.post(f"/api/2.0/{path}", json={})
+            response = await client.post(f"/api/2.0/{path}", json=body or {})
             return response.json()["thread"]
 
     return asyncio.run(call())
@@ -104,6 +108,14 @@ def test_a_quick_call_runs_on_a_store_thread_when_the_database_is_a_server():
 
 def test_a_call_not_declared_quick_runs_on_a_store_thread():
     assert _thread_of("test/plain").startswith("trackyard-api-")
+
+
+def test_a_call_quick_for_some_messages_runs_on_the_event_loop_for_those():
+    assert _thread_of("test/sometimes", body={"name": "small"}) == EVENT_LOOP
+
+
+def test_a_call_quick_for_some_messages_runs_on_a_store_thread_for_the_others():
+    assert _thread_of("test/sometimes", body={"name": "large"}).startswith("trackyard-api-")
 
 
 def test_a_quick_call_runs_on_a_store_thread_while_another_request_is_in_flight():

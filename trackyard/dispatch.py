@@ -19,6 +19,8 @@ An endpoint declared `quick` (bounded work: a training loop's log and get calls)
 event loop itself when it is the only request in flight and the database lives in this process
 (SQLite): handing it to a thread and back costs more than the call (two context switches, and
 the GIL passed twice), and with nothing else in flight nobody waits for the loop meanwhile.
+An endpoint whose work is bounded for some requests only (a search page read off an index,
+but not a filtered scan) declares `quick` as a test of the request message.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ RawEndpoint = Callable[[Request], Awaitable[Response]]
 # Builds an endpoint's message from its request's scope (headers) and raw body, for a body
 # that is not a JSON message (OTLP's protobuf); it must not block: it runs on the event loop.
 Reader = Callable[[Scope, bytes], Any]
+# Whether a request's work is bounded (see the module's docstring): for every request of the
+# endpoint, or a test of the request's message.
+Quick = bool | Callable[[Any], bool]
 logger = logging.getLogger("trackyard")
 # Worker threads for store calls; more than the PostgreSQL pool, so the pool is what queues.
 API_THREADS = 32
@@ -82,7 +87,7 @@ class Endpoint(Generic[M]):
     request_type: type[M]
     handler: Handler
     versions: Sequence[str]
-    quick: bool
+    quick: Quick
     # What a caller needs (trackyard/access/rules.py); None: an admin's alone, and the
     # permission matrix test fails.
     rule: rules.Rule | None = None
@@ -116,6 +121,9 @@ class Endpoint(Generic[M]):
         if not self.wants_caller:
             return self.handler(services, message)
         return self.handler(services, message, caller)
+
+    def is_quick(self, message: Any) -> bool:
+        return self.quick(message) if callable(self.quick) else self.quick
 
     @property
     def has_parameters(self) -> bool:
@@ -172,7 +180,7 @@ class ApiRoutes:
         path: str,
         request_type: type[M],
         versions: Sequence[str] = ("2.0",),
-        quick: bool = False,
+        quick: Quick = False,
         rule: rules.Rule | None = None,
         caller: bool = False,
         reader: Reader | None = None,
@@ -374,6 +382,6 @@ class ApiApp:
         args: tuple[Any, ...] = (self.services, message)
         if self.access is not None or endpoint.wants_caller:
             function, args = endpoint.call, (self.services, message, user)
-        if endpoint.quick and self.quick_inline and self.in_flight == 1:
+        if self.quick_inline and self.in_flight == 1 and endpoint.is_quick(message):
             return function(*args)
         return await self.threads.run(function, *args)

@@ -231,6 +231,7 @@ def batch_get_trace_infos(services: Services, req: m.BatchGetTraces) -> dict:
 
 
 MAX_TRACES_PER_PAGE = 50_000  # MLflow's threshold for search results
+MAX_INDEX_PAGE = 1000  # the largest unfiltered page still served as quick work
 
 
 def _search(
@@ -256,7 +257,18 @@ def _search(
     )
 
 
-@api.post(BASE + "/search", m.SearchTracesV3, versions=V3, rule=r.FILTERED_RULE)
+def _index_page(req: m.SearchTracesV3) -> bool:
+    """Whether a search is one page read off an experiment's (time, trace id) index: the
+    Traces tab's and the client's unfiltered, newest-first page, bounded work."""
+    return (
+        len(req.locations) == 1
+        and not req.filter
+        and not req.order_by
+        and 0 < req.max_results <= MAX_INDEX_PAGE
+    )
+
+
+@api.post(BASE + "/search", m.SearchTracesV3, versions=V3, quick=_index_page, rule=r.FILTERED_RULE)
 def search_traces(services: Services, req: m.SearchTracesV3, caller: Caller) -> dict:
     """Traces of the listed experiments the caller may read (the others are left out)."""
     experiment_ids = [
