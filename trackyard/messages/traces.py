@@ -225,21 +225,19 @@ class CalculateTraceFilterCorrelation(Message):
 def timestamp(ms: int) -> str:
     """Milliseconds since the epoch as proto3 JSON writes a Timestamp."""
     seconds, millis = divmod(ms, 1000)
-    days, second = divmod(seconds, 86400)
-    hours, rest = divmod(second, 3600)
-    minutes, secs = divmod(rest, 60)
+    minutes, secs = divmod(seconds, 60)
     # %-formatting: a search page formats 100 of these, and it takes half f-strings' time.
     if millis:
-        return "%s%02d:%02d:%02d.%03dZ" % (_date(days), hours, minutes, secs, millis)  # noqa: UP031
-    return "%s%02d:%02d:%02dZ" % (_date(days), hours, minutes, secs)  # noqa: UP031
+        return "%s%02d.%03dZ" % (_minute(minutes), secs, millis)  # noqa: UP031
+    return "%s%02dZ" % (_minute(minutes), secs)  # noqa: UP031
 
 
-@lru_cache(maxsize=1024)
-def _date(days: int) -> str:
-    """A day's date part ("2025-04-15T"): a search page's traces share a few days, so it is
-    made once a day instead of once a trace (half a page's time formatting)."""
-    t = time.gmtime(days * 86400)
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+@lru_cache(maxsize=4096)
+def _minute(minutes: int) -> str:
+    """A minute's part of a Timestamp ("2025-04-15T08:49:"): a search page's traces share a
+    few minutes, so it is made once a minute instead of once a trace (a third of the time)."""
+    t = time.gmtime(minutes * 60)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
 
 
 def timestamp_ms(text: str, name: str) -> int:
@@ -253,8 +251,10 @@ def timestamp_ms(text: str, name: str) -> int:
     return round(moment.timestamp() * 1000)
 
 
+@lru_cache(maxsize=4096)
 def duration(ms: int) -> str:
-    """Milliseconds as proto3 JSON writes a Duration."""
+    """Milliseconds as proto3 JSON writes a Duration; cached, as traces' durations repeat
+    (a search page writes 100)."""
     seconds, millis = divmod(ms, 1000)
     return f"{seconds}.{millis:03d}s" if millis else f"{seconds}s"
 
