@@ -223,7 +223,8 @@ def start_bench(
 def bench_servers(
     names: list[str], args: argparse.Namespace, mlflow_python: Path | None
 ) -> dict[str, ServerResults]:
-    """Start every server, one at a time, then run the workloads on them side by side."""
+    """Start every server, one at a time, and wait until all are idle; then run the
+    workloads on them side by side."""
     results: dict[str, ServerResults] = {}
     benches = []
     with ExitStack() as stack:
@@ -236,6 +237,8 @@ def bench_servers(
                 continue
             benches.append(bench)
             results[name] = bench.results
+        for bench in benches:
+            log(f"{bench.name}: idle after {bench.server.wait_idle():.1f}s more")
         run_side_by_side(benches, selected_workloads(args))
     return results
 
