@@ -3,9 +3,10 @@ the run a trace belongs to, its spans' names, types, statuses, attributes and te
 assessments) and order_by, paged by keyset tokens (the last trace's sort values), so a deep
 page costs what the first does.
 
-The default order, newest first, walks the `traces_by_experiment` index. Clauses on what
-SQL cannot read (span content, assessment values: `trace_match`) are tested in Python on
-the candidates the rest of the filter lets through, read in order a chunk at a time.
+The default order, newest first with ties by trace id, is the `traces_by_experiment` index's
+own order (migration 0008). Clauses on what SQL cannot read (span content, assessment
+values: `trace_match`) are tested in Python on the candidates the rest of the filter lets
+through, read in order a chunk at a time.
 """
 
 from __future__ import annotations

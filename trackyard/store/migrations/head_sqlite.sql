@@ -421,3 +421,11 @@ UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num 
 
 UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
 
+-- Running upgrade 0007 -> 0008
+
+DROP INDEX traces_by_experiment;
+
+CREATE INDEX traces_by_experiment ON traces (experiment_id, request_time DESC, trace_id);
+
+UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
+
