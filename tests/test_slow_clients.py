@@ -11,6 +11,7 @@ import json
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -20,6 +21,7 @@ from .helpers import API, assert_error, unique
 from .servers import ServerProcess, start_server
 
 READ_TIMEOUT = 1  # the server's --read-timeout in this module, in seconds
+KEEP_ALIVE = 3  # its --keep-alive-timeout
 # How long a test waits for the server to act on a one-second deadline before failing.
 PATIENCE = 20
 
@@ -31,6 +33,7 @@ def server(tmp_path_factory) -> Iterator[ServerProcess]:
         data_dir,
         f"sqlite:///{data_dir / 'trackyard.db'}",
         "--read-timeout", str(READ_TIMEOUT),
+        "--keep-alive-timeout", str(KEEP_ALIVE),
         "--max-body-memory-mb", "100",
     )  # fmt: skip
     yield process
@@ -81,12 +84,40 @@ def test_a_slow_loris_request_is_closed_before_its_headers_finish(server):
         assert closed_by_server(sock)
 
 
+def ask_health(sock: socket.socket) -> None:
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert read_answer(sock)[::2] == (200, b"OK")
+
+
 def test_a_keep_alive_connection_serves_requests_within_the_deadline(server):
     with connect(server) as sock:
         for _ in range(3):
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            status, _, body = read_answer(sock)
-            assert (status, body) == (200, b"OK")
+            ask_health(sock)
+
+
+def test_an_idle_connection_outlives_the_header_deadline_until_the_keep_alive_timeout(server):
+    with connect(server) as sock:
+        ask_health(sock)
+        time.sleep(READ_TIMEOUT + 0.5)  # idle between requests is no slow request
+        ask_health(sock)
+        started = time.monotonic()
+        assert closed_by_server(sock)
+        assert time.monotonic() - started > KEEP_ALIVE - 1
+
+
+def test_by_default_an_idle_connection_stays_open_past_the_gaps_of_a_training_loop(
+    tmp_path,
+):
+    """A client that logs every few seconds reuses its connection; with uvicorn's 5 s
+    default, a request sent as the server closed the idle connection was lost."""
+    process = start_server(tmp_path, f"sqlite:///{tmp_path / 'trackyard.db'}")
+    try:
+        with connect(process) as sock:
+            ask_health(sock)
+            time.sleep(6)
+            ask_health(sock)
+    finally:
+        process.stop()
 
 
 # ---------------------------------------------------------------- bodies

@@ -33,6 +33,10 @@ class ServerConfig:
     # Bounds on slow or stuck clients (see trackyard/limits.py and trackyard/serving.py).
     shutdown_grace: float = 10.0
     read_timeout: float = 60.0
+    # Longer than the 60 s idle timeout of common proxies and load balancers, so the proxy
+    # closes first; and far from the gaps of a training loop that logs every few seconds,
+    # whose request would otherwise meet the server's close (uvicorn's default is 5 s).
+    keep_alive_timeout: float = 75.0
     max_body_memory_mb: int = 256
     # Operator switches (trackyard/prefix.py, trackyard/observability.py).
     static_prefix: str = ""

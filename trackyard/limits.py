@@ -80,6 +80,14 @@ OPTIONS = [
         help="Seconds a client may take to send a request's headers, and to pause in a body.",
     ),
     click.option(
+        "--keep-alive-timeout",
+        default=75.0,
+        show_default=True,
+        type=click.FloatRange(min=1),
+        envvar="TRACKYARD_KEEP_ALIVE_TIMEOUT",
+        help="Seconds an idle connection stays open for the client's next request.",
+    ),
+    click.option(
         "--max-body-memory-mb",
         default=256,
         show_default=True,

@@ -123,6 +123,7 @@ def run(app: Any, config: ServerConfig) -> None:
             log_config=log_config(config.access_log_format),
             log_level=None,
             http=partial(DeadlineProtocol, read_timeout=config.read_timeout),  # type: ignore[arg-type]
+            timeout_keep_alive=config.keep_alive_timeout,  # type: ignore[arg-type]
             timeout_graceful_shutdown=config.shutdown_grace,  # type: ignore[arg-type]
             server_header=False,
         )
