@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import gzip
 import os
+import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -325,6 +327,67 @@ def test_a_batch_with_one_bad_span_stores_none_of_it(http, experiment_id):
     bad = span(b"\x01\x02")  # a span id of 2 bytes
     assert_error(post(http, export(span(ROOT), bad), experiment_id), "INVALID_PARAMETER_VALUE", 400)
     assert_nothing_stored(http)
+
+
+def exported_trace(trace: bytes, note: str = "") -> bytes:
+    """A root and a child of trace `trace` (not this test's own)."""
+    spans = [span(ROOT, note=note), span(CHILD, ROOT)]
+    for each in spans:
+        each.trace_id = trace
+    return export(*spans)
+
+
+def test_exports_sent_at_once_are_each_answered_on_their_own(server, client, experiment_id):
+    """Concurrent exports are stored together in one transaction, each whole or not at all:
+    a bad one hears its own error and takes nothing else with it."""
+    good = [os.urandom(16) for _ in range(8)]
+    sends = [(exported_trace(trace), experiment_id, 200) for trace in good]
+    sends.insert(3, (exported_trace(os.urandom(16)), "987654321", 404))  # no such experiment
+    sends.insert(6, (exported_trace(os.urandom(16), "y" * 1000)[:-300], experiment_id, 400))
+    barrier = threading.Barrier(len(sends))
+
+    def send(sent: tuple[bytes, str, int]) -> int:
+        body, experiment, _ = sent
+        with httpx.Client(base_url=server.url) as own:
+            barrier.wait()
+            return post(own, body, experiment).status_code
+
+    with ThreadPoolExecutor(len(sends)) as pool:
+        statuses = list(pool.map(send, sends))
+    assert statuses == [status for *_, status in sends]
+    for trace in good:
+        assert len(client.get_trace("tr-" + trace.hex()).data.spans) == 2
+
+
+def test_a_failing_batch_leaves_the_others_of_its_transaction_stored(database_uri):
+    from trackyard.store import open_database, span_codec
+    from trackyard.store.traces import SpanBatch, TraceStore
+
+    def batch(experiment: str, trace: bytes) -> SpanBatch:
+        request = ExportTraceServiceRequest.FromString(exported_trace(trace))
+        return SpanBatch(experiment, span_codec.records(request))
+
+    database = open_database(database_uri)
+    try:
+        with database.write() as tx:
+            experiment = str(
+                tx.scalar(
+                    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
+                    "creation_time, last_update_time) VALUES ('e', '/a', 'active', 0, 0) "
+                    "RETURNING experiment_id"
+                )
+            )
+        store = TraceStore(database)
+        first, lost, last = os.urandom(16), os.urandom(16), os.urandom(16)
+        errors = store.log_span_batches(
+            [batch(experiment, first), batch("987654321", lost), batch(experiment, last)]
+        )
+        assert [type(error).__name__ for error in errors] == ["NoneType", "ApiError", "NoneType"]
+        with database.read() as tx:
+            stored = {row[0] for row in tx.all("SELECT trace_id FROM traces")}
+        assert stored == {"tr-" + first.hex(), "tr-" + last.hex()}
+    finally:
+        database.close()
 
 
 def test_a_gzip_bomb_is_refused_before_it_fills_memory(http, experiment_id):

@@ -143,3 +143,14 @@ def test_closing_sqlite_waits_for_the_write_in_progress_and_keeps_it(tmp_path):
     reopened = open_database(f"sqlite:///{tmp_path / 'close.db'}")
     assert _keys(reopened) == ["kept"]
     reopened.close()
+
+
+def test_a_savepoint_undoes_its_own_part_and_the_write_goes_on(database):
+    with database.write() as tx:
+        tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("before",))
+        with pytest.raises(NOT_NULL_VIOLATION), tx.savepoint():
+            tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("undone",))
+            tx.execute("INSERT INTO metric_keys (key) VALUES (?)", (None,))
+        with tx.savepoint():
+            tx.execute("INSERT INTO metric_keys (key) VALUES (?)", ("after",))
+    assert _keys(database) == ["after", "before"]

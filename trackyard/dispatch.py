@@ -21,6 +21,10 @@ event loop itself when it is the only request in flight and the database lives i
 the GIL passed twice), and with nothing else in flight nobody waits for the loop meanwhile.
 An endpoint whose work is bounded for some requests only (a search page read off an index,
 but not a filtered scan) declares `quick` as a test of the request message.
+
+An endpoint declared with a `Batch` (OTLP span exports) is served by a thread of its own,
+which takes every call waiting when it is free and stores them in one transaction (see
+`trackyard/batch_lane.py`): many concurrent writers then cost no GIL contention.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from functools import partialmethod
+from functools import partial, partialmethod
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
@@ -41,6 +45,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .access import rules
 from .access.accounts import User
 from .access.guard import ANONYMOUS, Access, Caller, admit, request_credential
+from .batch_lane import BatchLane, Outcome
 from .errors import ApiError, internal_error
 from .limits import BodyBudget
 from .store_threads import StoreThreads
@@ -81,6 +86,17 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """How a thread of its own serves an endpoint's calls together: `prepare` each message
+    alone (its error answers that call alone), then `store` all that were prepared at once,
+    an outcome each, in order. The endpoint's handler still serves a call alone where no
+    lane runs (Starlette's routes)."""
+
+    prepare: Callable[[Services, Any], Any]
+    store: Callable[[Services, list[Any]], Sequence[Outcome]]
+
+
+@dataclass(frozen=True)
 class Endpoint(Generic[M]):
     method: str
     path: str
@@ -94,21 +110,44 @@ class Endpoint(Generic[M]):
     # The handler takes a third argument, the `Caller` (filtered searches, the auth API).
     wants_caller: bool = False
     reader: Reader | None = None
+    batch: Batch | None = None
+
+    def admit(self, services: Services, message: Any, user: User | None) -> Caller:
+        """The caller, once the rule is checked against the message when the server runs
+        with --auth (`user` signed in already: see `signed_in`)."""
+        access = services.access
+        if access is None:
+            return ANONYMOUS
+        if user is not None:
+            access.authorize(user, self.rule or rules.ADMIN_RULE, message)
+        return Caller(access, user)
 
     def call(self, services: Services, message: Any, user: User | None) -> object:
-        """The handler, behind the access layer when the server runs with --auth: `user`
-        signed in already (see `signed_in`), the rule is checked against the message."""
-        access = services.access
-        rule = self.rule or rules.ADMIN_RULE
-        caller = ANONYMOUS
-        if access is not None:
-            if user is not None:
-                access.authorize(user, rule, message)
-            caller = Caller(access, user)
+        """The handler, behind the access layer."""
+        caller = self.admit(services, message, user)
         result = self.invoke(services, message, caller)
-        if rule.creates and access is not None and user is not None:
-            access.after(user, rule, message, result)
+        rule = self.rule or rules.ADMIN_RULE
+        if rule.creates and caller.access is not None and user is not None:
+            caller.access.after(user, rule, message, result)
         return result
+
+    def serve_batch(self, services: Services, calls: Sequence[tuple[Any, User | None]]):
+        """Outcomes of (message, user) calls of a batched endpoint: each admitted and
+        prepared alone, then stored together."""
+        assert self.batch is not None
+        outcomes: list[Outcome] = [(None, None)] * len(calls)
+        ready: list[tuple[int, Any]] = []  # (position, prepared)
+        for position, (message, user) in enumerate(calls):
+            try:
+                self.admit(services, message, user)
+                ready.append((position, self.batch.prepare(services, message)))
+            except Exception as error:
+                outcomes[position] = (None, error)
+        if ready:
+            stored = self.batch.store(services, [prepared for _, prepared in ready])
+            for (position, _), outcome in zip(ready, stored, strict=True):
+                outcomes[position] = outcome
+        return outcomes
 
     def call_as(self, services: Services, message: Any, caller: Caller) -> object:
         """The handler for a caller admitted already (GraphQL's fields call REST handlers):
@@ -184,17 +223,30 @@ class ApiRoutes:
         rule: rules.Rule | None = None,
         caller: bool = False,
         reader: Reader | None = None,
+        batch: Batch | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare the decorated handler as `method path` (under /api/<version>/, or the URL
         itself if it starts with "/"); `quick`: see the module's docstring; `rule`: who may
         call it; `caller`: the handler takes the `Caller` as a third argument (always so for
-        a FILTERED rule); `reader`: how its message is built from a body that is not JSON."""
+        a FILTERED rule); `reader`: how its message is built from a body that is not JSON;
+        `batch`: how a thread of its own serves its calls together."""
+        # A batch grants nothing: a rule that creates (and so grants) answers one call.
+        assert batch is None or rule is None or not rule.creates
 
         def decorate(handler: Handler) -> Handler:
             wants_caller = caller or (rule is not None and rule.scope == rules.FILTERED)
             self.endpoints.append(
                 Endpoint(
-                    method, path, request_type, handler, versions, quick, rule, wants_caller, reader
+                    method,
+                    path,
+                    request_type,
+                    handler,
+                    versions,
+                    quick,
+                    rule,
+                    wants_caller,
+                    reader,
+                    batch,
                 )
             )
             return handler
@@ -331,6 +383,14 @@ class ApiApp:
             if not endpoint.has_parameters
             for url in endpoint.urls()
         }
+        self.lanes = {
+            (endpoint.method, endpoint.path): BatchLane(
+                partial(endpoint.serve_batch, services), f"trackyard-{endpoint.handler.__name__}"
+            )
+            for area in areas
+            for endpoint in area.endpoints
+            if endpoint.batch is not None and not endpoint.has_parameters
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -382,6 +442,8 @@ class ApiApp:
         args: tuple[Any, ...] = (self.services, message)
         if self.access is not None or endpoint.wants_caller:
             function, args = endpoint.call, (self.services, message, user)
+        if endpoint.batch is not None:
+            return await self.lanes[endpoint.method, endpoint.path].submit((message, user))
         if self.quick_inline and self.in_flight == 1 and endpoint.is_quick(message):
             return function(*args)
         return await self.threads.run(function, *args)

@@ -90,7 +90,7 @@ class _Worker:
             job = self.threads._next_or_idle(self)
             # A loop closed meanwhile (the server stopped) leaves nobody to answer.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, future, *outcome)
+                loop.call_soon_threadsafe(settle, future, *outcome)
 
 
 def _outcome(function: Callable[..., Any], args: tuple) -> tuple[Any, BaseException | None]:
@@ -100,7 +100,7 @@ def _outcome(function: Callable[..., Any], args: tuple) -> tuple[Any, BaseExcept
         return None, error
 
 
-def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+def settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
     if future.cancelled():  # the client went away and its request task was cancelled
         return
     if error is None:

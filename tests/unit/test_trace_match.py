@@ -13,7 +13,7 @@ from trackyard.search.grammar import parse_filter
 from trackyard.search.schemas import TRACES
 from trackyard.store import open_database, span_codec, trace_search
 from trackyard.store.trace_match import assessment_test, like_regex
-from trackyard.store.traces import TraceStore
+from trackyard.store.traces import SpanBatch, TraceStore
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_a_content_filter_pages_across_chunks(tmp_path, monkeypatch):
     spans = request.resource_spans.add().scope_spans.add().spans
     for index in range(1, 11):
         spans.extend(_trace(index, "gpt" if index % 3 == 0 else "other"))
-    store.log_spans(str(experiment), span_codec.records(request), None)
+    store.log_spans(SpanBatch(str(experiment), span_codec.records(request)))
     clauses = parse_filter("span.attributes.model LIKE '%gpt%'", TRACES)
     seen, token = [], None
     while True:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..artifacts.base import ArtifactRepository
-from ..store.traces import TraceStore
+from ..store.traces import SpanBatch, TraceStore
 from .artifacts import Copier
 from .model import Experiment, RegisteredModel, RunHead, Source
 from .summary import Summary, progress
@@ -226,7 +226,7 @@ class Import:
         """The trace's spans into the store, or into the summary why they are not."""
         spans = span_records(trace)
         if spans:
-            store.log_spans(trace.info.experiment_id, spans, None)
+            store.log_spans(SpanBatch(trace.info.experiment_id, spans))
             self.summary["traces' spans"].imported += 1
         if trace.spans_skipped:
             self.summary["traces' spans"].skipped[trace.spans_skipped] += 1

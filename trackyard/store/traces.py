@@ -41,6 +41,15 @@ _SPAN_COLUMNS = "trace_key, span_id, parent_span_id, name, type, status, start_n
 _CHILD_TABLES = ("spans", "trace_tags", "trace_metadata", "trace_runs", "assessments")
 
 
+@dataclass(frozen=True)
+class SpanBatch:
+    """Spans sent together (an OTLP export), for an experiment and maybe a run to link."""
+
+    experiment_id: str
+    spans: Sequence[SpanRecord]
+    run_id: str | None = None
+
+
 @dataclass
 class NewTrace:
     """The trace info the client sends when a trace ends (StartTraceV3, or v2's pair)."""
@@ -106,30 +115,51 @@ class TraceStore:
 
     # --- writes -------------------------------------------------------------------------
 
-    def log_spans(self, experiment_id: str, spans: Sequence[SpanRecord], run_id: str | None):
-        """Store a batch of spans (one transaction: all or nothing); trace ids created."""
-        by_trace: dict[str, dict[str, SpanRecord]] = {}
-        for span in spans:  # a span sent twice in one batch: the last copy wins
-            by_trace.setdefault(span.trace_id, {})[span.span_id] = span
+    def log_spans(self, batch: SpanBatch) -> None:
+        """Store a batch of spans (one transaction: all or nothing)."""
         with self.db.write() as tx:
-            experiment = self._experiment(tx, experiment_id)
-            for trace_id in sorted(by_trace):  # one lock order for concurrent writers
-                batch = [by_trace[trace_id][span_id] for span_id in sorted(by_trace[trace_id])]
-                key, finalized = self._trace_for_spans(tx, experiment, trace_id, batch)
-                tx.many(
-                    f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (trace_key, span_id) DO UPDATE SET "
-                    "parent_span_id = excluded.parent_span_id, name = excluded.name, "
-                    "type = excluded.type, status = excluded.status, "
-                    "start_ns = excluded.start_ns, end_ns = excluded.end_ns, "
-                    "content = excluded.content",
-                    [_span_row(key, span) for span in batch],
-                )
-                if not finalized:
-                    self._follow_spans(tx, key, batch)
-                if run_id and any(span.parent_span_id is None for span in batch):
-                    self._link_runs(tx, [key], run_id)
-        return sorted(by_trace)
+            self._log_spans(tx, batch)
+
+    def log_span_batches(self, batches: Sequence[SpanBatch]) -> list[Exception | None]:
+        """Store several batches in one transaction (one commit), each whole or not at all:
+        for each, the error that left it out, or None. They are stored in the order of their
+        first trace ids, so that writers elsewhere lock the traces of one-trace batches (the
+        client's) in one order, as `_log_spans` does within a batch."""
+        errors: list[Exception | None] = [None] * len(batches)
+        order = sorted(
+            range(len(batches)),
+            key=lambda i: min((s.trace_id for s in batches[i].spans), default=""),
+        )
+        with self.db.write() as tx:
+            for position in order:
+                try:
+                    with tx.savepoint():
+                        self._log_spans(tx, batches[position])
+                except Exception as error:
+                    errors[position] = error
+        return errors
+
+    def _log_spans(self, tx: Tx, batch: SpanBatch) -> None:
+        by_trace: dict[str, dict[str, SpanRecord]] = {}
+        for span in batch.spans:  # a span sent twice in one batch: the last copy wins
+            by_trace.setdefault(span.trace_id, {})[span.span_id] = span
+        experiment = self._experiment(tx, batch.experiment_id)
+        for trace_id in sorted(by_trace):  # one lock order for concurrent writers
+            own = [by_trace[trace_id][span_id] for span_id in sorted(by_trace[trace_id])]
+            key, finalized = self._trace_for_spans(tx, experiment, trace_id, own)
+            tx.many(
+                f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (trace_key, span_id) DO UPDATE SET "
+                "parent_span_id = excluded.parent_span_id, name = excluded.name, "
+                "type = excluded.type, status = excluded.status, "
+                "start_ns = excluded.start_ns, end_ns = excluded.end_ns, "
+                "content = excluded.content",
+                [_span_row(key, span) for span in own],
+            )
+            if not finalized:
+                self._follow_spans(tx, key, own)
+            if batch.run_id and any(span.parent_span_id is None for span in own):
+                self._link_runs(tx, [key], batch.run_id)
 
     def _trace_for_spans(
         self, tx: Tx, experiment: NamedRow, trace_id: str, batch: list[SpanRecord]
