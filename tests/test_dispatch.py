@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 
 import httpx
 import msgspec
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from trackyard.dispatch import ApiApp, ApiRoutes, IndexedRouter, Reply
+from trackyard.dispatch import ApiApp, ApiRoutes, Batch, IndexedRouter, Reply
 from trackyard.errors import invalid, not_found
 from trackyard.limits import BodyBudget
 
@@ -52,6 +53,20 @@ def _area(slow_started: threading.Event, slow_release: threading.Event) -> ApiRo
         slow_release.wait(10)
         return {"thread": threading.current_thread().name}
 
+    def prepare(services: object, req: Ping) -> str:
+        if req.name == "missing":
+            raise not_found("No such thing")
+        return req.name
+
+    def store(services: object, names: list[str]) -> list:
+        thread = threading.current_thread().name
+        return [({"thread": thread, "name": name, "batch": len(names)}, None) for name in names]
+
+    @area.post("test/batched", Ping, batch=Batch(prepare, store))
+    def batched(services: object, req: Ping) -> dict:
+        ((result, _),) = store(services, [prepare(services, req)])
+        return result
+
     @area.post("/v1/echo", Echo, reader=_read_echo)
     def echo(services: object, req: Echo) -> Reply:
         return Reply(req.body[::-1], req.media_type)
@@ -82,7 +97,8 @@ class Harness:
     def __init__(self, quick_inline: bool) -> None:
         self.slow_started, self.slow_release = threading.Event(), threading.Event()
         area = _area(self.slow_started, self.slow_release)
-        self.app = ApiApp([area], None, _unrouted, BodyBudget(2**30), quick_inline=quick_inline)
+        services = SimpleNamespace(access=None)  # what the handlers see: no access layer
+        self.app = ApiApp([area], services, _unrouted, BodyBudget(2**30), quick_inline=quick_inline)
 
     def client(self) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app)
@@ -116,6 +132,23 @@ def test_a_call_quick_for_some_messages_runs_on_the_event_loop_for_those():
 
 def test_a_call_quick_for_some_messages_runs_on_a_store_thread_for_the_others():
     assert _thread_of("test/sometimes", body={"name": "large"}).startswith("trackyard-api-")
+
+
+def test_a_batched_call_runs_on_its_lanes_thread():
+    assert _thread_of("test/batched", body={"name": "a"}) == "trackyard-batched"
+
+
+def test_batched_calls_are_each_answered_and_one_that_fails_alone():
+    async def call() -> list[httpx.Response]:
+        async with Harness(quick_inline=True).client() as client:
+            names = ["a", "missing", "b"]
+            sent = [client.post("/api/2.0/test/batched", json={"name": n}) for n in names]
+            return await asyncio.gather(*sent)
+
+    first, missing, last = asyncio.run(call())
+    assert (first.json()["name"], last.json()["name"]) == ("a", "b")
+    assert missing.status_code == 404
+    assert missing.json() == {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No such thing"}
 
 
 def test_a_quick_call_runs_on_a_store_thread_while_another_request_is_in_flight():

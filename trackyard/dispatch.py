@@ -131,7 +131,9 @@ class Endpoint(Generic[M]):
             caller.access.after(user, rule, message, result)
         return result
 
-    def serve_batch(self, services: Services, calls: Sequence[tuple[Any, User | None]]):
+    def serve_batch(
+        self, services: Services, calls: Sequence[tuple[Any, User | None]]
+    ) -> list[Outcome]:
         """Outcomes of (message, user) calls of a batched endpoint: each admitted and
         prepared alone, then stored together."""
         assert self.batch is not None
@@ -438,12 +440,12 @@ class ApiApp:
         if self.access is not None:
             user = await signed_in(self.access, endpoint.rule, scope, self.threads.run)
         message = await endpoint.read(scope, receive, self.body_budget)
+        if endpoint.batch is not None:
+            return await self.lanes[endpoint.method, endpoint.path].submit((message, user))
         function: Callable[..., Any] = endpoint.handler
         args: tuple[Any, ...] = (self.services, message)
         if self.access is not None or endpoint.wants_caller:
             function, args = endpoint.call, (self.services, message, user)
-        if endpoint.batch is not None:
-            return await self.lanes[endpoint.method, endpoint.path].submit((message, user))
         if self.quick_inline and self.in_flight == 1 and endpoint.is_quick(message):
             return function(*args)
         return await self.threads.run(function, *args)
