@@ -1,5 +1,6 @@
-"""Where an API call runs: on the event loop when it is quick and alone, else on a store thread;
-and how the indexed router finds a raw route.
+"""Where an API call runs: on the event loop when it is quick and alone, on its endpoint's
+batch lane when it has one (SQLite), else on a store thread; and how the indexed router finds
+a raw route.
 
 These drive `ApiApp` in process with handlers that report their thread; what each call does
 over HTTP against real stores is specified by the other suites, which run both ways.
@@ -94,20 +95,20 @@ async def _unrouted(scope, receive, send) -> None:
 class Harness:
     """An ApiApp over the test area, and a client for it."""
 
-    def __init__(self, quick_inline: bool) -> None:
+    def __init__(self, in_process: bool) -> None:
         self.slow_started, self.slow_release = threading.Event(), threading.Event()
         area = _area(self.slow_started, self.slow_release)
         services = SimpleNamespace(access=None)  # what the handlers see: no access layer
-        self.app = ApiApp([area], services, _unrouted, BodyBudget(2**30), quick_inline=quick_inline)
+        self.app = ApiApp([area], services, _unrouted, BodyBudget(2**30), in_process=in_process)
 
     def client(self) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app)
         return httpx.AsyncClient(transport=transport, base_url="http://test")
 
 
-def _thread_of(path: str, quick_inline: bool = True, body: dict | None = None) -> str:
+def _thread_of(path: str, in_process: bool = True, body: dict | None = None) -> str:
     async def call() -> str:
-        async with Harness(quick_inline).client() as client:
+        async with Harness(in_process).client() as client:
             response = await client.post(f"/api/2.0/{path}", json=body or {})
             return response.json()["thread"]
 
@@ -119,7 +120,7 @@ def test_a_lone_quick_call_runs_on_the_event_loop_when_the_database_is_in_proces
 
 
 def test_a_quick_call_runs_on_a_store_thread_when_the_database_is_a_server():
-    assert _thread_of("test/quick", quick_inline=False).startswith("trackyard-api-")
+    assert _thread_of("test/quick", in_process=False).startswith("trackyard-api-")
 
 
 def test_a_call_not_declared_quick_runs_on_a_store_thread():
@@ -134,13 +135,18 @@ def test_a_call_quick_for_some_messages_runs_on_a_store_thread_for_the_others():
     assert _thread_of("test/sometimes", body={"name": "large"}).startswith("trackyard-api-")
 
 
-def test_a_batched_call_runs_on_its_lanes_thread():
+def test_a_batched_call_runs_on_its_lanes_thread_when_the_database_is_in_process():
     assert _thread_of("test/batched", body={"name": "a"}) == "trackyard-batched"
+
+
+def test_a_batched_call_runs_on_a_store_thread_when_the_database_is_a_server():
+    thread = _thread_of("test/batched", in_process=False, body={"name": "a"})
+    assert thread.startswith("trackyard-api-")
 
 
 def test_batched_calls_are_each_answered_and_one_that_fails_alone():
     async def call() -> list[httpx.Response]:
-        async with Harness(quick_inline=True).client() as client:
+        async with Harness(in_process=True).client() as client:
             names = ["a", "missing", "b"]
             sent = [client.post("/api/2.0/test/batched", json={"name": n}) for n in names]
             return await asyncio.gather(*sent)
@@ -152,7 +158,7 @@ def test_batched_calls_are_each_answered_and_one_that_fails_alone():
 
 
 def test_a_quick_call_runs_on_a_store_thread_while_another_request_is_in_flight():
-    harness = Harness(quick_inline=True)
+    harness = Harness(in_process=True)
 
     async def call() -> tuple[str, str]:
         async with harness.client() as client:
@@ -171,7 +177,7 @@ def test_a_quick_call_runs_on_a_store_thread_while_another_request_is_in_flight(
 
 def test_an_api_error_on_the_event_loop_is_answered_in_mlflow_shape():
     async def call() -> httpx.Response:
-        async with Harness(quick_inline=True).client() as client:
+        async with Harness(in_process=True).client() as client:
             return await client.post("/api/2.0/test/quick", json={"name": "missing"})
 
     response = asyncio.run(call())
@@ -180,7 +186,7 @@ def test_an_api_error_on_the_event_loop_is_answered_in_mlflow_shape():
 
 
 def test_a_bug_on_the_event_loop_is_an_internal_error_and_the_app_serves_on():
-    harness = Harness(quick_inline=True)
+    harness = Harness(in_process=True)
 
     async def call() -> tuple[httpx.Response, httpx.Response]:
         async with harness.client() as client:
@@ -197,7 +203,7 @@ def test_a_bug_on_the_event_loop_is_an_internal_error_and_the_app_serves_on():
 
 def _post_echo(body: bytes, headers: dict[str, str]) -> httpx.Response:
     async def call() -> httpx.Response:
-        async with Harness(quick_inline=True).client() as client:
+        async with Harness(in_process=True).client() as client:
             return await client.post("/v1/echo", content=body, headers=headers)
 
     return asyncio.run(call())

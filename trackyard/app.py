@@ -134,7 +134,7 @@ def create_app(config: ServerConfig, database: Database | None = None) -> ASGIAp
         services,
         fallback=app,
         body_budget=app.state.body_budget,
-        quick_inline=database.in_process,
+        in_process=database.in_process,
     )
     policy = BrowserPolicy.create(config.host, config.allowed_hosts, config.cors_allowed_origins)
     return _operated(BrowserGuard(api, policy), config, database, app, api)
