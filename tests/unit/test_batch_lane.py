@@ -80,6 +80,21 @@ def test_a_failure_of_the_whole_batch_answers_each_of_its_calls():
     assert [str(outcome) for outcome in asyncio.run(calls())] == ["the database went away"] * 2
 
 
+def test_a_serve_that_answers_too_few_calls_fails_its_batch_and_the_lane_goes_on():
+    def forgetful(jobs: Sequence[int]) -> list[Outcome]:
+        return [(job, None) for job in jobs[1:]]
+
+    lane = BatchLane(forgetful, "test-lane")
+
+    async def calls() -> list:
+        first = await asyncio.gather(lane.submit(1), lane.submit(2), return_exceptions=True)
+        return [*first, await asyncio.gather(lane.submit(3), return_exceptions=True)]
+
+    outcomes = asyncio.run(calls())
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes[:2])
+    assert isinstance(outcomes[2][0], RuntimeError)  # a batch of one, answered too
+
+
 def test_the_lane_goes_on_after_its_callers_went_away():
     doubler = Doubler(hold=True)
     lane = BatchLane(doubler.serve, "test-lane")
