@@ -383,6 +383,8 @@ def test_admin_grants_edit_in_the_access_dialog_and_the_users_client_may_write(
     sign_in(page, *ADMIN)
     page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}")
     expect(page.get_by_role("button", name=re.compile("^Delete"))).to_be_visible()  # MANAGE
+    # The dialog's title takes the name the page has loaded when it opens (the id before).
+    expect(page.locator("h1")).to_have_text("shared")
     opener = page.locator("[data-role=access]")
     opener.click()
     dialog = page.get_by_role("dialog", name="Access to experiment shared")
