@@ -7,12 +7,14 @@ import os
 import uuid
 from pathlib import Path
 
+import httpx
 import matplotlib
 import mlflow
 import numpy as np
 import pytest
 from mlflow import MlflowClient
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+from mlflow.tracing.attachments import Attachment
 from PIL import Image
 
 from .artifact_fixtures import ArtifactServer
@@ -146,3 +148,28 @@ def test_delete_artifacts_removes_a_folder(tracked: ArtifactServer, tmp_path: Pa
     run_root = run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
     assert not [key for key in tracked.view.stored_keys() if key.startswith(f"{run_root}/tree/a/")]
     assert tracked.view.read(f"{run_root}/keep.txt") == b"keep"
+
+
+def test_a_trace_attachment_is_stored_in_the_destination_and_served_back(tracked: ArtifactServer):
+    data = os.urandom(70_000)
+
+    @mlflow.trace
+    def listen(clip: bytes) -> str:
+        with mlflow.start_span("transcribe") as span:
+            span.set_inputs({"clip": Attachment(content_type="audio/wav", content_bytes=clip)})
+        return "silence"
+
+    mlflow.set_experiment(f"attachments-{uuid.uuid4().hex[:8]}")
+    listen(data)
+    mlflow.flush_trace_async_logging()
+    trace = MlflowClient().get_trace(mlflow.get_last_active_trace_id())
+    span = next(span for span in trace.data.spans if span.name == "transcribe")
+    reference = Attachment.parse_ref(span.inputs["clip"])
+    location = trace.info.tags["mlflow.artifactLocation"].removeprefix("mlflow-artifacts:/")
+    stored = f"{location}/attachments/{reference['attachment_id']}"
+    assert tracked.view.read(stored) == data
+    served = httpx.get(
+        f"{tracked.url}/ajax-api/3.0/mlflow/get-trace-artifact",
+        params={"request_id": trace.info.trace_id, "path": reference["attachment_id"]},
+    )
+    assert served.content == data

@@ -17,7 +17,16 @@ from mlflow import MlflowClient
 from .browser import require_axe, serious_violations
 from .servers import ServerProcess, start_server
 from .test_ui import UI
-from .ui_trace_data import HOSTILE, ISSUE_ID, ISSUE_NAME, WIDE_SPANS, Traces, seed_traces
+from .ui_trace_data import (
+    HOSTILE,
+    ISSUE_ID,
+    ISSUE_NAME,
+    PICTURE_SIZE,
+    REPORT,
+    WIDE_SPANS,
+    Traces,
+    seed_traces,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -249,6 +258,40 @@ def test_chat_messages_render_as_a_conversation(ui, seeded):
     ui.assert_clean()
 
 
+def test_a_vision_chats_image_shows_in_the_conversation(ui, seeded):
+    """The client took the data: URL out into an attachment; the page shows the picture."""
+    ui.goto(trace_path(seeded, "vision"))
+    span_row(ui, "vision").click()
+    user = ui.page.locator("[data-role=span-inputs] .chat-message")
+    expect(user).to_contain_text("What is in this picture?")
+    image = user.locator("[data-role=attachment] img")
+    expect(image).to_be_visible()
+    ui.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == list(PICTURE_SIZE)
+    expect(user.locator("[data-role=attachment]")).to_contain_text("image/png")
+    ui.assert_clean()
+
+
+def test_attachments_given_to_a_span_play_and_download(ui, seeded):
+    ui.goto(trace_path(seeded, "vision"))
+    span_row(ui, "file").click()
+    attachments = ui.page.locator("[data-role=span-inputs] [data-role=attachment]")
+    expect(attachments).to_have_count(2)
+    audio = attachments.locator("audio")
+    expect(audio).to_have_attribute("preload", "none")  # nothing fetched until played
+    audio.evaluate("player => { player.preload = 'metadata'; player.load(); }")
+    ui.page.wait_for_function("player => player.readyState >= 1", arg=audio.element_handle())
+    assert audio.evaluate("player => player.duration") == pytest.approx(0.2, abs=0.01)
+    report = attachments.filter(has_text="application/pdf").get_by_role("link", name="Download")
+    assert (report.get_attribute("download") or "").endswith(".pdf")
+    with ui.page.expect_download() as download:
+        report.click()
+    assert Path(download.value.path()).read_bytes() == REPORT
+    ui.assert_clean()
+
+
 def test_a_long_value_is_cut_until_asked_for(ui, seeded):
     ui.goto(trace_path(seeded, "chat"))
     outputs = ui.page.locator("[data-role=span-outputs]")
@@ -419,6 +462,13 @@ def test_screenshots_of_the_traces_table_and_trace_page(
         assessments = ui.page.locator("[data-role=assessments]")
         expect(assessments.locator("tr[data-kind=issue]")).to_be_visible()
         assessments.screenshot(path=str(SCREENSHOTS / f"{ui.name}-assessments.png"))
+        ui.goto(trace_path(seeded, "vision"))
+        span_row(ui, "vision").click()
+        expect(ui.page.locator("[data-role=attachment] img")).to_be_visible()
+        ui.shot("vision")
+        span_row(ui, "file").click()
+        expect(ui.page.locator("[data-role=attachment] audio")).to_be_visible()
+        ui.shot("attachments")
         ui.goto(trace_path(seeded, "error"))
         expect(ui.page.locator("[data-role=span-exception]")).to_be_visible()
         ui.shot("error")
@@ -437,7 +487,10 @@ def test_axe_finds_no_serious_violation_on_the_trace_pages(browser, trace_server
     pages = {
         "table": traces_path(seeded),
         "run-table": f"#/experiments/{seeded.experiment_id}/runs/{seeded.run_id}/traces",
-        **{label: trace_path(seeded, label) for label in ("chat", "error", "wide", "hostile")},
+        **{
+            label: trace_path(seeded, label)
+            for label in ("chat", "vision", "error", "wide", "hostile")
+        },
     }
     found = {}
     try:

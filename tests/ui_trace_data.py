@@ -2,6 +2,7 @@
 `mlflow.start_span`), spans exported over OTLP as the client does.
 
 One experiment holding: a retrieval-and-generation trace with chat-shaped inputs and outputs,
+a vision chat whose image, recording and report the client took out into attachments,
 a trace that raised, a trace made inside a run, a trace of 500 spans, and a trace whose span
 names and attributes are hostile HTML. The chat trace carries a feedback, an expectation and an
 issue (MLflow 3.17's link from a trace to a discovered issue, found in the run). Runnable by
@@ -10,21 +11,30 @@ hand to fill a dev server: `python -m tests.ui_trace_data http://127.0.0.1:5000`
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
+import math
+import struct
 import sys
 import uuid
+import wave
 from dataclasses import dataclass, field
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import AssessmentSource, SpanType
 from mlflow.entities.assessment import IssueReference
+from mlflow.tracing.attachments import Attachment
 from mlflow.tracing.constant import AssessmentMetadataKey
+from PIL import Image
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
 WIDE_SPANS = 500
 ISSUE_ID = "iss-3f2a"
 ISSUE_NAME = "Answers cite <b>no</b> source"
+PICTURE_SIZE = (96, 64)
+REPORT = b"%PDF-1.4\n% a report, as bytes\n%%EOF\n"
 
 
 @dataclass
@@ -52,6 +62,51 @@ def ask(question: str) -> dict:
         span.set_outputs({"choices": [{"index": 0, "message": reply}]})
         span.set_attribute("temperature", 0.2)
     return {"answer": reply["content"], "notes": "x" * 20_000}
+
+
+def picture() -> bytes:
+    """A 96 x 64 PNG: a red square on blue."""
+    image = Image.new("RGB", PICTURE_SIZE, (40, 90, 200))
+    image.paste((220, 40, 40), (32, 16, 64, 48))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def recording() -> bytes:
+    """A fifth of a second of a 440 Hz tone, as WAV."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        samples = (int(8000 * math.sin(2 * math.pi * 440 * t / 8000)) for t in range(1600))
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    return buffer.getvalue()
+
+
+@mlflow.trace(span_type=SpanType.CHAIN)
+def look(image: bytes) -> str:
+    """A vision chat: the image goes as an OpenAI data: URL, which the client takes out into an
+    attachment; a tool then files a recording and a report, given as Attachments."""
+    url = "data:image/png;base64," + base64.b64encode(image).decode()
+    question = {"type": "text", "text": "What is in this picture?"}
+    messages = [
+        {"role": "user", "content": [question, {"type": "image_url", "image_url": {"url": url}}]}
+    ]
+    with mlflow.start_span("vision", span_type=SpanType.CHAT_MODEL) as span:
+        span.set_inputs({"model": "gpt-test-vision", "messages": messages})
+        reply = {"role": "assistant", "content": "A red square on blue."}
+        span.set_outputs({"choices": [{"index": 0, "message": reply}]})
+    with mlflow.start_span("file", span_type=SpanType.TOOL) as span:
+        span.set_inputs(
+            {
+                "recording": Attachment(content_type="audio/wav", content_bytes=recording()),
+                "report": Attachment(content_type="application/pdf", content_bytes=REPORT),
+            }
+        )
+        span.set_outputs("filed")
+    return reply["content"]
 
 
 @mlflow.trace
@@ -108,6 +163,8 @@ def seed_traces(tracking_uri: str, prefix: str = "traces") -> Traces:
         rationale="Matches the reference.",
         source=AssessmentSource(source_type="HUMAN", source_id="reviewer@example.com"),
     )
+    look(picture())
+    traces.ids["vision"] = _last()
     with contextlib.suppress(ZeroDivisionError):
         divide(1, 0)
     traces.ids["error"] = _last()

@@ -146,6 +146,23 @@ test("a message's content parts: text, text parts, and anything else as JSON", (
   assert.equal(parts[2].label, "tool calls");
 });
 
+test("an image or audio part names its file, whoever's shape it has", () => {
+  const ref = "mlflow-attachment://0585ac93-4279-4f28-b28c-2807c19deb34?content_type=audio%2Fwav&trace_id=t";
+  const parts = messageParts({
+    role: "user",
+    content: [
+      { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+      { type: "input_audio", input_audio: { data: ref, format: "wav" } },
+      { type: "image", source: { type: "base64", media_type: "image/png", data: ref } },
+      { type: "file", file: { id: 3 } },
+    ],
+  });
+  assert.deepEqual(
+    parts.map((part) => part.media ?? null),
+    ["data:image/png;base64,AAAA", ref, ref, null],
+  );
+});
+
 test("proto3 durations and timestamps become milliseconds", () => {
   assert.equal(durationMs("0.209s"), 209);
   assert.equal(durationMs("3s"), 3000);

@@ -191,11 +191,6 @@ class AssessmentRef(Message):
     assessment_id: str = ""
 
 
-class TraceArtifactRef(Message):
-    request_id: str = ""
-    trace_id: str = ""
-
-
 class MetricAggregation(Message):
     aggregation_type: str | int | None = None  # AggregationType, by name or number
     percentile_value: float | None = None

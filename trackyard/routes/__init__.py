@@ -19,6 +19,7 @@ from . import (
     registry,
     runs,
     session,
+    trace_files,
     traces,
     ui,
 )
@@ -35,6 +36,7 @@ AREAS = (
     model_files.api,
     datasets.api,
     traces.api,
+    trace_files.api,
     otlp.api,
     access.api,
     session.api,

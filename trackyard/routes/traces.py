@@ -12,7 +12,6 @@ import re
 import uuid
 from typing import Any
 
-import msgspec
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,10 +19,8 @@ from starlette.responses import Response
 from .. import validation as check
 from ..access import rules as r
 from ..access.guard import Caller
-from ..artifacts.paths import join
 from ..dispatch import ApiRoutes
 from ..errors import invalid
-from ..limits import MAX_BODY_BYTES
 from ..messages import traces as m
 from ..messages.base import wire_float
 from ..paging import page
@@ -33,9 +30,8 @@ from ..services import Services
 from ..store.db import now_ms
 from ..store.search_sql import is_id
 from ..store.trace_metrics import aggregation, metric_query
-from ..store.traces import ARTIFACT_LOCATION, NewTrace
+from ..store.traces import NewTrace
 from ..wire import JSONResponse, read_message
-from .model_files import artifact_root
 
 api = ApiRoutes()
 V3 = ("3.0",)
@@ -44,8 +40,6 @@ BASE = "mlflow/traces"
 ASSESSMENT = BASE + "/{trace_id}/assessments/{assessment_id}"
 MAX_TAG_KEY_LENGTH = 250
 MAX_TRACES_PER_BATCH = 100
-# What a client that keeps spans as an artifact uploads, under the trace's artifact location.
-TRACE_DATA_FILE = "traces.json"
 # The first stock client that sends spans over OTLP (it reads them back from the server).
 _CLIENT = re.compile(r"mlflow-python-client/(\d+)\.(\d+)")
 _OTLP_CLIENT = (3, 4)
@@ -352,37 +346,6 @@ def link_prompts_to_trace(services: Services, req: m.LinkPromptsToTrace) -> None
     if any(not p["name"] or not p["version"] for p in prompts):
         raise invalid("Each prompt version needs a name and a version.")
     services.traces.link_prompts(req.trace_id, prompts)
-
-
-@api.get(
-    "mlflow/get-trace-artifact",
-    m.TraceArtifactRef,
-    versions=BOTH,
-    rule=r.trace(r.READ, lambda req: req.request_id or req.trace_id),
-)
-def get_trace_artifact(services: Services, req: m.TraceArtifactRef) -> object:
-    """The trace's data as traces.json holds it, which MLflow's UI reads: the spans held
-    here, else the traces.json a client uploaded through the artifact proxy."""
-    trace_id = req.request_id or req.trace_id
-    check.require(trace_id, "request_id")
-    spans = services.traces.artifact_spans(trace_id)
-    if spans is not None:
-        return {"spans": spans}
-    location = services.traces.get_info(trace_id).tags.get(ARTIFACT_LOCATION)
-    if not location:
-        return {"spans": []}
-    repository, root = artifact_root(services, location)
-    reader = repository.open_read(join(root, TRACE_DATA_FILE))
-    try:
-        if reader.size > MAX_BODY_BYTES:
-            raise invalid(f"The trace's {TRACE_DATA_FILE} is larger than this server serves.")
-        data = b"".join(reader.chunks())
-    finally:
-        reader.close()
-    try:
-        return msgspec.json.decode(data)
-    except msgspec.DecodeError:
-        raise invalid(f"The trace's {TRACE_DATA_FILE} is not valid JSON.") from None
 
 
 def _assessment_ids(trace_id: str, assessment_id: str) -> None:

@@ -8,18 +8,23 @@ import { h, replace } from "./dom.js";
 const MAX_STRING = 1000;
 const MAX_ITEMS = 50;
 
-/** A value's tree; objects and lists are open down to `openDepth` levels. */
-export function jsonView(value, { openDepth = 2 } = {}) {
+/**
+ * A value's tree; objects and lists are open down to `openDepth` levels. `strings`, if given,
+ * may draw a string value its own way (a trace's attachment): a node, or null for the usual.
+ */
+export function jsonView(value, { openDepth = 2, strings = () => null } = {}) {
   const root = h("div", { class: "json-view" });
+  const options = { openDepth, strings };
   if (typeof value === "string") {
-    root.append(longText(value, "json-text"));
+    root.append(strings(value) || longText(value, "json-text"));
     return root;
   }
-  root.append(node(value, openDepth, 0));
+  root.append(node(value, options, 0));
   return root;
 }
 
-function node(value, openDepth, depth) {
+function node(value, options, depth) {
+  if (typeof value === "string") return options.strings(value) || scalar(value);
   if (value === null || typeof value !== "object") return scalar(value);
   const entries = Array.isArray(value) ? value.map((item, i) => [i, item]) : Object.entries(value);
   const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
@@ -42,19 +47,19 @@ function node(value, openDepth, depth) {
   const build = () => {
     if (built) return;
     built = true;
-    fill(body, entries, openDepth, depth + 1, Array.isArray(value));
+    fill(body, entries, options, depth + 1, Array.isArray(value));
   };
   details.addEventListener("toggle", () => {
     if (details.open) build();
   });
-  if (depth < openDepth) {
+  if (depth < options.openDepth) {
     details.open = true;
     build();
   }
   return details;
 }
 
-function fill(body, entries, openDepth, depth, isList, from = 0) {
+function fill(body, entries, options, depth, isList, from = 0) {
   const shown = entries.slice(from, from + MAX_ITEMS);
   for (const [key, item] of shown) {
     body.append(
@@ -63,7 +68,7 @@ function fill(body, entries, openDepth, depth, isList, from = 0) {
         { class: "json-entry" },
         isList ? h("span", { class: "json-index" }, `${key}`) : h("span", { class: "json-key" }, `${key}`),
         h("span", { class: "json-punct" }, ": "),
-        node(item, openDepth, depth),
+        node(item, options, depth),
       ),
     );
   }
@@ -75,7 +80,7 @@ function fill(body, entries, openDepth, depth, isList, from = 0) {
         class: "link json-more",
         onclick: () => {
           more.remove();
-          fill(body, entries, openDepth, depth, isList, from + MAX_ITEMS);
+          fill(body, entries, options, depth, isList, from + MAX_ITEMS);
         },
       },
       `Show ${Math.min(rest, MAX_ITEMS)} more of ${rest}`,

@@ -159,7 +159,10 @@ export function chatMessages(value) {
   return found?.length && found.every(isMessage) ? found : null;
 }
 
-/** A message's content as text parts and the rest (images, tool calls) as JSON values. */
+/**
+ * A message's content as text parts and the rest (images, tool calls) as JSON values; an
+ * image or audio part also names its file in `media` (a URL, or an attachment's reference).
+ */
 export function messageParts(message) {
   const parts = [];
   const content = message.content;
@@ -168,11 +171,18 @@ export function messageParts(message) {
     for (const part of content) {
       if (typeof part === "string") parts.push({ text: part });
       else if (part && typeof part.text === "string") parts.push({ text: part.text });
-      else parts.push({ json: part });
+      else parts.push(mediaOf(part) ? { json: part, media: mediaOf(part) } : { json: part });
     }
   } else if (content !== undefined && content !== null) parts.push({ json: content });
   if (message.tool_calls) parts.push({ json: message.tool_calls, label: "tool calls" });
   return parts;
+}
+
+// Where OpenAI's and Anthropic's content parts keep their file (as sent, or as the MLflow
+// client's attachment reference once it took the file out).
+function mediaOf(part) {
+  const media = part?.image_url?.url ?? part?.input_audio?.data ?? part?.source?.data;
+  return typeof media === "string" ? media : null;
 }
 
 /** A proto3 Duration ("0.209s") in milliseconds; null when absent or unreadable. */

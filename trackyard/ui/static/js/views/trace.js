@@ -21,6 +21,7 @@ import {
 } from "../trace-model.js";
 import { kvTable, loading, pageHeader, panel, tagEditor } from "../widgets.js";
 import { assessmentsBox } from "./trace-assessments.js";
+import { attachmentStrings } from "./trace-attachment.js";
 import { stateBadge } from "./traces.js";
 
 /** #/experiments/:experimentId/traces/:traceId */
@@ -71,7 +72,7 @@ export async function traceView(container, ctx) {
         selectedId: ctx.query.get("span"),
         onSelect: (span) => {
           setQuery({ span: span === tree.roots[0]?.span ? "" : span.id });
-          replace(detail, spanPanel(span, tree));
+          replace(detail, spanPanel(span, tree, traceId));
         },
       }).element
     : h(
@@ -138,8 +139,9 @@ function metadataBox(metadata) {
   );
 }
 
-function spanPanel(span, tree) {
+function spanPanel(span, tree, traceId) {
   const details = spanDetails(span);
+  const strings = attachmentStrings(traceId);
   const ms = spanMs(span);
   const offset = (span.startNs - tree.startNs) / 1e6;
   return h(
@@ -162,8 +164,8 @@ function spanPanel(span, tree) {
         : null,
     ),
     details.exceptions.map(exceptionBox),
-    section("Inputs", details.inputs, "span-inputs"),
-    section("Outputs", details.outputs, "span-outputs"),
+    section("Inputs", details.inputs, "span-inputs", strings),
+    section("Outputs", details.outputs, "span-outputs", strings),
     attributesSection(details.attributes),
     eventsSection(details.events, tree),
   );
@@ -191,12 +193,14 @@ function fold(title, body, role, open = true) {
   return h("details", { class: "span-section", open, "data-role": role }, h("summary", null, title), body);
 }
 
-function section(title, value, role) {
+/** A span's inputs or outputs: a conversation when they hold chat messages, else JSON;
+ * `strings` draws the attachments they refer to. */
+function section(title, value, role, strings) {
   if (value === undefined) return null;
   const messages = chatMessages(value);
-  if (!messages) return fold(title, jsonView(value), role);
+  if (!messages) return fold(title, jsonView(value, { strings }), role);
   const raw = h("div", { class: "hidden" });
-  const chat = chatView(messages);
+  const chat = chatView(messages, strings);
   let built = false;
   const toggle = h(
     "button",
@@ -204,7 +208,7 @@ function section(title, value, role) {
       class: "link small",
       "aria-pressed": "false",
       onclick: () => {
-        if (!built) raw.append(jsonView(value));
+        if (!built) raw.append(jsonView(value, { strings }));
         built = true;
         const showRaw = raw.classList.toggle("hidden") === false;
         chat.classList.toggle("hidden", showRaw);
@@ -217,7 +221,7 @@ function section(title, value, role) {
   return fold(title, h("div", { class: "col" }, h("div", { class: "row" }, toggle), chat, raw), role);
 }
 
-function chatView(messages) {
+function chatView(messages, strings) {
   return h(
     "div",
     { class: "chat", "data-role": "chat" },
@@ -228,8 +232,13 @@ function chatView(messages) {
         h("div", { class: "chat-role" }, message.role, message.name ? ` · ${message.name}` : ""),
         messageParts(message).map((part) =>
           part.text !== undefined
-            ? h("div", { class: "chat-text" }, longText(part.text, ""))
-            : h("div", null, part.label ? h("div", { class: "muted small" }, part.label) : null, jsonView(part.json)),
+            ? h("div", { class: "chat-text" }, strings(part.text) || longText(part.text, ""))
+            : h(
+                "div",
+                null,
+                part.label ? h("div", { class: "muted small" }, part.label) : null,
+                (part.media && strings(part.media)) || jsonView(part.json, { strings }),
+              ),
         ),
       ),
     ),
