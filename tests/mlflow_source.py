@@ -6,6 +6,7 @@ test and the benchmark."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import signal
@@ -24,6 +25,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities import TraceLocation
 from mlflow.pyfunc import PythonModel
+from mlflow.tracing.attachments import Attachment
 from mlflow.tracing.client import TracingClient
 from mlflow.tracing.constant import TraceTagKey
 from mlflow.utils.mlflow_tags import MLFLOW_ARTIFACT_LOCATION
@@ -32,6 +34,7 @@ from .servers import free_port
 
 MODEL_NAME = "imported-model"
 T0 = 1_700_000_000_000  # the logged points' first timestamp
+ATTACHED = bytes(range(256)) * 3  # a file the client takes out of the "predict" span
 
 
 class AddN(PythonModel):
@@ -142,7 +145,8 @@ def populate(tracking_uri: str) -> None:
     client.set_model_version_tag(MODEL_NAME, first.version, "checked", "yes")
     client.create_registered_model("empty-model")
     with mlflow.start_span(name="predict") as span:
-        span.set_inputs({"x": 1, "y": [1.5, True, None]})
+        attachment = Attachment(content_type="image/png", content_bytes=ATTACHED)
+        span.set_inputs({"x": 1, "y": [1.5, True, None], "image": attachment})
         with mlflow.start_span(name="llm", span_type="LLM") as child:
             child.set_outputs("ok")
             child.add_event(mlflow.entities.SpanEvent("tick", attributes={"n": 3}))
@@ -204,7 +208,22 @@ def without_locations(state: dict) -> dict:
         state["logged_models"][key] = model[:-1]
     for model in state["models"].values():
         model["versions"] = [version[:-1] for version in model["versions"]]
+    for trace in state["traces"].values():
+        trace["tags"].pop(MLFLOW_ARTIFACT_LOCATION, None)
     return state
+
+
+def attachment_reference(state: dict) -> dict:
+    """The reference the "predict" trace's span holds to its attachment (`ATTACHED`)."""
+    for trace in state["traces"].values():
+        for span in trace["spans"]:
+            inputs = json.loads(span["attributes"].get("mlflow.spanInputs", "{}"))
+            reference = (
+                Attachment.parse_ref(inputs.get("image", "")) if isinstance(inputs, dict) else None
+            )
+            if reference:
+                return reference
+    raise AssertionError("no span refers to an attachment")
 
 
 def snapshot(tracking_uri: str) -> dict:

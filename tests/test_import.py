@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import mlflow
 import pandas as pd
 import pytest
@@ -25,7 +26,9 @@ from .artifact_fixtures import BUCKET
 from .artifact_stores import S3_CREDENTIALS
 from .conftest import require_postgres
 from .mlflow_source import (
+    ATTACHED,
     MODEL_NAME,
+    attachment_reference,
     generate_mlflow_db,
     log_trace_with_spans_in_artifacts,
     mlflow_server,
@@ -144,6 +147,27 @@ def test_spans_kept_only_in_traces_json_are_imported_into_the_store(mlflow_sqlit
     assert [span.to_dict() for span in trace.data.spans] == expected["traces"][trace_id]["spans"]
     assert [span.name for span in trace.data.spans] == ["old-client", "lookup"]
     assert trace.info.tags[SPANS_LOCATION] == "TRACKING_STORE"
+
+
+def served_attachment(server_url: str, reference: dict) -> bytes:
+    response = httpx.get(
+        f"{server_url}/ajax-api/3.0/mlflow/get-trace-artifact",
+        params={"request_id": reference["trace_id"], "path": reference["attachment_id"]},
+    )
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def test_a_traces_attachments_are_copied_and_served(mlflow_sqlite, imported):
+    _, _, expected = mlflow_sqlite
+    reference = attachment_reference(expected)
+    with running_server(imported, f"sqlite:///{imported / 'trackyard.db'}") as server:
+        assert served_attachment(server.url, reference) == ATTACHED
+    copied = imported / "artifacts" / f"{reference['trace_id']}"
+    assert not copied.exists()  # under its experiment's folder, as the server puts them
+    assert [path.name for path in (imported / "artifacts").rglob(reference["attachment_id"])] == [
+        reference["attachment_id"]
+    ]
 
 
 def test_spans_in_an_unreadable_traces_json_are_reported_and_a_rerun_reading_it_adds_them(
@@ -463,6 +487,22 @@ def renumber_experiment(mlruns: Path, name: str, new_id: str) -> None:
 def test_mlruns_folder_reads_back_as_the_client_wrote_it(mlruns, tmp_path):
     folder, expected = mlruns
     _import_and_compare(str(folder), None, expected, tmp_path, locations=False)
+
+
+def test_mlruns_trace_attachments_move_into_the_destination(mlruns, tmp_path):
+    """A file store's trace names a file: location; the import copies its attachments into
+    the destination and the trace names its new place."""
+    folder, expected = mlruns
+    reference = attachment_reference(expected)
+    store = f"sqlite:///{tmp_path / 'trackyard.db'}"
+    trackyard_import(
+        "--from", str(folder), "--to", store, "--artifacts-destination", str(tmp_path / "artifacts")
+    )  # fmt: skip
+    with running_server(tmp_path, store) as server:
+        assert served_attachment(server.url, reference) == ATTACHED
+        trace = mlflow.MlflowClient(server.url).get_trace(reference["trace_id"])
+    location = trace.info.tags["mlflow.artifactLocation"]
+    assert location == f"mlflow-artifacts:/{FILE_STORE_ID}/traces/{reference['trace_id']}/artifacts"
 
 
 def test_mlruns_folder_into_postgresql_keeps_its_19_digit_experiment_ids(mlruns, tmp_path):

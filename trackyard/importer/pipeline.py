@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..artifacts.base import ArtifactRepository
-from ..store.traces import SpanBatch, TraceStore
+from ..store.traces import ARTIFACT_LOCATION, ATTACHMENTS, NewTrace, SpanBatch, TraceStore
 from .artifacts import Copier
 from .model import Experiment, RegisteredModel, RunHead, Source
 from .summary import Summary, progress
@@ -217,10 +217,24 @@ class Import:
                     if trace.info.trace_id not in with_spans:
                         self._trace_spans(store, trace)
                 else:
+                    self._trace_attachments(trace.info)
                     self._trace_spans(store, trace)
                     store.start_trace(trace.info, spans_coming=False)
                     tally.imported += 1
                 bar.advance(1)
+
+    def _trace_attachments(self, info: NewTrace) -> None:
+        """The files the client took out of the trace's spans, copied into the trace's folder
+        under its experiment's location here, which the trace's tag then names. Its spans go
+        into the store, so traces.json stays behind. A location the source cannot read is
+        kept as it was, as runs' are (the summary reports those)."""
+        old = info.tags.get(ARTIFACT_LOCATION)
+        if not old or self.copier is None or self.source.artifact_folder(old) is None:
+            return
+        base = self.locations[int(info.experiment_id)]
+        new = f"{base}/traces/{info.trace_id}/artifacts"
+        self._copy(f"{old.rstrip('/')}/{ATTACHMENTS}", f"{new}/{ATTACHMENTS}", "trace")
+        info.tags[ARTIFACT_LOCATION] = new
 
     def _trace_spans(self, store: TraceStore, trace: Trace) -> None:
         """The trace's spans into the store, or into the summary why they are not."""

@@ -27,7 +27,7 @@ from ..dispatch import ApiRoutes
 from ..errors import invalid
 from ..limits import MAX_BODY_BYTES
 from ..services import Services
-from ..store.traces import ARTIFACT_LOCATION
+from ..store.traces import ARTIFACT_LOCATION, ATTACHMENTS
 from ..wire import JSONResponse, refuse_nul
 from .artifacts import send_artifact
 from .model_files import artifact_root
@@ -36,8 +36,6 @@ api = ApiRoutes()
 
 # What a client that keeps spans as an artifact uploads, under the trace's artifact location.
 TRACE_DATA_FILE = "traces.json"
-# Where the 3.x client uploads a trace's attachments, under the same location.
-ATTACHMENTS = "attachments"
 _URLS = tuple(
     f"/{prefix}/{version}/mlflow/get-trace-artifact"
     for prefix in ("api", "ajax-api")

@@ -33,6 +33,8 @@ from .trace_search import LINKED_PROMPTS, TRACE_NAME, TraceSearch
 SPANS_LOCATION = "mlflow.trace.spansLocation"
 TRACKING_STORE = "TRACKING_STORE"
 ARTIFACT_LOCATION = "mlflow.artifactLocation"
+# The folder under a trace's artifact location where the 3.x client uploads its attachments.
+ATTACHMENTS = "attachments"
 SIZE_STATS = "mlflow.trace.sizeStats"
 # How much of a root span's inputs and outputs a trace made from spans alone previews.
 PREVIEW_LENGTH = 1000
