@@ -10,10 +10,12 @@ import threading
 from pathlib import Path
 
 import httpx
+import mlflow
 import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.exceptions import MlflowException
+from mlflow.tracing.attachments import Attachment
 
 from .artifact_fixtures import ArtifactServer
 from .artifact_stores import S3_CREDENTIALS, FolderView
@@ -119,6 +121,74 @@ def test_a_purged_experiments_folder_holding_other_files_is_kept(own_server, tmp
     assert result.returncode == 0, result.stderr
     assert [path.name for path in folder.rglob("*") if path.is_file()] == ["not-a-run.txt"]
     assert "the purged experiment's folder holds other files" in result.stderr
+
+
+def _traced(url: str, experiment_id: str, content: bytes) -> tuple[str, str]:
+    """A trace in the experiment whose span holds an attachment: the trace's id and the
+    attachment's path below the destination."""
+    mlflow.set_tracking_uri(url)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with mlflow.start_span("look") as span:
+        span.set_inputs({"image": Attachment(content_type="image/png", content_bytes=content)})
+    mlflow.flush_trace_async_logging()
+    trace = MlflowClient(url).get_trace(span.trace_id)
+    reference = Attachment.parse_ref(trace.data.spans[0].inputs["image"])
+    location = trace.info.tags["mlflow.artifactLocation"].removeprefix("mlflow-artifacts:/")
+    return span.trace_id, f"{location}/attachments/{reference['attachment_id']}"
+
+
+def test_gc_deletes_the_attachments_of_a_purged_experiments_traces(
+    artifact_server: ArtifactServer, tmp_path: Path
+):
+    client = MlflowClient(artifact_server.url)
+    doomed = _experiment_with_everything(client, tmp_path, unique("gc-traced"))
+    _, attachment = _traced(artifact_server.url, doomed["experiment"], b"doomed picture")
+    kept = client.create_experiment(unique("gc-traced-kept"))
+    _, kept_attachment = _traced(artifact_server.url, kept, b"kept picture")
+    assert artifact_server.view.read(attachment) == b"doomed picture"
+    client.delete_experiment(doomed["experiment"])
+
+    result = trackyard_gc(artifact_server.server, "--experiment-ids", doomed["experiment"])
+
+    assert result.returncode == 0, result.stderr
+    assert "Artifacts not deleted" not in result.stderr
+    stored = artifact_server.view.stored_keys()
+    assert not [key for key in stored if key.startswith(f"{doomed['experiment']}/")]
+    assert artifact_server.view.read(kept_attachment) == b"kept picture"
+
+
+def test_gc_deletes_the_files_of_traces_deleted_through_the_api(own_server):
+    client = MlflowClient(own_server.url)
+    experiment = client.create_experiment(unique("gc-deleted-traces"))
+    deleted, deleted_file = _traced(own_server.url, experiment, b"deleted")
+    kept, kept_file = _traced(own_server.url, experiment, b"kept")
+    client.delete_traces(experiment, trace_ids=[deleted])
+    artifacts = own_server.data_dir / "artifacts"
+    assert (artifacts / deleted_file).exists()  # delete-traces leaves them, as mlflow server
+
+    result = trackyard_gc(own_server)
+
+    assert result.returncode == 0, result.stderr
+    assert "Deleted the files of 1 traces no longer in the store." in result.stdout
+    assert not (artifacts / experiment / "traces" / deleted).exists()
+    assert (artifacts / kept_file).read_bytes() == b"kept"
+    assert client.get_trace(kept).info.trace_id == kept
+
+
+def test_gc_keeps_what_is_under_traces_but_no_traces_folder(own_server):
+    client = MlflowClient(own_server.url)
+    experiment = client.create_experiment(unique("gc-traces-folder"))
+    folder = own_server.data_dir / "artifacts" / experiment / "traces"
+    (folder / "notes").mkdir(parents=True)
+    (folder / "notes" / "keep.txt").write_text("not a trace")
+    (folder / "readme.txt").write_text("not a trace either")
+
+    result = trackyard_gc(own_server)
+
+    assert result.returncode == 0, result.stderr
+    assert (folder / "notes" / "keep.txt").exists()
+    assert (folder / "readme.txt").exists()
+    assert "Deleted the files" not in result.stdout
 
 
 def test_a_deleted_experiments_name_is_free_for_the_stock_client_after_gc(

@@ -6,6 +6,7 @@ removes artifacts of what each batch deleted, and shows progress.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,6 +18,9 @@ from .cli import with_options
 from .commands_db import BACKEND_STORE_URI
 from .config import ServerConfig
 from .store.db import chunks, now_ms
+
+# A trace's folder, as MLflow names it: its id (`tr-...`, or a 2.x request id of 32 hex).
+_TRACE_FOLDER = re.compile(r"tr-[\w.-]+|[0-9a-f]{32}")
 
 
 def _age_ms(text: str | None) -> int | None:
@@ -124,14 +128,22 @@ def _collect(database: Any, config: ServerConfig, plan: Any) -> None:
         for model in models:
             remove(model.artifact_location, model.model_id)
         experiments = _phase("experiments", plan.experiments, purge.purge_experiments, database)
-        for experiment in experiments:
-            left.append(_delete_empty_folder(config, repository, experiment.artifact_location))
+        purged = [experiment.artifact_location or "" for experiment in experiments]
+        traces = 0
+        for location in dict.fromkeys([*plan.trace_locations, *purged]):
+            count, reason = _delete_trace_files(config, repository, database, location)
+            traces += count
+            left.append(reason)
+        for location in purged:
+            left.append(_delete_empty_folder(config, repository, location))
     finally:
         repository.close()
     click.echo(
         f"Deleted {len(runs)} runs, {len(models)} logged models and {len(experiments)} "
         "experiments permanently."
     )
+    if traces:
+        click.echo(f"Deleted the files of {traces} traces no longer in the store.")
     skipped = (
         len(plan.runs) - len(runs)
         + len(plan.logged_models) - len(models)
@@ -192,6 +204,36 @@ def _delete_artifacts(config: ServerConfig, repository: Any, uri: str | None, ow
     except (ApiError, OSError) as error:
         return f"{uri} ({error})"
     return ""
+
+
+def _delete_trace_files(
+    config: ServerConfig, repository: Any, database: Any, location: str
+) -> tuple[int, str]:
+    """The folders under `<location>/traces/` of traces the store no longer holds (deleted
+    through the API, or with their experiment): their attachments and an old client's
+    traces.json. How many went, and why not, if they could not. The folder is listed before
+    the store is asked, and a trace's row is stored before its files, so a trace being made
+    meanwhile is never taken for a deleted one."""
+    from .errors import ApiError
+    from .store.purge import stored_trace_ids
+
+    if not location:
+        return 0, ""
+    located = _locate(config, repository, f"{location.rstrip('/')}/traces")
+    if isinstance(located, str):
+        return 0, ""  # outside the destination: not ours to clean
+    try:
+        names = [
+            entry.name
+            for entry in located.repository.list_folder(located.path)
+            if entry.is_dir and _TRACE_FOLDER.fullmatch(entry.name)
+        ]
+        gone = sorted(set(names) - stored_trace_ids(database, names))
+        for name in gone:
+            located.repository.delete_prefix(f"{located.path}/{name}")
+    except (ApiError, OSError) as error:
+        return 0, f"{location}/traces ({error})"
+    return len(gone), ""
 
 
 def _delete_empty_folder(config: ServerConfig, repository: Any, uri: str | None) -> str:

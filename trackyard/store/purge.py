@@ -102,6 +102,9 @@ class PurgePlan:
     runs: list[PurgeRun] = field(default_factory=list)
     logged_models: list[PurgeModel] = field(default_factory=list)
     experiments: list[PurgeExperiment] = field(default_factory=list)
+    #: Artifact locations of experiments that stay, whose `traces/` folder may hold files of
+    #: traces deleted meanwhile (a full pass looks in every one; the purged ones' go anyway).
+    trace_locations: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ def plan(db: Database, selection: Selection) -> PurgePlan:
         ids = [row.experiment_id for row in experiments]
         runs += _of_experiments(tx, _RUN, ids)
         models += _of_experiments(tx, _MODEL, ids)
+        locations = [] if selection.named else _experiment_locations(tx)
     return PurgePlan(
         runs=_unique(PurgeRun(r.id, r.run_uuid, r.experiment_id, r.artifact_uri) for r in runs),
         logged_models=_unique(
@@ -160,7 +164,29 @@ def plan(db: Database, selection: Selection) -> PurgePlan:
         experiments=[
             PurgeExperiment(e.experiment_id, e.name, e.artifact_location) for e in experiments
         ],
+        trace_locations=locations,
     )
+
+
+def _experiment_locations(tx: Tx) -> list[str]:
+    rows = tx.rows(
+        "SELECT DISTINCT artifact_location FROM experiments WHERE artifact_location IS NOT NULL "
+        "AND artifact_location <> '' ORDER BY artifact_location"
+    )
+    return [row.artifact_location for row in rows]
+
+
+def stored_trace_ids(db: Database, trace_ids: Sequence[str]) -> set[str]:
+    """Those of `trace_ids` the store holds."""
+    with db.read() as tx:
+        return {
+            row.trace_id
+            for batch in chunks(list(trace_ids))
+            for row in tx.rows(
+                f"SELECT trace_id FROM traces WHERE trace_id IN ({placeholders(len(batch))})",
+                batch,
+            )
+        }
 
 
 def _named(tx: Tx, select: str, column: str, ids: Sequence[str]) -> list:
