@@ -274,6 +274,15 @@ def test_a_vision_chats_image_shows_in_the_conversation(ui, seeded):
     ui.assert_clean()
 
 
+def test_a_data_url_among_a_functions_arguments_shows_as_its_picture(ui, seeded):
+    ui.goto(trace_path(seeded, "vision"))
+    expect(ui.page.locator("[data-role=span-name]")).to_have_text("look")  # the root
+    image = ui.page.locator("[data-role=span-inputs] [data-role=attachment] img")
+    expect(image).to_be_visible()
+    ui.page.wait_for_function("img => img.naturalWidth > 0", arg=image.element_handle())
+    ui.assert_clean()
+
+
 def test_attachments_given_to_a_span_play_and_download(ui, seeded):
     ui.goto(trace_path(seeded, "vision"))
     span_row(ui, "file").click()

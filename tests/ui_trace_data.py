@@ -86,10 +86,10 @@ def recording() -> bytes:
 
 
 @mlflow.trace(span_type=SpanType.CHAIN)
-def look(image: bytes) -> str:
+def look(url: str) -> str:
     """A vision chat: the image goes as an OpenAI data: URL, which the client takes out into an
-    attachment; a tool then files a recording and a report, given as Attachments."""
-    url = "data:image/png;base64," + base64.b64encode(image).decode()
+    attachment (here and in the root span's inputs); a tool then files a recording and a
+    report, given as Attachments."""
     question = {"type": "text", "text": "What is in this picture?"}
     messages = [
         {"role": "user", "content": [question, {"type": "image_url", "image_url": {"url": url}}]}
@@ -163,7 +163,7 @@ def seed_traces(tracking_uri: str, prefix: str = "traces") -> Traces:
         rationale="Matches the reference.",
         source=AssessmentSource(source_type="HUMAN", source_id="reviewer@example.com"),
     )
-    look(picture())
+    look("data:image/png;base64," + base64.b64encode(picture()).decode())
     traces.ids["vision"] = _last()
     with contextlib.suppress(ZeroDivisionError):
         divide(1, 0)
