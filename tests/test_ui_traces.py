@@ -106,6 +106,21 @@ def test_the_experiment_traces_tab_lists_every_trace_newest_first(ui, seeded):
     ui.assert_clean()
 
 
+def test_at_1024_px_every_column_fits_without_scrolling_sideways(browser, trace_server, seeded):
+    ui, context = open_ui(browser, trace_server, "narrow-table", width=1024)
+    try:
+        ui.goto(traces_path(seeded))
+        expect(rows(ui)).to_have_count(len(seeded.ids))
+        table = ui.page.locator("[data-role=traces-table]")
+        overflow = table.evaluate("t => t.parentElement.scrollWidth - t.parentElement.clientWidth")
+        assert overflow <= 0
+        chip = rows(ui).filter(has_text="ask").locator(".badge", has_text="expected_answer")
+        assert chip.get_attribute("title") == "expected_answer: Paris"  # whole on hover
+        ui.assert_clean()
+    finally:
+        context.close()
+
+
 def test_the_status_filter_shows_only_failed_traces(ui, seeded):
     ui.goto(traces_path(seeded))
     expect(rows(ui)).to_have_count(len(seeded.ids))

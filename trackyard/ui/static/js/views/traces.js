@@ -251,12 +251,15 @@ function traceRow(info, experimentId) {
     h("td", null, preview(info.request_preview)),
     h("td", null, preview(info.response_preview)),
     h("td", null, stateBadge(info.state)),
-    h("td", { class: "nowrap num" }, formatTime(timeMs(info.request_time))),
+    h("td", { class: "num request-time" }, timeCell(formatTime(timeMs(info.request_time)))),
     h("td", { class: "nowrap num" }, formatDuration(durationMs(info.execution_duration))),
     h("td", null, chips(userTags(tags).map(([k, v]) => `${k}: ${shortValue(v, 30)}`))),
     h("td", null, assessmentChips(info.assessments || [])),
   );
 }
+
+// Date and time each kept whole: a narrow table breaks the cell between them, not inside.
+const timeCell = (text) => text.split(" ").map((part, i) => [i ? " " : "", h("span", { class: "nowrap" }, part)]);
 
 const preview = (text) => h("div", { class: "preview", title: oneLine(text, 1000) }, oneLine(text));
 
@@ -272,7 +275,7 @@ function chips(labels, kinds = []) {
   return h(
     "div",
     { class: "chips" },
-    shown.map((label, i) => h("span", { class: ["badge", kinds[i]] }, label)),
+    shown.map((label, i) => h("span", { class: ["badge", kinds[i]], title: label }, label)),
     labels.length > MAX_CHIPS ? h("span", { class: "muted small" }, `+${labels.length - MAX_CHIPS}`) : null,
   );
 }
