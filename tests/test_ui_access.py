@@ -6,6 +6,8 @@ and personal access tokens used by the stock mlflow client. Screenshots: test-ou
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from mlflow.exceptions import MlflowException
 from .access_fixtures import ADMIN, PASSWORD, AuthServer, auth_server
 from .browser import require_axe, serious_violations
 from .servers import start_server
-from .ui_trace_data import _last, ask
+from .ui_trace_data import _last, ask, look, picture
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -337,6 +339,41 @@ def test_a_write_refused_after_the_grant_was_revoked_reads_as_a_permission_messa
     expect(page.locator("[data-role=run-details]")).to_be_visible()  # the page stays whole
     shot(page, "refused-write")
     assert "late" not in run_tags(server, seeded.run_id)
+
+
+@pytest.fixture(scope="module")
+def pictured(server: AuthServer, seeded: Seeded) -> str:
+    """A trace in the seeded experiment whose spans hold a picture (attachments); its id."""
+    stock_client(server, basic=ADMIN)
+    mlflow.set_tracking_uri(server.url)
+    mlflow.set_experiment(experiment_id=seeded.experiment_id)
+    look("data:image/png;base64," + base64.b64encode(picture()).decode())
+    return _last()
+
+
+def test_a_signed_in_reader_sees_a_traces_picture(server, seeded, pictured, open_page):
+    """The picture loads with the session cookie (an <img> sends no Authorization header)."""
+    page = open_page(server.url)
+    sign_in(page, "reader")
+    page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}/traces/{pictured}")
+    image = page.locator("[data-role=span-inputs] [data-role=attachment] img")
+    expect(image).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    assert page.errors == []
+
+
+def test_a_traces_attachment_needs_credentials(server, seeded, pictured):
+    path = "/ajax-api/3.0/mlflow/get-trace-artifact"
+    url = server.url + path
+    spans = server.ok("GET", path, params={"request_id": pictured})["spans"]
+    root = next(span for span in spans if not span["parent_span_id"])
+    reference = json.loads(root["attributes"]["mlflow.spanInputs"])["url"]
+    attachment = reference.split("://", 1)[1].split("?", 1)[0]
+    params = {"request_id": pictured, "path": attachment}
+    assert httpx.get(url, params=params).status_code == 401
+    assert httpx.get(url, params=params, auth=("reader", PASSWORD)).status_code == 200
 
 
 def test_my_experiment_permissions_answers_each_id(server, seeded):
