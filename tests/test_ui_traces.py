@@ -121,6 +121,13 @@ def test_at_1024_px_every_column_fits_without_scrolling_sideways(browser, trace_
         context.close()
 
 
+def test_a_preview_tells_an_attachment_by_its_type(ui, seeded):
+    ui.goto(traces_path(seeded))
+    look = rows(ui).filter(has=ui.page.get_by_role("link", name="look", exact=True))
+    expect(look.locator(".preview").first).to_have_text('{"url": "[image/png]"}')
+    ui.assert_clean()
+
+
 def test_the_status_filter_shows_only_failed_traces(ui, seeded):
     ui.goto(traces_path(seeded))
     expect(rows(ui)).to_have_count(len(seeded.ids))

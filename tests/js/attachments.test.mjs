@@ -7,6 +7,7 @@ import {
   attachmentFileName,
   attachmentKind,
   attachmentUrl,
+  describeAttachments,
   parseAttachment,
 } from "../../trackyard/ui/static/js/attachments.js";
 
@@ -74,4 +75,12 @@ test("the url asks this server for the attachment of the trace, every part encod
 test("a download is named by the id and its type's usual extension", () => {
   assert.equal(attachmentFileName({ id: ID, contentType: "image/jpeg" }), `${ID}.jpg`);
   assert.equal(attachmentFileName({ id: ID, contentType: "application/x-custom" }), ID);
+});
+
+test("a preview tells each attachment by its type, even one the preview cut short", () => {
+  const full = ref("content_type=image%2Fpng&trace_id=tr-1&size=69");
+  assert.equal(describeAttachments(`{"url": "${full}", "n": 1}`), '{"url": "[image/png]", "n": 1}');
+  assert.equal(describeAttachments(`{"url": "${full.slice(0, 40)}`), '{"url": "[attachment]');
+  assert.equal(describeAttachments(`{"a": "${ref("content_type=%3Cb%3E")}"}`), '{"a": "[attachment]"}');
+  assert.equal(describeAttachments("no references"), "no references");
 });

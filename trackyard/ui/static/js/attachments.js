@@ -69,3 +69,17 @@ export function attachmentFileName(attachment) {
   const extension = EXTENSIONS[attachment.contentType];
   return extension ? `${attachment.id}.${extension}` : attachment.id;
 }
+
+// A reference inside a preview's JSON text, possibly cut short where the preview ends.
+const IN_TEXT = /mlflow-attachment:\/\/[0-9a-f-]{1,36}(\?[^"\s\\]*)?/g;
+
+/**
+ * `text` (a trace's request or response preview) with each attachment reference told by its
+ * type, "[image/png]", rather than as its long URL.
+ */
+export function describeAttachments(text) {
+  return text.replace(IN_TEXT, (_, query) => {
+    const type = new URLSearchParams(query || "").get("content_type") || "";
+    return MEDIA_TYPE.test(type.toLowerCase()) ? `[${type.toLowerCase()}]` : "[attachment]";
+  });
+}

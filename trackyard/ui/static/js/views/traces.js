@@ -4,6 +4,7 @@
 // Filter, status and sort live in the URL.
 
 import { experiments, runs, traces } from "../api.js";
+import { describeAttachments } from "../attachments.js";
 import { h, replace } from "../dom.js";
 import { formatDuration, formatTime } from "../format.js";
 import { href, seg, setQuery } from "../router.js";
@@ -261,7 +262,10 @@ function traceRow(info, experimentId) {
 // Date and time each kept whole: a narrow table breaks the cell between them, not inside.
 const timeCell = (text) => text.split(" ").map((part, i) => [i ? " " : "", h("span", { class: "nowrap" }, part)]);
 
-const preview = (text) => h("div", { class: "preview", title: oneLine(text, 1000) }, oneLine(text));
+const preview = (text) => {
+  const shown = describeAttachments(text ?? "");
+  return h("div", { class: "preview", title: oneLine(shown, 1000) }, oneLine(shown));
+};
 
 /** Tags a person set: MLflow's own (mlflow.*) are left to the trace page. */
 export const userTags = (tags) =>
