@@ -6,11 +6,13 @@ mlflow client recorded (tests/ui_trace_data.py). Screenshots land in test-output
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import mlflow
 import pytest
 from mlflow import MlflowClient
 
@@ -25,6 +27,9 @@ from .ui_trace_data import (
     REPORT,
     WIDE_SPANS,
     Traces,
+    _last,
+    look,
+    picture,
     seed_traces,
 )
 
@@ -321,6 +326,24 @@ def test_attachments_given_to_a_span_play_and_download(ui, seeded):
         report.click()
     assert Path(download.value.path()).read_bytes() == REPORT
     ui.assert_clean()
+
+
+def test_an_attachment_whose_file_is_gone_says_so(ui, trace_server):
+    """An upload that failed (the client only warns) leaves a reference to nothing."""
+    mlflow.set_tracking_uri(trace_server.url)
+    experiment_id = MlflowClient(trace_server.url).create_experiment("attachment-gone")
+    mlflow.set_experiment(experiment_id=experiment_id)
+    look("data:image/png;base64," + base64.b64encode(picture()).decode())
+    trace_id = _last()
+    for uploaded in (trace_server.data_dir / "artifacts").rglob(f"{trace_id}/**/attachments/*"):
+        uploaded.unlink()
+    ui.goto(f"#/experiments/{experiment_id}/traces/{trace_id}")
+    attachment = ui.page.locator("[data-role=span-inputs] [data-role=attachment]")
+    expect(attachment.locator("[data-role=attachment-error]")).to_have_text(
+        "The file could not be loaded."
+    )
+    expect(attachment).to_contain_text("image/png")  # still named, still downloadable
+    ui.assert_clean(allowed=(r"Failed to load resource: .* 404",))
 
 
 def test_a_long_value_is_cut_until_asked_for(ui, seeded):
