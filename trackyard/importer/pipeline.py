@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..artifacts.base import ArtifactRepository
-from ..store.traces import ARTIFACT_LOCATION, ATTACHMENTS, NewTrace, SpanBatch, TraceStore
+from ..store.traces import (
+    ARTIFACT_LOCATION,
+    ATTACHMENTS,
+    NewTrace,
+    SpanBatch,
+    TraceStore,
+    trace_artifact_location,
+)
 from .artifacts import Copier
 from .model import Experiment, RegisteredModel, RunHead, Source
 from .summary import Summary, progress
@@ -231,8 +238,7 @@ class Import:
         old = info.tags.get(ARTIFACT_LOCATION)
         if not old or self.copier is None or self.source.artifact_folder(old) is None:
             return
-        base = self.locations[int(info.experiment_id)]
-        new = f"{base}/traces/{info.trace_id}/artifacts"
+        new = trace_artifact_location(self.locations[int(info.experiment_id)], info.trace_id)
         self._copy(f"{old.rstrip('/')}/{ATTACHMENTS}", f"{new}/{ATTACHMENTS}", "trace")
         info.tags[ARTIFACT_LOCATION] = new
 

@@ -76,9 +76,10 @@ def trace_data(services: Services, trace_id: str) -> object:
     spans = services.traces.artifact_spans(trace_id)
     if spans is not None:
         return {"spans": spans}
-    if not services.traces.get_info(trace_id).tags.get(ARTIFACT_LOCATION):
+    location = _location(services, trace_id)
+    if not location:
         return {"spans": []}
-    repository, root = _trace_root(services, trace_id)
+    repository, root = artifact_root(services, location)
     reader = repository.open_read(join(root, TRACE_DATA_FILE))
     try:
         if reader.size > MAX_BODY_BYTES:
@@ -92,9 +93,14 @@ def trace_data(services: Services, trace_id: str) -> object:
         raise invalid(f"The trace's {TRACE_DATA_FILE} is not valid JSON.") from None
 
 
+def _location(services: Services, trace_id: str) -> str | None:
+    """The trace's artifact location (404 for no trace)."""
+    return services.traces.get_info(trace_id).tags.get(ARTIFACT_LOCATION)
+
+
 def _trace_root(services: Services, trace_id: str) -> Located:
-    """The repository and folder of the trace's artifact location (404 for no trace)."""
-    location = services.traces.get_info(trace_id).tags.get(ARTIFACT_LOCATION)
+    """The repository and folder of the trace's artifact location."""
+    location = _location(services, trace_id)
     if not location:
         raise invalid(f"Trace {trace_id} has no artifact location.")
     return artifact_root(services, location)

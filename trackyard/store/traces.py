@@ -185,7 +185,9 @@ class TraceStore:
             tags.update(root.trace_tags)
         tags[SPANS_LOCATION] = TRACKING_STORE
         self._put(tx, "trace_tags", key, tags)
-        defaults = {ARTIFACT_LOCATION: _artifact_location(experiment, trace_id)}
+        defaults = {
+            ARTIFACT_LOCATION: trace_artifact_location(experiment.artifact_location, trace_id)
+        }
         if root is not None:
             defaults[TRACE_NAME] = root.name
         self._put(tx, "trace_tags", key, defaults, replace=False)
@@ -251,7 +253,11 @@ class TraceStore:
             if spans_coming or tx.one("SELECT 1 FROM spans WHERE trace_key = ?", (key,)):
                 tags[SPANS_LOCATION] = TRACKING_STORE
             self._put(tx, "trace_tags", key, tags)
-            location = {ARTIFACT_LOCATION: _artifact_location(experiment, trace.trace_id)}
+            location = {
+                ARTIFACT_LOCATION: trace_artifact_location(
+                    experiment.artifact_location, trace.trace_id
+                )
+            }
             self._put(tx, "trace_tags", key, location, replace=False)
             self._put(tx, "trace_metadata", key, trace.metadata)
             for assessment in trace.assessments:
@@ -634,8 +640,10 @@ def _span_row(key: int, span: SpanRecord) -> tuple[Any, ...]:
     )
 
 
-def _artifact_location(experiment: NamedRow, trace_id: str) -> str:
-    root = (experiment.artifact_location or "").rstrip("/")
+def trace_artifact_location(experiment_location: str | None, trace_id: str) -> str:
+    """Where a trace's files go (attachments, an old client's traces.json), inside its
+    experiment's artifact location, as mlflow server lays them out."""
+    root = (experiment_location or "").rstrip("/")
     return f"{root}/traces/{trace_id}/artifacts"
 
 

@@ -171,7 +171,10 @@ export function messageParts(message) {
     for (const part of content) {
       if (typeof part === "string") parts.push({ text: part });
       else if (part && typeof part.text === "string") parts.push({ text: part.text });
-      else parts.push(mediaOf(part) ? { json: part, media: mediaOf(part) } : { json: part });
+      else {
+        const media = mediaOf(part);
+        parts.push(media ? { json: part, media } : { json: part });
+      }
     }
   } else if (content !== undefined && content !== null) parts.push({ json: content });
   if (message.tool_calls) parts.push({ json: message.tool_calls, label: "tool calls" });
