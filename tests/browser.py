@@ -54,3 +54,11 @@ def serious_violations(page) -> list[str]:
     evaluated by the test, since the page's CSP allows no injected one."""
     page.evaluate(AXE.read_text())
     return page.evaluate(AXE_RUN)
+
+
+def wait_until_decoded(image) -> None:
+    """Until the <img> that the Playwright locator `image` finds has loaded and decoded its
+    picture: a broken image is visible too."""
+    image.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )

@@ -12,6 +12,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from .browser import wait_until_decoded
 from .servers import ServerProcess, start_server
 from .ui_data import Seeded, seed
 
@@ -118,9 +119,7 @@ def test_the_ui_works_under_the_prefix(browser, ui_prefixed, name, theme, width)
     if name == "artifacts":
         image = page.locator("[data-role=artifact-preview] img.artifact-image")
         expect(image).to_be_visible()
-        page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-        )
+        wait_until_decoded(image)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"prefix-{name}-{theme}-{width}.png"), full_page=True)
     context.close()

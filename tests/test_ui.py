@@ -19,6 +19,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
+from .browser import wait_until_decoded
 from .servers import ServerProcess, start_server
 from .ui_data import Seeded, bulk_runs, seed
 
@@ -26,7 +27,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "ui"
-LOADED_IMAGE = "img => img.complete && img.naturalWidth > 0"
 BULK_RUNS = int(os.environ.get("TRACKYARD_UI_BULK_RUNS", "100000"))
 
 
@@ -405,9 +405,7 @@ def test_artifact_previews(ui: UI, seeded: Seeded) -> None:
     ui.goto(f"{base}&path=plots/pr_curve.png")
     image = preview.locator("img.artifact-image")
     expect(image).to_be_visible()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-    )
+    wait_until_decoded(image)
     ui.shot("image")
 
     page.locator(".tree-item[data-path='data.csv']").click()
@@ -422,7 +420,7 @@ def test_artifact_previews(ui: UI, seeded: Seeded) -> None:
     expect(notebook).to_contain_text('mlflow.set_experiment("MLflow Example")')
     expect(notebook).to_contain_text("42")  # text/plain shown; the <script> HTML never runs
     output_image = notebook.locator(".nb-output img")
-    page.wait_for_function(LOADED_IMAGE, arg=output_image.element_handle())
+    wait_until_decoded(output_image)
     ui.shot("notebook")
 
     page.locator(".tree-item[data-path='big.log']").click()

@@ -21,7 +21,7 @@ from mlflow.entities import AssessmentSource, Metric, Param
 from mlflow.exceptions import MlflowException
 
 from .access_fixtures import ADMIN, PASSWORD, AuthServer, auth_server
-from .browser import require_axe, serious_violations
+from .browser import require_axe, serious_violations, wait_until_decoded
 from .servers import start_server
 from .ui_trace_data import _last, ask, look, picture
 
@@ -358,9 +358,7 @@ def test_a_signed_in_reader_sees_a_traces_picture(server, seeded, pictured, open
     page.goto(f"{server.url}/#/experiments/{seeded.experiment_id}/traces/{pictured}")
     image = page.locator("[data-role=span-inputs] [data-role=attachment] img")
     expect(image).to_be_visible()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-    )
+    wait_until_decoded(image)
     assert page.errors == []
 
 

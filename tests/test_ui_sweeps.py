@@ -15,7 +15,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
-from .browser import require_axe, serious_violations
+from .browser import require_axe, serious_violations, wait_until_decoded
 from .servers import ServerProcess
 from .test_ui import PAGES, UI, expand, row_names
 from .ui_data import Seeded, bulk_runs, seed
@@ -640,9 +640,7 @@ def test_run_page_shows_image_series_with_a_step_slider(ui: SweepUI, sweep: Swee
     expect(image).to_have_attribute("src", re.compile(r"get-artifact\?.*compressed\.webp"))
     expect(cell.locator("a")).to_have_attribute("href", re.compile(r"get-artifact\?.*\.png"))
     image.scroll_into_view_if_needed()
-    ui.page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-    )
+    wait_until_decoded(image)
     ui.shot()
     ui.assert_clean()
 

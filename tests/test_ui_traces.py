@@ -16,7 +16,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from .browser import require_axe, serious_violations
+from .browser import require_axe, serious_violations, wait_until_decoded
 from .servers import ServerProcess, start_server
 from .test_ui import UI
 from .ui_trace_data import (
@@ -293,9 +293,7 @@ def test_a_vision_chats_image_shows_in_the_conversation(ui, seeded):
     expect(user).to_contain_text("What is in this picture?")
     image = user.locator("[data-role=attachment] img")
     expect(image).to_be_visible()
-    ui.page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-    )
+    wait_until_decoded(image)
     assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == list(PICTURE_SIZE)
     expect(user.locator("[data-role=attachment]")).to_contain_text("image/png")
     ui.assert_clean()
@@ -306,7 +304,7 @@ def test_a_data_url_among_a_functions_arguments_shows_as_its_picture(ui, seeded)
     expect(ui.page.locator("[data-role=span-name]")).to_have_text("look")  # the root
     image = ui.page.locator("[data-role=span-inputs] [data-role=attachment] img")
     expect(image).to_be_visible()
-    ui.page.wait_for_function("img => img.naturalWidth > 0", arg=image.element_handle())
+    wait_until_decoded(image)
     ui.assert_clean()
 
 
